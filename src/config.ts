@@ -1,0 +1,138 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { parseEnv } from 'node:util';
+import type { DatabaseLocation } from './storage/kysely/connect.js';
+
+/** Everything configurable, read once at start, validated, frozen (design §7). */
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseLocation;
+  issuer: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+  clockToleranceSeconds: number;
+  sessionIdleTtlSeconds: number;
+  sessionMaxAgeSeconds: number;
+  reauthWindowSeconds: number;
+  replaceSameDeviceSessions: boolean;
+  minPasswordLength: number;
+  /** false: the socket address is the client; otherwise which proxies may set X-Forwarded-For. */
+  trustProxy: boolean | number | string[];
+  secret: string | undefined;
+  logLevel: string;
+}
+
+/** A configuration mistake: the server prints this one line and exits. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const DAY = 86_400;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads the process environment, under which a `.env` file in the working directory fills in
+ * what is not set. This is the only place that reads `process.env`.
+ */
+export function loadConfig(env: Env = readEnvironment()): Readonly<Config> {
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const accessTokenTtlSeconds = integer(env, 'GATEHOUSE_ACCESS_TOKEN_TTL', 600, 30, DAY);
+  const sessionMaxAgeSeconds = integer(env, 'GATEHOUSE_SESSION_MAX_AGE', 90 * DAY, 60, 400 * DAY);
+  const config: Config = {
+    port,
+    host: text(env, 'HOST', '127.0.0.1'),
+    database: database(env.DATABASE_URL),
+    issuer: url(env, 'GATEHOUSE_ISSUER', `http://localhost:${port}`),
+    audience: text(env, 'GATEHOUSE_AUDIENCE', 'gatehouse'),
+    accessTokenTtlSeconds,
+    clockToleranceSeconds: integer(env, 'GATEHOUSE_CLOCK_TOLERANCE', 5, 0, 300),
+    sessionIdleTtlSeconds: integer(env, 'GATEHOUSE_SESSION_IDLE_TTL', 14 * DAY, 60, 400 * DAY),
+    sessionMaxAgeSeconds,
+    reauthWindowSeconds: integer(env, 'GATEHOUSE_REAUTH_WINDOW', 600, 0, DAY),
+    replaceSameDeviceSessions: boolean(env, 'GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS', true),
+    minPasswordLength: integer(env, 'GATEHOUSE_PASSWORD_MIN_LENGTH', 8, 1, 128),
+    trustProxy: trustProxy(env.GATEHOUSE_TRUST_PROXY),
+    secret: secret(env.GATEHOUSE_SECRET),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
+  };
+  return Object.freeze(config);
+}
+
+function readEnvironment(): Env {
+  const fromFile = existsSync('.env') ? parseEnv(readFileSync('.env', 'utf8')) : {};
+  return { ...fromFile, ...process.env };
+}
+
+function fail(name: string, expected: string, value: string): never {
+  throw new ConfigError(`${name} must be ${expected}; got ${JSON.stringify(value)}`);
+}
+
+function present(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = present(env, name);
+  if (value === undefined) return fallback;
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) fail(name, `a whole number from ${min} to ${max}`, value);
+  return n;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = present(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  return fail(name, 'true or false', value);
+}
+
+function text(env: Env, name: string, fallback: string): string {
+  return present(env, name) ?? fallback;
+}
+
+function oneOf(env: Env, name: string, fallback: string, allowed: string[]): string {
+  const value = present(env, name) ?? fallback;
+  if (!allowed.includes(value)) fail(name, `one of ${allowed.join(', ')}`, value);
+  return value;
+}
+
+function url(env: Env, name: string, fallback: string): string {
+  const value = present(env, name) ?? fallback;
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) fail(name, 'an http(s) URL', value);
+  return value;
+}
+
+function database(value: string | undefined): DatabaseLocation {
+  const v = value?.trim();
+  if (!v) return { kind: 'sqlite', path: './data/gatehouse.db' };
+  if (/^postgres(ql)?:\/\//.test(v) && URL.canParse(v)) return { kind: 'postgres', url: v };
+  const path = /^sqlite:(?:\/\/)?(.+)$/.exec(v)?.[1];
+  if (path) return { kind: 'sqlite', path };
+  return fail('DATABASE_URL', 'sqlite:<path> or postgres://user:password@host/database', v);
+}
+
+function trustProxy(value: string | undefined): Config['trustProxy'] {
+  const v = value?.trim().toLowerCase();
+  if (!v || ['false', '0', 'no', 'off'].includes(v)) return false;
+  if (['true', 'yes', 'on'].includes(v)) return true;
+  if (/^\d+$/.test(v) && Number(v) <= 10) return Number(v);
+  const addresses = v.split(',').map((a) => a.trim());
+  const valid = addresses.every((a) => {
+    const [ip = '', bits, extra] = a.split('/');
+    return isIP(ip) !== 0 && extra === undefined && (bits === undefined || /^\d{1,3}$/.test(bits));
+  });
+  if (!valid) fail('GATEHOUSE_TRUST_PROXY', 'false, true, a hop count, or comma-separated proxy addresses/CIDRs', v);
+  return addresses;
+}
+
+function secret(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  // The secret keys AES-256 through HKDF; a short one would be the weak link.
+  if (value.length < 32) throw new ConfigError('GATEHOUSE_SECRET must be at least 32 characters (try: openssl rand -base64 32)');
+  return value;
+}

@@ -1,0 +1,118 @@
+import { errors, jwtVerify, SignJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { GatehouseError } from './errors.js';
+import { newId } from './random.js';
+
+/** Only EdDSA is ever accepted: a fixed list closes `alg: none` and HS256-with-public-key tricks. */
+export const ACCESS_TOKEN_ALG = 'EdDSA';
+/** RFC 9068: the `typ` that keeps any other JWT (an ID token, another app's) from passing. */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+/** Far above any real token (~500 bytes); anything larger is refused before parsing. */
+export const MAX_ACCESS_TOKEN_LENGTH = 4096;
+
+export interface SigningKey {
+  kid: string;
+  key: CryptoKey;
+}
+
+export interface AccessTokenKeys {
+  signingKey(): SigningKey;
+  /** The public key for `kid`, or undefined when Gatehouse never had (or has retired) it. */
+  verificationKey(kid: string): Promise<CryptoKey | undefined>;
+}
+
+export interface AccessTokenSettings {
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+  /** Allowed clock difference between nodes, applied to `exp` and `iat`. */
+  clockToleranceSeconds: number;
+}
+
+export interface AccessClaims {
+  userId: string;
+  sessionId: string;
+  tokenId: string;
+  issuedAt: number;
+  expiresAt: number;
+  /** When the session last proved the password, epoch ms. */
+  authTime: number;
+}
+
+export interface SignedAccessToken {
+  token: string;
+  expiresIn: number;
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+export async function signAccessToken(
+  keys: AccessTokenKeys,
+  settings: AccessTokenSettings,
+  subject: { userId: string; sessionId: string; authTime: number },
+  now: number,
+): Promise<SignedAccessToken> {
+  const { kid, key } = keys.signingKey();
+  const iat = seconds(now);
+  const token = await new SignJWT({ sid: subject.sessionId, auth_time: seconds(subject.authTime) })
+    .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, typ: ACCESS_TOKEN_TYP, kid })
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setSubject(subject.userId)
+    .setJti(newId())
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + settings.ttlSeconds)
+    .sign(key);
+  return { token, expiresIn: settings.ttlSeconds };
+}
+
+/**
+ * Verifies signature, algorithm, type, issuer, audience and lifetime, and returns the claims.
+ * Throws `token_expired` only for a genuine token past its `exp` (jose checks the signature
+ * first), and `token_invalid` for everything else, without saying which check failed.
+ */
+export async function verifyAccessToken(
+  token: string,
+  keys: AccessTokenKeys,
+  settings: AccessTokenSettings,
+  now: number,
+): Promise<AccessClaims> {
+  if (token.length > MAX_ACCESS_TOKEN_LENGTH) throw new GatehouseError('token_invalid', 'The access token is not valid.');
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, (header: JWTHeaderParameters) => keyFor(keys, header), {
+      algorithms: [ACCESS_TOKEN_ALG],
+      typ: ACCESS_TOKEN_TYP,
+      issuer: settings.issuer,
+      audience: settings.audience,
+      currentDate: new Date(now),
+      clockTolerance: settings.clockToleranceSeconds,
+      requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp', 'auth_time'],
+    }));
+  } catch (error) {
+    if (error instanceof errors.JWTExpired) throw new GatehouseError('token_expired', 'The access token has expired.');
+    throw new GatehouseError('token_invalid', 'The access token is not valid.');
+  }
+  return readClaims(payload, now, settings.clockToleranceSeconds);
+}
+
+async function keyFor(keys: AccessTokenKeys, header: JWTHeaderParameters): Promise<CryptoKey> {
+  const key = typeof header.kid === 'string' ? await keys.verificationKey(header.kid) : undefined;
+  if (!key) throw new Error('unknown key');
+  return key;
+}
+
+function readClaims(payload: JWTPayload, now: number, toleranceSeconds: number): AccessClaims {
+  const { sub, sid, jti, iat, exp, auth_time: authTime } = payload as Record<string, unknown>;
+  const valid =
+    typeof sub === 'string' &&
+    typeof sid === 'string' &&
+    typeof jti === 'string' &&
+    typeof iat === 'number' &&
+    typeof exp === 'number' &&
+    typeof authTime === 'number' &&
+    // A token "issued in the future" was not minted by a node with a sane clock.
+    iat <= seconds(now) + toleranceSeconds &&
+    authTime <= iat;
+  if (!valid) throw new GatehouseError('token_invalid', 'The access token is not valid.');
+  return { userId: sub, sessionId: sid, tokenId: jti, issuedAt: iat * 1000, expiresAt: exp * 1000, authTime: authTime * 1000 };
+}

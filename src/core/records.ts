@@ -1,0 +1,85 @@
+/** The domain's records, as the store hands them to the rest of Gatehouse. Times are epoch ms. */
+
+export type Role = 'user' | 'admin';
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  emailKey: string;
+  name: string | null;
+  passwordHash: string;
+  role: Role;
+  disabledAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  passwordChangedAt: number;
+}
+
+/** What a sign-in learned about the client that made it. */
+export interface Device {
+  browser: string | null;
+  os: string | null;
+  type: string;
+  label: string;
+}
+
+export interface ClientInfo {
+  ip: string;
+  userAgent: string;
+  device: Device;
+  country: string | null;
+}
+
+/**
+ * Why a session ended. Stored as text so later reasons need no migration; the known ones are
+ * listed so the compiler catches typos in the code that revokes.
+ */
+export type RevocationReason =
+  | 'logout'
+  | 'remote_logout'
+  | 'logout_others'
+  | 'logout_all'
+  | 'password_changed'
+  | 'replaced';
+
+export interface Revocation {
+  reason: RevocationReason;
+  /** The acting user's id, or `system` when no person asked for it. */
+  by: string;
+  at: number;
+}
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  createdAt: number;
+  authenticatedAt: number;
+  lastActiveAt: number;
+  idleExpiresAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+  revokedReason: string | null;
+  revokedBy: string | null;
+  client: ClientInfo;
+  refreshHash: string;
+}
+
+export interface RevokedSession {
+  id: string;
+  revokedAt: number;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  publicJwk: string;
+  /** The private JWK as JSON, or its encryption when GATEHOUSE_SECRET is set. */
+  privateJwk: string;
+  createdAt: number;
+  retiredAt: number | null;
+}
+
+/** A session is active until it is revoked or either of its lifetimes runs out. */
+export function isSessionActive(session: SessionRecord, now: number): boolean {
+  return session.revokedAt === null && now < session.idleExpiresAt && now < session.expiresAt;
+}

@@ -1,0 +1,18 @@
+import type { FastifyRequest } from 'fastify';
+import type { ClientInfo } from '../core/records.js';
+import { clampUserAgent, describeDevice } from '../device/describe-device.js';
+
+/**
+ * Who is on the other end of a sign-in. The address is Fastify's `request.ip`: the socket's
+ * peer, unless GATEHOUSE_TRUST_PROXY names proxies allowed to set X-Forwarded-For (a header
+ * anyone can send, so trusting it by default would let attackers write any IP into history).
+ */
+export function clientInfo(request: FastifyRequest): ClientInfo {
+  const userAgent = clampUserAgent(request.headers['user-agent']);
+  return { ip: normalizeIp(request.ip), userAgent, device: describeDevice(userAgent), country: null };
+}
+
+/** `::ffff:203.0.113.7` is an IPv4 client on a dual-stack socket: show it as IPv4. */
+function normalizeIp(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}

@@ -1,0 +1,69 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { GatehouseError, type ErrorCode, type FieldError } from '../../core/errors.js';
+import { challengeFor, problem } from '../problem.js';
+
+/** Fastify's own errors for bad requests, by their code, in our vocabulary. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_failed',
+  FST_ERR_BAD_URL: 'validation_failed',
+  FST_ERR_VALIDATION: 'validation_failed',
+};
+
+const BY_STATUS: Record<number, ErrorCode> = {
+  400: 'validation_failed',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+/**
+ * Every error leaves as application/problem+json with a stable `code`. A client mistake is a
+ * 4xx; anything else is logged with its stack and answered with a bare `internal`, never the
+ * stack or the message, which could carry SQL or file paths.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setNotFoundHandler((request, reply) => {
+    send(reply, new GatehouseError('not_found', `There is no ${request.method} ${request.url.split('?')[0]}.`));
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof GatehouseError) return send(reply, error);
+    const known = translate(error);
+    if (known) return send(reply, known);
+    request.log.error({ err: error }, 'unhandled error');
+    return send(reply, new GatehouseError('internal'));
+  });
+}
+
+function translate(error: FastifyError): GatehouseError | undefined {
+  if (error.validation) {
+    const errors: FieldError[] = error.validation.map((issue) => ({
+      pointer: `/${error.validationContext ?? 'body'}${issue.instancePath ?? ''}`,
+      detail: issue.message ?? 'is not valid',
+    }));
+    return new GatehouseError('validation_failed', describe(errors), errors);
+  }
+  // secure-json-parse refuses `__proto__` and `constructor.prototype` keys with a SyntaxError.
+  if (error instanceof SyntaxError && error.statusCode === 400) return new GatehouseError('invalid_json', 'The request body is not valid JSON.');
+  const code = FASTIFY_CODES[error.code] ?? (error.statusCode ? BY_STATUS[error.statusCode] : undefined);
+  if (code === 'invalid_json') return new GatehouseError(code, 'The request body is not valid JSON.');
+  if (code === 'payload_too_large') return new GatehouseError(code, 'The request body is larger than 16 KiB.');
+  if (code === 'unsupported_media_type') return new GatehouseError(code, 'Send the request body as application/json.');
+  return code ? new GatehouseError(code, error.message) : undefined;
+}
+
+function describe(errors: FieldError[]): string {
+  const [first] = errors;
+  return first ? `${first.pointer} ${first.detail}` : 'The request is not valid.';
+}
+
+export function send(reply: FastifyReply, error: GatehouseError): FastifyReply {
+  const body = problem(error.code, error.detail, error.errors);
+  const challenge = challengeFor(error.code);
+  if (challenge) reply.header('www-authenticate', challenge);
+  return reply.code(body.status).type('application/problem+json').serializer(JSON.stringify).send(body);
+}

@@ -1,0 +1,38 @@
+import type { SessionRecord, UserRecord } from '../core/records.js';
+import { sessionEndsAt } from '../core/session-policy.js';
+import type { SignedIn } from '../service/sign-in.js';
+import type { SessionJson, TokenResponseJson, UserJson } from './schemas.js';
+
+/** Domain records → the JSON of the v1 contract. Times are ISO 8601 in UTC. */
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function presentUser(user: UserRecord): UserJson {
+  return { id: user.id, email: user.email, name: user.name, created_at: iso(user.createdAt) };
+}
+
+export function presentSession(session: SessionRecord, currentSessionId: string): SessionJson {
+  const { client } = session;
+  return {
+    id: session.id,
+    current: session.id === currentSessionId,
+    created_at: iso(session.createdAt),
+    last_active_at: iso(session.lastActiveAt),
+    expires_at: iso(sessionEndsAt(session)),
+    ip: client.ip,
+    location: client.country,
+    user_agent: client.userAgent,
+    device: { ...client.device },
+  };
+}
+
+export function presentSignIn(signedIn: SignedIn): TokenResponseJson {
+  return {
+    access_token: signedIn.accessToken,
+    token_type: 'Bearer',
+    expires_in: signedIn.expiresIn,
+    refresh_token: signedIn.refreshToken,
+    session: presentSession(signedIn.session, signedIn.session.id),
+    user: presentUser(signedIn.user),
+  };
+}

@@ -1,0 +1,82 @@
+import { Type, type Static } from 'typebox';
+
+/**
+ * Request and response shapes of the v1 contract (design §6). Requests reject unknown fields;
+ * responses are serialised through these schemas, so a field not listed here (a hash, a token
+ * column) can never leak into a response even if a record carries it.
+ *
+ * String limits here are the "absurd input" guard; the real rules (email syntax, password
+ * policy) live in core/ and give more specific errors.
+ */
+const closed = { additionalProperties: false } as const;
+
+export const RegisterBody = Type.Object(
+  {
+    email: Type.String({ minLength: 1, maxLength: 320 }),
+    password: Type.String({ maxLength: 1024 }),
+    name: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
+  },
+  closed,
+);
+
+export const LoginBody = Type.Object(
+  { email: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  closed,
+);
+
+// No body at all reaches validation as null: logout with only a Bearer token sends none.
+export const LogoutBody = Type.Union([Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, closed), Type.Null()]);
+
+export const ReauthBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, closed);
+
+export const PasswordChangeBody = Type.Object(
+  { current_password: Type.String({ minLength: 1, maxLength: 1024 }), new_password: Type.String({ maxLength: 1024 }) },
+  closed,
+);
+
+export const SessionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, closed);
+
+export const RevokeSessionsQuery = Type.Object({ scope: Type.Union([Type.Literal('others'), Type.Literal('all')]) }, closed);
+
+const Timestamp = Type.String({ format: 'date-time' });
+
+export const User = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+  created_at: Timestamp,
+});
+
+export const Session = Type.Object({
+  id: Type.String(),
+  current: Type.Boolean(),
+  created_at: Timestamp,
+  last_active_at: Timestamp,
+  expires_at: Timestamp,
+  ip: Type.String(),
+  location: Type.Union([Type.String(), Type.Null()]),
+  user_agent: Type.String(),
+  device: Type.Object({
+    browser: Type.Union([Type.String(), Type.Null()]),
+    os: Type.Union([Type.String(), Type.Null()]),
+    type: Type.String(),
+    label: Type.String(),
+  }),
+});
+
+export const UserResponse = Type.Object({ user: User });
+export const SessionsResponse = Type.Object({ sessions: Type.Array(Session) });
+export const RevokedResponse = Type.Object({ revoked: Type.Integer() });
+
+export const TokenResponse = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer(),
+  refresh_token: Type.String(),
+  session: Session,
+  user: User,
+});
+
+export type UserJson = Static<typeof User>;
+export type SessionJson = Static<typeof Session>;
+export type TokenResponseJson = Static<typeof TokenResponse>;

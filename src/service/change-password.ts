@@ -1,0 +1,30 @@
+import { GatehouseError } from '../core/errors.js';
+import { acceptNewPassword } from '../core/password-policy.js';
+import type { Caller, ServiceContext } from './context.js';
+import { announce, revocation } from './sessions.js';
+import { passwordMatches } from './sign-in.js';
+
+/**
+ * Changes the password after proving the current one, and signs out every other session: a
+ * password change is what people do when they fear someone else is in their account.
+ */
+export async function changePassword(
+  ctx: ServiceContext,
+  caller: Caller,
+  input: { currentPassword: string; newPassword: string },
+): Promise<void> {
+  const password = acceptNewPassword(input.newPassword, ctx.minPasswordLength, '/new_password');
+  const user = await ctx.store.findUserById(caller.userId);
+  if (!user || !(await passwordMatches(ctx, user, input.currentPassword))) {
+    ctx.log({ event: 'password_change_failed', userId: caller.userId, sessionId: caller.sessionId });
+    throw new GatehouseError('invalid_credentials', 'The current password is incorrect.');
+  }
+  const revoked = await ctx.store.changePassword({
+    userId: user.id,
+    passwordHash: await ctx.hasher.hash(password),
+    keepSessionId: caller.sessionId,
+    revocation: revocation(ctx, 'password_changed', user.id),
+  });
+  ctx.log({ event: 'password_changed', userId: user.id, sessionId: caller.sessionId });
+  announce(ctx, user.id, 'password_changed', user.id, revoked);
+}

@@ -1,0 +1,30 @@
+import type { AccessTokenKeys, AccessTokenSettings } from '../core/access-token.js';
+import type { Clock } from '../core/clock.js';
+import type { PasswordHasher } from '../core/password-hasher.js';
+import type { SessionPolicy } from '../core/session-policy.js';
+import type { RevocationSink } from '../revocation/revocation-view.js';
+import type { Store } from '../storage/store.js';
+import type { SecurityLog } from './security-log.js';
+
+/**
+ * Everything a use case needs, passed in: tests build one with a fake clock and a real store.
+ * The use cases in this folder are where the store, the rules of core/ and the revocation
+ * view meet; HTTP routes only translate requests to these calls and results to responses.
+ */
+export interface ServiceContext {
+  store: Store;
+  clock: Clock;
+  hasher: PasswordHasher;
+  keys: AccessTokenKeys;
+  revocations: RevocationSink;
+  log: SecurityLog;
+  tokens: AccessTokenSettings;
+  sessions: SessionPolicy;
+  minPasswordLength: number;
+}
+
+/** The signed-in caller of a Bearer route, as the authentication plugin established it. */
+export interface Caller {
+  userId: string;
+  sessionId: string;
+}

@@ -1,0 +1,42 @@
+import { parseEmail } from '../core/email.js';
+import { GatehouseError } from '../core/errors.js';
+import { acceptNewPassword } from '../core/password-policy.js';
+import { newId } from '../core/random.js';
+import type { UserRecord } from '../core/records.js';
+import type { ServiceContext } from './context.js';
+
+export const MAX_NAME_LENGTH = 100;
+
+export interface Registration {
+  email: string;
+  password: string;
+  name?: string | null | undefined;
+}
+
+export async function register(ctx: ServiceContext, input: Registration): Promise<UserRecord> {
+  const email = parseEmail(input.email);
+  const password = acceptNewPassword(input.password, ctx.minPasswordLength);
+  const name = parseName(input.name);
+  const user = await ctx.store.createUser({
+    id: newId(),
+    email: email.address,
+    emailKey: email.key,
+    name,
+    passwordHash: await ctx.hasher.hash(password),
+    role: 'user',
+    createdAt: ctx.clock.now(),
+  });
+  ctx.log({ event: 'user_registered', userId: user.id });
+  return user;
+}
+
+function parseName(name: string | null | undefined): string | null {
+  const trimmed = name?.trim().normalize('NFC') ?? '';
+  // Control characters in a display name only ever serve to spoof other text in a UI or log.
+  if (trimmed.length > MAX_NAME_LENGTH || /\p{Cc}/u.test(trimmed)) {
+    throw new GatehouseError('validation_failed', 'The name is not valid.', [
+      { pointer: '/name', detail: `must be at most ${MAX_NAME_LENGTH} characters, without control characters` },
+    ]);
+  }
+  return trimmed === '' ? null : trimmed;
+}

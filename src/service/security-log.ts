@@ -1,0 +1,15 @@
+/**
+ * Security events, one structured log line each (sign-ins, failures, revocations). They carry
+ * ids, never a password, token or hash.
+ */
+export type SecurityEvent =
+  | { event: 'user_registered'; userId: string }
+  | { event: 'login_succeeded'; userId: string; sessionId: string; ip: string }
+  | { event: 'login_failed'; reason: 'unknown_email' | 'wrong_password' | 'disabled'; userId?: string; ip: string }
+  | { event: 'reauth_succeeded'; userId: string; sessionId: string }
+  | { event: 'reauth_failed'; userId: string; sessionId: string }
+  | { event: 'password_changed'; userId: string; sessionId: string }
+  | { event: 'password_change_failed'; userId: string; sessionId: string }
+  | { event: 'sessions_revoked'; userId: string; reason: string; by: string; sessionIds: string[] };
+
+export type SecurityLog = (event: SecurityEvent) => void;

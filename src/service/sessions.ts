@@ -1,0 +1,66 @@
+import { GatehouseError } from '../core/errors.js';
+import type { Revocation, RevocationReason, RevokedSession, SessionRecord } from '../core/records.js';
+import { parseRefreshToken, secretMatches } from '../core/refresh-token.js';
+import { isFreshlyAuthenticated } from '../core/session-policy.js';
+import { isSessionActive } from '../core/records.js';
+import type { Caller, ServiceContext } from './context.js';
+
+export function listSessions(ctx: ServiceContext, caller: Caller): Promise<SessionRecord[]> {
+  return ctx.store.listUserSessions(caller.userId, ctx.clock.now());
+}
+
+/** Signs out the caller's own session (logout with an access token). */
+export async function signOut(ctx: ServiceContext, caller: Caller): Promise<void> {
+  const revoked = await ctx.store.revokeSession(caller.userId, caller.sessionId, revocation(ctx, 'logout', caller.userId));
+  announce(ctx, caller.userId, 'logout', caller.userId, revoked ? [revoked] : []);
+}
+
+/**
+ * Signs out the session a refresh token belongs to, for clients whose access token has expired.
+ * An unknown, spent or forged token gets `invalid_refresh_token` and changes nothing.
+ */
+export async function signOutWithRefreshToken(ctx: ServiceContext, refreshToken: string): Promise<void> {
+  const parsed = parseRefreshToken(refreshToken);
+  const session = parsed && (await ctx.store.findSession(parsed.sessionId));
+  if (!parsed || !session || !secretMatches(parsed.secret, session.refreshHash) || !isSessionActive(session, ctx.clock.now())) {
+    throw new GatehouseError('invalid_refresh_token', 'The refresh token is not valid.');
+  }
+  const revoked = await ctx.store.revokeSession(session.userId, session.id, revocation(ctx, 'logout', session.userId));
+  announce(ctx, session.userId, 'logout', session.userId, revoked ? [revoked] : []);
+}
+
+/**
+ * Ends one of the caller's sessions. Someone else's session and an unknown id get the same
+ * `not_found`, so session ids of other accounts cannot be probed, and nothing changes.
+ */
+export async function revokeOwnSession(ctx: ServiceContext, caller: Caller, sessionId: string): Promise<void> {
+  const reason: RevocationReason = sessionId === caller.sessionId ? 'logout' : 'remote_logout';
+  const revoked = await ctx.store.revokeSession(caller.userId, sessionId, revocation(ctx, reason, caller.userId));
+  if (!revoked) throw new GatehouseError('not_found', 'There is no such session on this account.');
+  announce(ctx, caller.userId, reason, caller.userId, [revoked]);
+}
+
+/** Signs out every other session (`others`) or every session (`all`); needs a fresh sign-in. */
+export async function revokeAllSessions(ctx: ServiceContext, caller: Caller, scope: 'others' | 'all'): Promise<number> {
+  const current = await ctx.store.findSession(caller.sessionId);
+  if (!current || !isSessionActive(current, ctx.clock.now())) throw new GatehouseError('session_revoked', 'This session has ended.');
+  if (!isFreshlyAuthenticated(ctx.sessions, current.authenticatedAt, ctx.clock.now())) {
+    throw new GatehouseError('reauth_required', 'Confirm your password (POST /v1/auth/reauth) and try again.');
+  }
+  const reason: RevocationReason = scope === 'others' ? 'logout_others' : 'logout_all';
+  const except = scope === 'others' ? caller.sessionId : undefined;
+  const revoked = await ctx.store.revokeUserSessions(caller.userId, revocation(ctx, reason, caller.userId), except);
+  announce(ctx, caller.userId, reason, caller.userId, revoked);
+  return revoked.length;
+}
+
+export function revocation(ctx: ServiceContext, reason: RevocationReason, by: string): Revocation {
+  return { reason, by, at: ctx.clock.now() };
+}
+
+/** Feeds committed revocations to this node's view at once, and logs them. */
+export function announce(ctx: ServiceContext, userId: string, reason: string, by: string, revoked: RevokedSession[]): void {
+  if (revoked.length === 0) return;
+  ctx.revocations.revoked(revoked);
+  ctx.log({ event: 'sessions_revoked', userId, reason, by, sessionIds: revoked.map((s) => s.id) });
+}

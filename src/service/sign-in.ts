@@ -1,0 +1,84 @@
+import { emailKey } from '../core/email.js';
+import { GatehouseError } from '../core/errors.js';
+import { MAX_PASSWORD_LENGTH, normalizePassword, passwordLength } from '../core/password-policy.js';
+import { newId } from '../core/random.js';
+import type { ClientInfo, SessionRecord, UserRecord } from '../core/records.js';
+import { issueRefreshToken } from '../core/refresh-token.js';
+import { newSessionTimes } from '../core/session-policy.js';
+import type { Caller, ServiceContext } from './context.js';
+import { issueAccessToken } from './issue-tokens.js';
+
+export interface SignedIn {
+  user: UserRecord;
+  session: SessionRecord;
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+}
+
+/** One answer for every way a sign-in can fail, so none of them tells an attacker anything. */
+const invalidCredentials = () => new GatehouseError('invalid_credentials', 'The email or password is incorrect.');
+
+export async function signIn(ctx: ServiceContext, input: { email: string; password: string }, client: ClientInfo): Promise<SignedIn> {
+  const user = await checkPassword(ctx, input, client.ip);
+  const now = ctx.clock.now();
+  const id = newId();
+  const refresh = issueRefreshToken(id);
+  const session: SessionRecord = {
+    id,
+    userId: user.id,
+    ...newSessionTimes(ctx.sessions, now),
+    revokedAt: null,
+    revokedReason: null,
+    revokedBy: null,
+    client,
+    refreshHash: refresh.hash,
+  };
+  const replaced = await ctx.store.startSession(session, { replaceSameDevice: ctx.sessions.replaceSameDevice });
+  ctx.revocations.revoked(replaced);
+  ctx.log({ event: 'login_succeeded', userId: user.id, sessionId: id, ip: client.ip });
+  if (replaced.length > 0) {
+    ctx.log({ event: 'sessions_revoked', userId: user.id, reason: 'replaced', by: user.id, sessionIds: replaced.map((s) => s.id) });
+  }
+  const access = await issueAccessToken(ctx, session);
+  return { user, session, accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refresh.token };
+}
+
+/** Proves the password again for the caller's session: sensitive actions become possible. */
+export async function reauthenticate(ctx: ServiceContext, caller: Caller, password: string): Promise<void> {
+  const user = await ctx.store.findUserById(caller.userId);
+  const ok = user !== undefined && user.disabledAt === null && (await passwordMatches(ctx, user, password));
+  if (!ok) {
+    ctx.log({ event: 'reauth_failed', userId: caller.userId, sessionId: caller.sessionId });
+    throw invalidCredentials();
+  }
+  if (!(await ctx.store.markReauthenticated(caller.sessionId, ctx.clock.now()))) {
+    throw new GatehouseError('session_revoked', 'This session has ended.');
+  }
+  ctx.log({ event: 'reauth_succeeded', userId: caller.userId, sessionId: caller.sessionId });
+}
+
+/**
+ * Every path costs exactly one argon2 verification (a decoy one for an unknown or disabled
+ * account, or an over-long password) so the response time does not reveal which emails exist.
+ */
+async function checkPassword(ctx: ServiceContext, input: { email: string; password: string }, ip: string): Promise<UserRecord> {
+  const user = await ctx.store.findUserByEmail(emailKey(input.email));
+  if (!user || user.disabledAt !== null) {
+    await ctx.hasher.verifyNothing(normalizePassword(input.password));
+    ctx.log({ event: 'login_failed', reason: user ? 'disabled' : 'unknown_email', userId: user?.id, ip } as const);
+    throw invalidCredentials();
+  }
+  if (!(await passwordMatches(ctx, user, input.password))) {
+    ctx.log({ event: 'login_failed', reason: 'wrong_password', userId: user.id, ip });
+    throw invalidCredentials();
+  }
+  return user;
+}
+
+export async function passwordMatches(ctx: ServiceContext, user: UserRecord, password: string): Promise<boolean> {
+  const normalized = normalizePassword(password);
+  // Nothing longer can have been accepted at registration; still pay the full cost.
+  if (passwordLength(normalized) > MAX_PASSWORD_LENGTH) return ctx.hasher.verifyNothing(normalized);
+  return ctx.hasher.verify(user.passwordHash, normalized);
+}

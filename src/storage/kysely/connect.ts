@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './tables.js';
+
+export type DatabaseLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+export interface Connection {
+  db: Kysely<Database>;
+  dialect: 'sqlite' | 'postgres';
+}
+
+const INT8_OID = 20;
+
+export function connect(location: DatabaseLocation): Connection {
+  if (location.kind === 'sqlite') return { db: new Kysely({ dialect: new SqliteDialect({ database: openSqlite(location.path) }) }), dialect: 'sqlite' };
+  const pool = new pg.Pool({
+    connectionString: location.url,
+    max: 10,
+    connectionTimeoutMillis: 5000,
+    // Times are bigint epoch milliseconds; they fit a double exactly, so read them as numbers
+    // (pg returns int8 as strings by default). Scoped to this pool, not pg's global parsers.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID && format !== 'binary' ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  return { db: new Kysely({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+}
+
+function openSqlite(path: string): SQLite.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const database = new SQLite(path);
+  // WAL lets readers (and other processes: `serve --workers`) run beside the one writer.
+  database.pragma('journal_mode = WAL');
+  // FULL syncs the WAL at every commit: an acknowledged sign-out must survive a power loss,
+  // not only a process crash, and sign-ins are rare enough that the fsync costs nothing visible.
+  database.pragma('synchronous = FULL');
+  database.pragma('foreign_keys = ON');
+  // Wait for another process's write instead of failing at once with SQLITE_BUSY.
+  database.pragma('busy_timeout = 5000');
+  return database;
+}
+
+/** True when the error is the database refusing a duplicate key, on either dialect. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

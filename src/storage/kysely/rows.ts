@@ -1,0 +1,102 @@
+import type { Role, SessionRecord, SigningKeyRecord, UserRecord } from '../../core/records.js';
+import type { NewSession } from '../store.js';
+import type { SessionsTable, SigningKeysTable, UsersTable } from './tables.js';
+
+/** Translations between table rows (snake_case, flat) and domain records. */
+
+export function toUser(row: UsersTable): UserRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    emailKey: row.email_key,
+    name: row.name,
+    passwordHash: row.password_hash,
+    role: row.role as Role,
+    disabledAt: row.disabled_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    passwordChangedAt: row.password_changed_at,
+  };
+}
+
+export function fromUser(user: UserRecord): UsersTable {
+  return {
+    id: user.id,
+    email: user.email,
+    email_key: user.emailKey,
+    name: user.name,
+    password_hash: user.passwordHash,
+    role: user.role,
+    disabled_at: user.disabledAt,
+    created_at: user.createdAt,
+    updated_at: user.updatedAt,
+    password_changed_at: user.passwordChangedAt,
+  };
+}
+
+export function toSession(row: SessionsTable): SessionRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    createdAt: row.created_at,
+    authenticatedAt: row.authenticated_at,
+    lastActiveAt: row.last_active_at,
+    idleExpiresAt: row.idle_expires_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    revokedReason: row.revoked_reason,
+    revokedBy: row.revoked_by,
+    client: {
+      ip: row.ip,
+      userAgent: row.user_agent,
+      country: row.country,
+      device: { browser: row.browser, os: row.os, type: row.device_type, label: row.device_label },
+    },
+    refreshHash: row.refresh_hash,
+  };
+}
+
+export function fromNewSession(session: NewSession): SessionsTable {
+  return {
+    id: session.id,
+    user_id: session.userId,
+    created_at: session.createdAt,
+    authenticated_at: session.authenticatedAt,
+    last_active_at: session.lastActiveAt,
+    idle_expires_at: session.idleExpiresAt,
+    expires_at: session.expiresAt,
+    revoked_at: null,
+    revoked_reason: null,
+    revoked_by: null,
+    ip: session.client.ip,
+    user_agent: session.client.userAgent,
+    browser: session.client.device.browser,
+    os: session.client.device.os,
+    device_type: session.client.device.type,
+    device_label: session.client.device.label,
+    country: session.client.country,
+    refresh_hash: session.refreshHash,
+  };
+}
+
+export function toSigningKey(row: SigningKeysTable): SigningKeyRecord {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    publicJwk: row.public_jwk,
+    privateJwk: row.private_jwk,
+    createdAt: row.created_at,
+    retiredAt: row.retired_at,
+  };
+}
+
+export function fromSigningKey(key: SigningKeyRecord): SigningKeysTable {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    public_jwk: key.publicJwk,
+    private_jwk: key.privateJwk,
+    created_at: key.createdAt,
+    retired_at: key.retiredAt,
+  };
+}

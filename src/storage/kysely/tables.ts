@@ -1,0 +1,53 @@
+/**
+ * The tables as Kysely sees them. Times are integer epoch milliseconds on both databases
+ * (`bigint` on PostgreSQL, read back as numbers): one representation, compared with plain
+ * arithmetic, with no time-zone or driver-specific Date handling to diverge between dialects.
+ */
+export interface UsersTable {
+  id: string;
+  email: string;
+  email_key: string;
+  name: string | null;
+  password_hash: string;
+  role: string;
+  disabled_at: number | null;
+  created_at: number;
+  updated_at: number;
+  password_changed_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  created_at: number;
+  authenticated_at: number;
+  last_active_at: number;
+  idle_expires_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+  revoked_by: string | null;
+  ip: string;
+  user_agent: string;
+  browser: string | null;
+  os: string | null;
+  device_type: string;
+  device_label: string;
+  country: string | null;
+  refresh_hash: string;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  signing_keys: SigningKeysTable;
+}

@@ -1,0 +1,55 @@
+import type {
+  Revocation,
+  RevokedSession,
+  SessionRecord,
+  SigningKeyRecord,
+  UserRecord,
+} from '../core/records.js';
+
+export type NewUser = Omit<UserRecord, 'updatedAt' | 'passwordChangedAt' | 'disabledAt'>;
+export type NewSession = Omit<SessionRecord, 'revokedAt' | 'revokedReason' | 'revokedBy'>;
+
+/**
+ * Everything Gatehouse keeps, in the words of the domain. One implementation (Kysely) serves
+ * SQLite and PostgreSQL; test/storage/store.conformance.test.ts holds both to this contract.
+ * Every method that changes more than one row does so in one transaction.
+ */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  /** Inserts the user; throws GatehouseError `email_taken` when the email key exists. */
+  createUser(user: NewUser): Promise<UserRecord>;
+  findUserById(id: string): Promise<UserRecord | undefined>;
+  findUserByEmail(emailKey: string): Promise<UserRecord | undefined>;
+  /** Sets the new hash and revokes every active session of the user but `keepSessionId`. */
+  changePassword(change: {
+    userId: string;
+    passwordHash: string;
+    keepSessionId: string;
+    revocation: Revocation;
+  }): Promise<RevokedSession[]>;
+
+  /**
+   * Records a sign-in. With `replaceSameDevice`, first revokes (reason `replaced`) the user's
+   * active sessions from the same user agent and IP, in the same transaction.
+   */
+  startSession(session: NewSession, options: { replaceSameDevice: boolean }): Promise<RevokedSession[]>;
+  findSession(id: string): Promise<SessionRecord | undefined>;
+  /** The user's active sessions at `now`, most recently active first. */
+  listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
+  /** Moves the session's last password proof to `at`; false when it is not active. */
+  markReauthenticated(sessionId: string, at: number): Promise<boolean>;
+  /** Revokes one active session of the user; false when there is none with that id. */
+  revokeSession(userId: string, sessionId: string, revocation: Revocation): Promise<RevokedSession | undefined>;
+  /** Revokes every active session of the user, except `exceptSessionId` when given. */
+  revokeUserSessions(userId: string, revocation: Revocation, exceptSessionId?: string): Promise<RevokedSession[]>;
+  /** Sessions revoked at or after `since`, oldest first: what the revocation view is built from. */
+  listRevokedSince(since: number): Promise<RevokedSession[]>;
+
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  addSigningKey(key: SigningKeyRecord): Promise<void>;
+
+  /** Round-trips to the database; throws when it cannot. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // One PostgreSQL server for the whole run (started unless TEST_DATABASE_URL is set), and
+    // one build of dist/ for the tests that start the real server process.
+    globalSetup: ['test/helpers/global-setup.ts'],
+    // Native modules (better-sqlite3, argon2) are happiest in child processes.
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
