@@ -15,8 +15,8 @@ interface LoadedKey {
 }
 
 /**
- * The signing keys every node shares through the database. The first start creates one; if two
- * nodes race to do so, both keys are stored and every node signs with the oldest, so they agree.
+ * The signing keys every node shares through the database. The first start creates one (only
+ * one, even when nodes start together); the oldest active key signs, so every node agrees.
  */
 export class KeyRing implements AccessTokenKeys {
   private constructor(
@@ -31,7 +31,7 @@ export class KeyRing implements AccessTokenKeys {
   static async open(store: Store, clock: Clock, secret: string | undefined): Promise<KeyRing> {
     let records = (await store.listSigningKeys()).filter((k) => k.retiredAt === null);
     if (records.length === 0) {
-      await store.addSigningKey(await createKey(clock.now(), secret));
+      await store.addFirstSigningKey(await createKey(clock.now(), secret));
       records = (await store.listSigningKeys()).filter((k) => k.retiredAt === null);
     }
     const { signing, verifying } = await loadKeys(records, secret);

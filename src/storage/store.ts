@@ -46,8 +46,14 @@ export interface Store {
   /** Sessions revoked at or after `since`, oldest first: what the revocation view is built from. */
   listRevokedSince(since: number): Promise<RevokedSession[]>;
 
+  /** Every signing key, oldest first. */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   addSigningKey(key: SigningKeyRecord): Promise<void>;
+  /**
+   * Adds `key` only if there is no active key yet, atomically, so nodes racing on their first
+   * start store one key between them; returns whether this one was stored.
+   */
+  addFirstSigningKey(key: SigningKeyRecord): Promise<boolean>;
 
   /** Round-trips to the database; throws when it cannot. */
   ping(): Promise<void>;

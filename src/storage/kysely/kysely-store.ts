@@ -140,6 +140,19 @@ export class KyselyStore implements Store {
     await this.db.insertInto('signing_keys').values(fromSigningKey(key)).execute();
   }
 
+  addFirstSigningKey(key: SigningKeyRecord): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      // On PostgreSQL two transactions can both see "no key" and both insert; a transaction
+      // lock makes them take turns. SQLite runs one write statement at a time anyway.
+      if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext('gatehouse.signing_keys'))`.execute(trx);
+      const result = await sql`
+        insert into signing_keys (kid, alg, public_jwk, private_jwk, created_at, retired_at)
+        select ${key.kid}, ${key.alg}, ${key.publicJwk}, ${key.privateJwk}, cast(${key.createdAt} as bigint), null
+        where not exists (select 1 from signing_keys where retired_at is null)`.execute(trx);
+      return (result.numAffectedRows ?? 0n) > 0n;
+    });
+  }
+
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
   }

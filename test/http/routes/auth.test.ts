@@ -113,6 +113,24 @@ describe.each(DATABASES)('auth routes on %s', (kind) => {
       expect(session.session.ip).toBe('198.51.100.30');
       expect(spoofed.json().session.ip).toBe('198.51.100.31');
     });
+    it('uses X-Forwarded-For only from the proxies GATEHOUSE_TRUST_PROXY names', async () => {
+      const behindProxy = await startTestGatehouse(kind, { trustProxy: ['192.0.2.0/24'] });
+      try {
+        await registerUser(behindProxy.app, 'proxied@example.com');
+        const login = (remoteAddress: string) =>
+          behindProxy.app.inject({
+            method: 'POST',
+            url: '/v1/auth/login',
+            payload: { email: 'proxied@example.com', password: PASSWORD },
+            headers: { 'x-forwarded-for': '198.51.100.99' },
+            remoteAddress,
+          });
+        expect((await login('192.0.2.10')).json().session.ip).toBe('198.51.100.99');
+        expect((await login('203.0.113.50')).json().session.ip).toBe('203.0.113.50');
+      } finally {
+        await behindProxy.close();
+      }
+    });
   });
 
   describe('POST /v1/auth/logout', () => {

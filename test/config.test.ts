@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('configuration', () => {
+  it('works with nothing set: SQLite under ./data, port 3000 on loopback, 10-minute tokens', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      database: { kind: 'sqlite', path: './data/gatehouse.db' },
+      issuer: 'http://localhost:3000',
+      audience: 'gatehouse',
+      accessTokenTtlSeconds: 600,
+      reauthWindowSeconds: 600,
+      replaceSameDeviceSessions: true,
+      minPasswordLength: 8,
+      trustProxy: false,
+      secret: undefined,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads every variable of design §7', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://gh:pw@db.internal:5432/gatehouse',
+      GATEHOUSE_ISSUER: 'https://auth.example.com',
+      GATEHOUSE_AUDIENCE: 'example-api',
+      GATEHOUSE_ACCESS_TOKEN_TTL: '300',
+      GATEHOUSE_SESSION_IDLE_TTL: '1800',
+      GATEHOUSE_SESSION_MAX_AGE: '43200',
+      GATEHOUSE_REAUTH_WINDOW: '120',
+      GATEHOUSE_TRUST_PROXY: '10.0.0.0/8, 192.168.1.1',
+      GATEHOUSE_SECRET: 'x'.repeat(32),
+      GATEHOUSE_PASSWORD_MIN_LENGTH: '12',
+      GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS: 'false',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      database: { kind: 'postgres', url: 'postgres://gh:pw@db.internal:5432/gatehouse' },
+      issuer: 'https://auth.example.com',
+      audience: 'example-api',
+      accessTokenTtlSeconds: 300,
+      sessionIdleTtlSeconds: 1800,
+      sessionMaxAgeSeconds: 43200,
+      reauthWindowSeconds: 120,
+      trustProxy: ['10.0.0.0/8', '192.168.1.1'],
+      minPasswordLength: 12,
+      replaceSameDeviceSessions: false,
+      logLevel: 'warn',
+    });
+  });
+
+  it.each([
+    ['sqlite:/var/lib/gatehouse/gh.db', { kind: 'sqlite', path: '/var/lib/gatehouse/gh.db' }],
+    ['sqlite:./local.db', { kind: 'sqlite', path: './local.db' }],
+    ['postgresql://localhost/gh', { kind: 'postgres', url: 'postgresql://localhost/gh' }],
+  ])('understands DATABASE_URL=%s', (url, database) => {
+    expect(loadConfig({ DATABASE_URL: url }).database).toEqual(database);
+  });
+
+  it.each([['true', true], ['1', 1], ['false', false], ['', false]])('understands GATEHOUSE_TRUST_PROXY=%j', (value, expected) => {
+    expect(loadConfig({ GATEHOUSE_TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it.each([
+    ['PORT', 'eighty', /^PORT must be a whole number from 0 to 65535; got "eighty"$/],
+    ['GATEHOUSE_ACCESS_TOKEN_TTL', '-5', /^GATEHOUSE_ACCESS_TOKEN_TTL must be/],
+    ['GATEHOUSE_ACCESS_TOKEN_TTL', '1e3', /^GATEHOUSE_ACCESS_TOKEN_TTL must be/],
+    ['GATEHOUSE_REAUTH_WINDOW', '999999999', /^GATEHOUSE_REAUTH_WINDOW must be/],
+    ['DATABASE_URL', 'mysql://x', /^DATABASE_URL must be sqlite:<path> or postgres:/],
+    ['GATEHOUSE_ISSUER', 'not a url', /^GATEHOUSE_ISSUER must be an http\(s\) URL/],
+    ['GATEHOUSE_TRUST_PROXY', 'everyone', /^GATEHOUSE_TRUST_PROXY must be/],
+    ['GATEHOUSE_SECRET', 'short', /^GATEHOUSE_SECRET must be at least 32 characters/],
+    ['GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS', 'maybe', /^GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS must be true or false/],
+    ['LOG_LEVEL', 'loud', /^LOG_LEVEL must be one of/],
+  ])('stops with one line naming %s when it is %j', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrowError(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrowError(message);
+  });
+});

@@ -1,0 +1,156 @@
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { once } from 'node:events';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, DATABASES, type TestDatabase } from './helpers/databases.js';
+import { PASSWORD, USER_AGENTS } from './helpers/app.js';
+
+const SERVER = resolve('dist/server.js');
+const MIGRATE = resolve('dist/cli/migrate.js');
+
+interface RunningServer {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  logs: string[];
+}
+
+/** Starts the real server process (as `npm start` does, from dist/) and waits for it to listen. */
+async function startServer(cwd: string, env: Record<string, string>): Promise<RunningServer> {
+  const child = spawn(process.execPath, [SERVER], { cwd, env: { PATH: process.env.PATH ?? '', PORT: '0', ...env } });
+  const logs: string[] = [];
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        logs.push(line);
+        const address = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1];
+        if (address) resolveUrl(address);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${logs.join('\n')}`)));
+  });
+  return { child, url, logs };
+}
+
+async function call(base: string, method: string, path: string, options: { token?: string; body?: unknown } = {}) {
+  const response = await fetch(base + path, {
+    method,
+    headers: {
+      'user-agent': USER_AGENTS.chromeWindows,
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+describe.each(DATABASES)('the server process on %s', (kind) => {
+  const dirs: string[] = [];
+  const databases: TestDatabase[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    for (const database of databases) await database.drop();
+  });
+
+  async function environment(): Promise<{ cwd: string; env: Record<string, string> }> {
+    const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-server-'));
+    dirs.push(cwd);
+    if (kind === 'sqlite') return { cwd, env: {} }; // the default: ./data/gatehouse.db
+    const database = await createTestDatabase('postgres');
+    databases.push(database);
+    return { cwd, env: { DATABASE_URL: (database.location as { url: string }).url } };
+  }
+
+  it('starts with no set-up, serves register → login → sessions → revoke, and stops cleanly on SIGTERM', async () => {
+    const { cwd, env } = await environment();
+    const server = await startServer(cwd, env);
+    try {
+      if (kind === 'sqlite') expect(existsSync(join(cwd, 'data', 'gatehouse.db'))).toBe(true);
+      expect((await call(server.url, 'POST', '/v1/auth/register', { body: { email: 'olga@example.com', password: PASSWORD } })).status).toBe(201);
+      const laptop = await call(server.url, 'POST', '/v1/auth/login', { body: { email: 'olga@example.com', password: PASSWORD } });
+      expect(laptop.status).toBe(200);
+      expect(laptop.body.session.device.label).toBe('Chrome 120 on Windows 10');
+      const sessions = await call(server.url, 'GET', '/v1/me/sessions', { token: laptop.body.access_token });
+      expect(sessions.body.sessions).toHaveLength(1);
+      expect((await call(server.url, 'DELETE', `/v1/me/sessions/${laptop.body.session.id}`, { token: laptop.body.access_token })).status).toBe(204);
+      const after = await call(server.url, 'GET', '/v1/me', { token: laptop.body.access_token });
+      expect(after).toMatchObject({ status: 401, body: { code: 'session_revoked' } });
+    } finally {
+      server.child.kill('SIGTERM');
+      const [code] = await once(server.child, 'exit');
+      expect(code).toBe(0);
+    }
+    // Logs: one line per request and per security event, never a password or token.
+    const text = server.logs.join('\n');
+    expect(text).toContain('"event":"login_succeeded"');
+    expect(text).toContain('"event":"sessions_revoked"');
+    expect(text).not.toContain(PASSWORD);
+    expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./); // no JWT
+  });
+
+  it('refuses, after a restart, a token revoked before it', async () => {
+    const { cwd, env } = await environment();
+    let server = await startServer(cwd, env);
+    await call(server.url, 'POST', '/v1/auth/register', { body: { email: 'pia@example.com', password: PASSWORD } });
+    const login = await call(server.url, 'POST', '/v1/auth/login', { body: { email: 'pia@example.com', password: PASSWORD } });
+    await call(server.url, 'POST', '/v1/auth/logout', { token: login.body.access_token });
+    server.child.kill('SIGTERM');
+    await once(server.child, 'exit');
+
+    server = await startServer(cwd, env);
+    try {
+      const after = await call(server.url, 'GET', '/v1/me', { token: login.body.access_token });
+      expect(after).toMatchObject({ status: 401, body: { code: 'session_revoked' } });
+    } finally {
+      server.child.kill('SIGTERM');
+      await once(server.child, 'exit');
+    }
+  });
+
+  it('applies migrations with `npm run migrate`, and a second run has nothing to do', async () => {
+    const { cwd, env } = await environment();
+    const first = spawnSync(process.execPath, [MIGRATE], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toBe('gatehouse: applied 0001-initial\n');
+    const second = spawnSync(process.execPath, [MIGRATE], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+    expect(second.stdout).toBe('gatehouse: schema is up to date\n');
+  });
+});
+
+describe('a configuration mistake', () => {
+  it('stops the server at start with one clear line naming the variable', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-server-'));
+    try {
+      const result = spawnSync(process.execPath, [SERVER], {
+        cwd,
+        env: { PATH: process.env.PATH ?? '', GATEHOUSE_ACCESS_TOKEN_TTL: 'ten minutes' },
+        encoding: 'utf8',
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe('gatehouse: configuration error: GATEHOUSE_ACCESS_TOKEN_TTL must be a whole number from 30 to 86400; got "ten minutes"\n');
+      expect(existsSync(join(cwd, 'data'))).toBe(false);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('is read from a .env file in the working directory too', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-server-'));
+    try {
+      spawnSync('sh', ['-c', 'printf "DATABASE_URL=mysql://nope\\n" > .env'], { cwd });
+      const result = spawnSync(process.execPath, [SERVER], { cwd, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/^gatehouse: configuration error: DATABASE_URL must be/);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
