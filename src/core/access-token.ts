@@ -86,6 +86,10 @@ export async function verifyAccessToken(
       audience: settings.audience,
       currentDate: new Date(now),
       clockTolerance: settings.clockToleranceSeconds,
+      // Never trust a token's own `exp` beyond today's lifetime: the revocation view only
+      // remembers sign-outs that long, so a token minted under a longer configured lifetime
+      // (before a restart, or by a differently configured node) must not outlive it.
+      maxTokenAge: settings.ttlSeconds,
       requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp', 'auth_time'],
     }));
   } catch (error) {

@@ -23,7 +23,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
   // With a Bearer token, ends that session; without one, the refresh token in the body says
   // which (clients whose access token has expired can still sign out).
   app.post('/v1/auth/logout', { schema: { body: LogoutBody } }, async (request, reply) => {
-    if (request.headers.authorization !== undefined) {
+    const query = request.query as Record<string, unknown>;
+    if (request.headers.authorization !== undefined || Object.hasOwn(query, 'access_token')) {
       await authenticate(request, reply);
       await signOut(ctx, callerOf(request));
     } else if (request.body?.refresh_token !== undefined) {

@@ -158,6 +158,12 @@ describe.each(DATABASES)('auth routes on %s', (kind) => {
       expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(token) })).statusCode).toBe(200);
     });
 
+    it('refuses a token in the query string and leaves the session alive', async () => {
+      const { access_token: token } = await signIn(t.app, 'bob@example.com', { ip: '198.51.100.43' });
+      expectProblem(await t.app.inject({ method: 'POST', url: `/v1/auth/logout?access_token=${token}` }), 401, 'token_invalid');
+      expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(token) })).statusCode).toBe(200);
+    });
+
     it('without any credential answers token_missing', async () => {
       const response = await t.app.inject({ method: 'POST', url: '/v1/auth/logout' });
       expectProblem(response, 401, 'token_missing');
