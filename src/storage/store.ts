@@ -21,7 +21,7 @@ export interface Store {
   createUser(user: NewUser): Promise<UserRecord>;
   findUserById(id: string): Promise<UserRecord | undefined>;
   findUserByEmail(emailKey: string): Promise<UserRecord | undefined>;
-  /** Sets the new hash and revokes every active session of the user but `keepSessionId`. */
+  /** Sets the new hash and revokes every not-yet-revoked session of the user but `keepSessionId`. */
   changePassword(change: {
     userId: string;
     passwordHash: string;
@@ -31,7 +31,7 @@ export interface Store {
 
   /**
    * Records a sign-in. With `replaceSameDevice`, first revokes (reason `replaced`) the user's
-   * active sessions from the same user agent and IP, in the same transaction.
+   * not-yet-revoked sessions from the same user agent and IP, in the same transaction.
    */
   startSession(session: NewSession, options: { replaceSameDevice: boolean }): Promise<RevokedSession[]>;
   findSession(id: string): Promise<SessionRecord | undefined>;
@@ -39,9 +39,9 @@ export interface Store {
   listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
   /** Moves the session's last password proof to `at`; false when it is not active. */
   markReauthenticated(sessionId: string, at: number): Promise<boolean>;
-  /** Revokes one active session of the user; false when there is none with that id. */
+  /** Revokes one not-yet-revoked session of the user; undefined when there is none with that id. */
   revokeSession(userId: string, sessionId: string, revocation: Revocation): Promise<RevokedSession | undefined>;
-  /** Revokes every active session of the user, except `exceptSessionId` when given. */
+  /** Revokes every not-yet-revoked session of the user, except `exceptSessionId` when given. */
   revokeUserSessions(userId: string, revocation: Revocation, exceptSessionId?: string): Promise<RevokedSession[]>;
   /** Sessions revoked at or after `since`, oldest first: what the revocation view is built from. */
   listRevokedSince(since: number): Promise<RevokedSession[]>;
