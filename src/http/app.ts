@@ -5,7 +5,7 @@ import type { RevocationView } from '../revocation/revocation-view.js';
 import type { ServiceContext } from '../service/context.js';
 import type { Store } from '../storage/store.js';
 import { authenticator } from './plugins/authenticate.js';
-import { registerErrorHandling } from './plugins/errors.js';
+import { frameworkError, registerErrorHandling } from './plugins/errors.js';
 import { registerRequestLog } from './plugins/request-log.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
@@ -39,6 +39,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    frameworkErrors: frameworkError,
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   // JSON only: a text/plain body is how cross-site forms smuggle requests past CORS preflight.

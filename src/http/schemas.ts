@@ -19,8 +19,9 @@ export const RegisterBody = Type.Object(
   closed,
 );
 
+// No NUL: PostgreSQL text cannot hold it, and no real address contains one.
 export const LoginBody = Type.Object(
-  { email: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { email: Type.String({ minLength: 1, maxLength: 320, pattern: '^[^\\u0000]*$' }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
   closed,
 );
 
@@ -34,7 +35,8 @@ export const PasswordChangeBody = Type.Object(
   closed,
 );
 
-export const SessionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, closed);
+// Session ids are base64url; anything else cannot name a session (and a NUL would reach SQL).
+export const SessionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }, closed);
 
 export const RevokeSessionsQuery = Type.Object({ scope: Type.Union([Type.Literal('others'), Type.Literal('all')]) }, closed);
 

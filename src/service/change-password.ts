@@ -13,7 +13,7 @@ export async function changePassword(
   caller: Caller,
   input: { currentPassword: string; newPassword: string },
 ): Promise<void> {
-  const password = acceptNewPassword(input.newPassword, ctx.minPasswordLength, '/new_password');
+  const password = acceptNewPassword(input.newPassword, ctx.minPasswordLength, '/body/new_password');
   const user = await ctx.store.findUserById(caller.userId);
   if (!user || !(await passwordMatches(ctx, user, input.currentPassword))) {
     ctx.log({ event: 'password_change_failed', userId: caller.userId, sessionId: caller.sessionId });

@@ -14,8 +14,9 @@ export interface Registration {
 }
 
 export async function register(ctx: ServiceContext, input: Registration): Promise<UserRecord> {
-  const email = parseEmail(input.email);
-  const password = acceptNewPassword(input.password, ctx.minPasswordLength);
+  // Pointers name the request field, as schema errors do: `/body/email`.
+  const email = parseEmail(input.email, '/body/email');
+  const password = acceptNewPassword(input.password, ctx.minPasswordLength, '/body/password');
   const name = parseName(input.name);
   const user = await ctx.store.createUser({
     id: newId(),
@@ -35,7 +36,7 @@ function parseName(name: string | null | undefined): string | null {
   // Control characters in a display name only ever serve to spoof other text in a UI or log.
   if (trimmed.length > MAX_NAME_LENGTH || /\p{Cc}/u.test(trimmed)) {
     throw new GatehouseError('validation_failed', 'The name is not valid.', [
-      { pointer: '/name', detail: `must be at most ${MAX_NAME_LENGTH} characters, without control characters` },
+      { pointer: '/body/name', detail: `must be at most ${MAX_NAME_LENGTH} characters, without control characters` },
     ]);
   }
   return trimmed === '' ? null : trimmed;

@@ -1,6 +1,7 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, type ErrorCode, type FieldError } from '../../core/errors.js';
 import { challengeFor, problem } from '../problem.js';
+import { fieldErrors } from '../validation-errors.js';
 
 /** Fastify's own errors for bad requests, by their code, in our vocabulary. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -10,6 +11,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_failed',
   FST_ERR_BAD_URL: 'validation_failed',
+  FST_ERR_MAX_PARAM_LENGTH: 'validation_failed',
   FST_ERR_VALIDATION: 'validation_failed',
 };
 
@@ -27,7 +29,7 @@ const BY_STATUS: Record<number, ErrorCode> = {
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
-    send(reply, new GatehouseError('not_found', `There is no ${request.method} ${request.url.split('?')[0]}.`));
+    send(reply, new GatehouseError('not_found', `There is no ${request.method} route at this path.`));
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -41,10 +43,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
 function translate(error: FastifyError): GatehouseError | undefined {
   if (error.validation) {
-    const errors: FieldError[] = error.validation.map((issue) => ({
-      pointer: `/${error.validationContext ?? 'body'}${issue.instancePath ?? ''}`,
-      detail: issue.message ?? 'is not valid',
-    }));
+    const errors = fieldErrors(error.validation, error.validationContext ?? 'body');
     return new GatehouseError('validation_failed', describe(errors), errors);
   }
   // secure-json-parse refuses `__proto__` and `constructor.prototype` keys with a SyntaxError.
@@ -53,12 +52,22 @@ function translate(error: FastifyError): GatehouseError | undefined {
   if (code === 'invalid_json') return new GatehouseError(code, 'The request body is not valid JSON.');
   if (code === 'payload_too_large') return new GatehouseError(code, 'The request body is larger than 16 KiB.');
   if (code === 'unsupported_media_type') return new GatehouseError(code, 'Send the request body as application/json.');
-  return code ? new GatehouseError(code, error.message) : undefined;
+  // Never echo the URL or Fastify's message back: it may hold whatever the client sent.
+  if (code === 'validation_failed') return new GatehouseError(code, 'The request URL or headers are not valid.');
+  return code ? new GatehouseError(code) : undefined;
 }
 
 function describe(errors: FieldError[]): string {
   const [first] = errors;
   return first ? `${first.pointer} ${first.detail}` : 'The request is not valid.';
+}
+
+/**
+ * Errors Fastify meets before routing (a malformed URL, an over-long path parameter) skip the
+ * error handler unless given here; they get the same problem+json treatment.
+ */
+export function frameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  send(reply, translate(error) ?? new GatehouseError('validation_failed', 'The request URL or headers are not valid.'));
 }
 
 export function send(reply: FastifyReply, error: GatehouseError): FastifyReply {

@@ -62,7 +62,7 @@ describe.each(DATABASES)('auth routes on %s', (kind) => {
       async (email) => {
         const response = await t.app.inject({ method: 'POST', url: '/v1/auth/register', payload: { email, password: PASSWORD } });
         expectProblem(response, 400, 'validation_failed');
-        expect(response.json().errors[0].pointer).toBe('/email');
+        expect(response.json().errors[0].pointer).toBe('/body/email');
       },
     );
   });

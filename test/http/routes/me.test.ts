@@ -57,7 +57,7 @@ describe.each(DATABASES)('account routes on %s', (kind) => {
       const here = await signIn(t.app, 'mia@example.com', { ip: '198.51.100.66' });
       const response = await changePassword(here.access_token, PASSWORD, 'short');
       expectProblem(response, 400, 'weak_password');
-      expect(response.json().errors[0].pointer).toBe('/new_password');
+      expect(response.json().errors[0].pointer).toBe('/body/new_password');
     });
   });
 });

@@ -152,6 +152,12 @@ describe.each(DATABASES)('session routes on %s', (kind) => {
       expect((await t.gatehouse.store.findSession(mine.session.id))?.revokedAt).toBeNull();
     });
 
+    it('says which scopes there are', async () => {
+      const s = await signIn(t.app, 'jane@example.com', { ip: '198.51.100.31' });
+      const response = await t.app.inject({ method: 'DELETE', url: '/v1/me/sessions?scope=everyone', headers: bearer(s.access_token) });
+      expect(response.json().errors).toEqual([{ pointer: '/querystring/scope', detail: 'must be one of "others", "all"' }]);
+    });
+
     it.each(['', '?scope=everyone', '?scope=others&scope=all'])('refuses %j with validation_failed', async (query) => {
       const s = await signIn(t.app, 'jane@example.com', { ip: '198.51.100.30' });
       expectProblem(await t.app.inject({ method: 'DELETE', url: `/v1/me/sessions${query}`, headers: bearer(s.access_token) }), 400, 'validation_failed');
