@@ -15,6 +15,12 @@ export interface Config {
   sessionIdleTtlSeconds: number;
   sessionMaxAgeSeconds: number;
   reauthWindowSeconds: number;
+  /** How long a spent refresh token may be presented again without counting as theft. */
+  refreshReuseGraceSeconds: number;
+  /** Most active sessions one user may have; 0 means no limit. */
+  maxSessions: number;
+  /** How long ended sessions stay in the database as history before they are purged. */
+  sessionRetentionSeconds: number;
   replaceSameDeviceSessions: boolean;
   minPasswordLength: number;
   /** false: the socket address is the client; otherwise which proxies may set X-Forwarded-For. */
@@ -29,6 +35,7 @@ export class ConfigError extends Error {
 }
 
 const DAY = 86_400;
+const TEN_YEARS = 3650 * DAY;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 type Env = Record<string, string | undefined>;
@@ -39,8 +46,15 @@ type Env = Record<string, string | undefined>;
  */
 export function loadConfig(env: Env = readEnvironment()): Readonly<Config> {
   const port = integer(env, 'PORT', 3000, 0, 65535);
-  const accessTokenTtlSeconds = integer(env, 'GATEHOUSE_ACCESS_TOKEN_TTL', 600, 30, DAY);
-  const sessionMaxAgeSeconds = integer(env, 'GATEHOUSE_SESSION_MAX_AGE', 90 * DAY, 60, 400 * DAY);
+  // Every duration goes down to 1 second, so demos and black-box tests can watch sessions end.
+  const accessTokenTtlSeconds = integer(env, 'GATEHOUSE_ACCESS_TOKEN_TTL', 600, 1, DAY);
+  const sessionIdleTtlSeconds = integer(env, 'GATEHOUSE_SESSION_IDLE_TTL', 14 * DAY, 1, TEN_YEARS);
+  const sessionMaxAgeSeconds = integer(env, 'GATEHOUSE_SESSION_MAX_AGE', 90 * DAY, 1, TEN_YEARS);
+  if (sessionIdleTtlSeconds > sessionMaxAgeSeconds) {
+    throw new ConfigError(
+      `GATEHOUSE_SESSION_IDLE_TTL (${sessionIdleTtlSeconds}) must not be longer than GATEHOUSE_SESSION_MAX_AGE (${sessionMaxAgeSeconds})`,
+    );
+  }
   const config: Config = {
     port,
     host: text(env, 'HOST', '127.0.0.1'),
@@ -49,9 +63,12 @@ export function loadConfig(env: Env = readEnvironment()): Readonly<Config> {
     audience: text(env, 'GATEHOUSE_AUDIENCE', 'gatehouse'),
     accessTokenTtlSeconds,
     clockToleranceSeconds: integer(env, 'GATEHOUSE_CLOCK_TOLERANCE', 5, 0, 300),
-    sessionIdleTtlSeconds: integer(env, 'GATEHOUSE_SESSION_IDLE_TTL', 14 * DAY, 60, 400 * DAY),
+    sessionIdleTtlSeconds,
     sessionMaxAgeSeconds,
-    reauthWindowSeconds: integer(env, 'GATEHOUSE_REAUTH_WINDOW', 600, 0, DAY),
+    reauthWindowSeconds: integer(env, 'GATEHOUSE_REAUTH_WINDOW', 600, 1, DAY),
+    refreshReuseGraceSeconds: integer(env, 'GATEHOUSE_REFRESH_REUSE_GRACE', 10, 1, 3600),
+    maxSessions: integer(env, 'GATEHOUSE_MAX_SESSIONS', 0, 0, 100_000),
+    sessionRetentionSeconds: integer(env, 'GATEHOUSE_SESSION_RETENTION', 90 * DAY, 1, TEN_YEARS),
     replaceSameDeviceSessions: boolean(env, 'GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS', true),
     minPasswordLength: integer(env, 'GATEHOUSE_PASSWORD_MIN_LENGTH', 8, 1, 128),
     trustProxy: trustProxy(env.GATEHOUSE_TRUST_PROXY),

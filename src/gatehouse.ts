@@ -7,6 +7,8 @@ import { KeyRing } from './keys/key-ring.js';
 import { argon2Hasher } from './passwords/argon2-hasher.js';
 import { RevocationView } from './revocation/revocation-view.js';
 import type { ServiceContext } from './service/context.js';
+import { purgeEndedSessions } from './service/housekeeping.js';
+import { LastActivity } from './service/last-activity.js';
 import type { SecurityEvent } from './service/security-log.js';
 import { openStore } from './storage/kysely/kysely-store.js';
 import type { Store } from './storage/store.js';
@@ -16,8 +18,11 @@ export interface Gatehouse {
   store: Store;
   view: RevocationView;
   keys: KeyRing;
+  activity: LastActivity;
   ctx: ServiceContext;
-  /** Closes the app, then the database. */
+  /** Deletes sessions past their retention now (it also runs every hour). */
+  purge(): Promise<number>;
+  /** Closes the app, writes pending activity, then closes the database. */
   close(): Promise<void>;
 }
 
@@ -32,17 +37,22 @@ export interface GatehouseOverrides {
 /** Revocations are kept this much longer than a token lives, for requests already in flight. */
 const REVOCATION_MARGIN_MS = 60 * SECOND;
 const PRUNE_INTERVAL_MS = 60 * SECOND;
+const ACTIVITY_FLUSH_MS = 10 * SECOND;
+const PURGE_INTERVAL_MS = 3600 * SECOND;
+const FIRST_PURGE_DELAY_MS = 60 * SECOND;
 
 /**
  * Puts a node together: database → signing keys → revocation view (loaded from the database)
- * → use-case context → HTTP app. The same wiring serves `npm start` and the tests.
+ * → use-case context → HTTP app, plus the timers that keep it tidy. The same wiring serves
+ * `npm start` and the tests.
  */
 export async function createGatehouse(config: Readonly<Config>, overrides: GatehouseOverrides = {}): Promise<Gatehouse> {
   const clock = overrides.clock ?? systemClock;
   const store = overrides.store ?? (await openStore(config.database));
   try {
     const keys = await KeyRing.open(store, clock, config.secret);
-    const view = new RevocationView(clock, (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * SECOND + REVOCATION_MARGIN_MS);
+    const revocationHorizonMs = (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * SECOND + REVOCATION_MARGIN_MS;
+    const view = new RevocationView(clock, revocationHorizonMs);
     view.revoked(await store.listRevokedSince(view.horizon()));
 
     let app: FastifyInstance | undefined;
@@ -64,24 +74,48 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
         maxAgeSeconds: config.sessionMaxAgeSeconds,
         reauthWindowSeconds: config.reauthWindowSeconds,
         replaceSameDevice: config.replaceSameDeviceSessions,
+        refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
+        maxSessions: config.maxSessions,
       },
       minPasswordLength: config.minPasswordLength,
     };
-    app = await buildApp({
+    const activity = new LastActivity(store, clock, ctx.sessions);
+    const built = await buildApp({
       ctx,
       store,
       keys,
       view,
+      activity,
       trustProxy: config.trustProxy,
       logger: overrides.logger ?? { level: config.logLevel },
     });
-    const pruning = setInterval(() => view.prune(), PRUNE_INTERVAL_MS).unref();
-    app.addHook('onClose', async () => {
-      clearInterval(pruning);
+    app = built;
+    const purge = () => purgeEndedSessions(ctx, { retentionSeconds: config.sessionRetentionSeconds, revocationHorizonMs });
+
+    // Background work never throws into the process: a failure is logged and tried next time.
+    const every = (ms: number, what: string, work: () => unknown) =>
+      setInterval(() => {
+        Promise.resolve()
+          .then(work)
+          .catch((error: unknown) => built.log.error({ err: error }, `${what} failed`));
+      }, ms).unref();
+    const timers = [
+      every(PRUNE_INTERVAL_MS, 'revocation view pruning', () => view.prune()),
+      every(ACTIVITY_FLUSH_MS, 'last-activity write', () => activity.flush()),
+      every(PURGE_INTERVAL_MS, 'session purge', purge),
+    ];
+    const firstPurge = setTimeout(() => purge().catch((error: unknown) => built.log.error({ err: error }, 'session purge failed')), FIRST_PURGE_DELAY_MS).unref();
+
+    built.addHook('onClose', async () => {
+      for (const timer of timers) clearInterval(timer);
+      clearTimeout(firstPurge);
+      // Activity seen before the shutdown is written, not lost (a few tries if the database hiccups).
+      for (let attempt = 0; attempt < 3 && activity.backlog > 0; attempt++) {
+        await activity.flush().catch((error: unknown) => built.log.error({ err: error }, 'last-activity write failed'));
+      }
       await store.close();
     });
-    const built = app;
-    return { app: built, store, view, keys, ctx, close: () => built.close() };
+    return { app: built, store, view, keys, activity, ctx, purge, close: () => built.close() };
   } catch (error) {
     await store.close();
     throw error;

@@ -135,7 +135,7 @@ describe('a configuration mistake', () => {
         encoding: 'utf8',
       });
       expect(result.status).toBe(1);
-      expect(result.stderr).toBe('gatehouse: configuration error: GATEHOUSE_ACCESS_TOKEN_TTL must be a whole number from 30 to 86400; got "ten minutes"\n');
+      expect(result.stderr).toBe('gatehouse: configuration error: GATEHOUSE_ACCESS_TOKEN_TTL must be a whole number from 1 to 86400; got "ten minutes"\n');
       expect(existsSync(join(cwd, 'data'))).toBe(false);
     } finally {
       rmSync(cwd, { recursive: true, force: true });

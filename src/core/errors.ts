@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'token_invalid',
   'token_expired',
   'session_revoked',
+  'session_expired',
   'invalid_refresh_token',
   'refresh_token_reused',
   'reauth_required',

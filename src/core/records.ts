@@ -40,7 +40,9 @@ export type RevocationReason =
   | 'logout_others'
   | 'logout_all'
   | 'password_changed'
-  | 'replaced';
+  | 'replaced'
+  | 'refresh_token_reused'
+  | 'session_limit';
 
 export interface Revocation {
   reason: RevocationReason;
@@ -61,7 +63,21 @@ export interface SessionRecord {
   revokedReason: string | null;
   revokedBy: string | null;
   client: ClientInfo;
-  refreshHash: string;
+  refresh: RefreshState;
+}
+
+/** Where the session's refresh-token chain stands (see core/refresh-token.ts). */
+export interface RefreshState {
+  /** SHA-256 of the current token's secret. */
+  hash: string;
+  /** The per-session MAC key that proves a presented token was issued for this session. */
+  key: string;
+  /** How many times the token has been rotated; the current token carries this number. */
+  generation: number;
+  /** When the current token replaced its predecessor; null before the first rotation. */
+  rotatedAt: number | null;
+  /** The current token, sealed under its predecessor's secret, for racing requests. */
+  sealedSuccessor: string | null;
 }
 
 export interface RevokedSession {

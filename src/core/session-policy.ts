@@ -9,6 +9,15 @@ export interface SessionPolicy {
   reauthWindowSeconds: number;
   /** A new sign-in from the same user agent and IP ends that device's older session. */
   replaceSameDevice: boolean;
+  /** How long a just-spent refresh token still gets the current one instead of counting as theft. */
+  refreshReuseGraceSeconds: number;
+  /** Most active sessions per user (0: no limit); a sign-in beyond it ends the least recently active. */
+  maxSessions: number;
+}
+
+/** The idle expiry after activity at `at`: idleness is counted from the last use. */
+export function idleExpiryAfter(policy: SessionPolicy, at: number): number {
+  return at + policy.idleTtlSeconds * SECOND;
 }
 
 export interface SessionTimes {
@@ -24,7 +33,7 @@ export function newSessionTimes(policy: SessionPolicy, now: number): SessionTime
     createdAt: now,
     authenticatedAt: now,
     lastActiveAt: now,
-    idleExpiresAt: now + policy.idleTtlSeconds * SECOND,
+    idleExpiresAt: idleExpiryAfter(policy, now),
     expiresAt: now + policy.maxAgeSeconds * SECOND,
   };
 }

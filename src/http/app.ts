@@ -3,6 +3,7 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { RevocationView } from '../revocation/revocation-view.js';
 import type { ServiceContext } from '../service/context.js';
+import type { LastActivity } from '../service/last-activity.js';
 import type { Store } from '../storage/store.js';
 import { authenticator } from './plugins/authenticate.js';
 import { frameworkError, registerErrorHandling } from './plugins/errors.js';
@@ -18,6 +19,7 @@ export interface AppParts {
   store: Store;
   keys: KeyRing;
   view: RevocationView;
+  activity: LastActivity;
   trustProxy: boolean | number | string[];
   logger: FastifyServerOptions['logger'];
 }
@@ -54,7 +56,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     if (request.url.startsWith('/v1/')) reply.header('cache-control', 'no-store');
   });
 
-  const authenticate = authenticator(parts.ctx, parts.view);
+  const authenticate = authenticator(parts.ctx, parts.view, parts.activity);
   await app.register(authRoutes, { ctx: parts.ctx, authenticate });
   await app.register(meRoutes, { ctx: parts.ctx, authenticate });
   await app.register(sessionRoutes, { ctx: parts.ctx, authenticate });

@@ -13,6 +13,7 @@ const STATUS: Record<ErrorCode, [number, string]> = {
   token_invalid: [401, 'The access token is not valid'],
   token_expired: [401, 'The access token has expired'],
   session_revoked: [401, 'The session has ended'],
+  session_expired: [401, 'The session has expired'],
   invalid_refresh_token: [401, 'The refresh token is not valid'],
   refresh_token_reused: [401, 'The refresh token was already used'],
   reauth_required: [403, 'Recent authentication is required'],

@@ -28,6 +28,8 @@ export const LoginBody = Type.Object(
 // No body at all reaches validation as null: logout with only a Bearer token sends none.
 export const LogoutBody = Type.Union([Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, closed), Type.Null()]);
 
+export const RefreshBody = Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, closed);
+
 export const ReauthBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, closed);
 
 export const PasswordChangeBody = Type.Object(

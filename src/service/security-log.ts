@@ -10,6 +10,7 @@ export type SecurityEvent =
   | { event: 'reauth_failed'; userId: string; sessionId: string }
   | { event: 'password_changed'; userId: string; sessionId: string }
   | { event: 'password_change_failed'; userId: string; sessionId: string }
+  | { event: 'refresh_token_reused'; userId: string; sessionId: string }
   | { event: 'sessions_revoked'; userId: string; reason: string; by: string; sessionIds: string[] };
 
 export type SecurityLog = (event: SecurityEvent) => void;

@@ -1,6 +1,5 @@
 import { GatehouseError } from '../core/errors.js';
 import type { Revocation, RevocationReason, RevokedSession, SessionRecord } from '../core/records.js';
-import { parseRefreshToken, secretMatches } from '../core/refresh-token.js';
 import { isFreshlyAuthenticated } from '../core/session-policy.js';
 import { isSessionActive } from '../core/records.js';
 import type { Caller, ServiceContext } from './context.js';
@@ -13,20 +12,6 @@ export function listSessions(ctx: ServiceContext, caller: Caller): Promise<Sessi
 export async function signOut(ctx: ServiceContext, caller: Caller): Promise<void> {
   const revoked = await ctx.store.revokeSession(caller.userId, caller.sessionId, revocation(ctx, 'logout', caller.userId));
   announce(ctx, caller.userId, 'logout', caller.userId, revoked ? [revoked] : []);
-}
-
-/**
- * Signs out the session a refresh token belongs to, for clients whose access token has expired.
- * An unknown, spent or forged token gets `invalid_refresh_token` and changes nothing.
- */
-export async function signOutWithRefreshToken(ctx: ServiceContext, refreshToken: string): Promise<void> {
-  const parsed = parseRefreshToken(refreshToken);
-  const session = parsed && (await ctx.store.findSession(parsed.sessionId));
-  if (!parsed || !session || !secretMatches(parsed.secret, session.refreshHash) || !isSessionActive(session, ctx.clock.now())) {
-    throw new GatehouseError('invalid_refresh_token', 'The refresh token is not valid.');
-  }
-  const revoked = await ctx.store.revokeSession(session.userId, session.id, revocation(ctx, 'logout', session.userId));
-  announce(ctx, session.userId, 'logout', session.userId, revoked ? [revoked] : []);
 }
 
 /**

@@ -3,10 +3,11 @@ import { GatehouseError } from '../core/errors.js';
 import { MAX_PASSWORD_LENGTH, normalizePassword, passwordLength } from '../core/password-policy.js';
 import { newId } from '../core/random.js';
 import type { ClientInfo, SessionRecord, UserRecord } from '../core/records.js';
-import { issueRefreshToken } from '../core/refresh-token.js';
+import { issueRefreshToken, newRefreshKey } from '../core/refresh-token.js';
 import { newSessionTimes } from '../core/session-policy.js';
 import type { Caller, ServiceContext } from './context.js';
 import { issueAccessToken } from './issue-tokens.js';
+import { announce } from './sessions.js';
 
 export interface SignedIn {
   user: UserRecord;
@@ -23,7 +24,8 @@ export async function signIn(ctx: ServiceContext, input: { email: string; passwo
   const user = await checkPassword(ctx, input, client.ip);
   const now = ctx.clock.now();
   const id = newId();
-  const refresh = issueRefreshToken(id);
+  const refreshKey = newRefreshKey();
+  const refresh = issueRefreshToken(id, 0, refreshKey);
   const session: SessionRecord = {
     id,
     userId: user.id,
@@ -32,14 +34,15 @@ export async function signIn(ctx: ServiceContext, input: { email: string; passwo
     revokedReason: null,
     revokedBy: null,
     client,
-    refreshHash: refresh.hash,
+    refresh: { hash: refresh.hash, key: refreshKey, generation: 0, rotatedAt: null, sealedSuccessor: null },
   };
-  const replaced = await ctx.store.startSession(session, { replaceSameDevice: ctx.sessions.replaceSameDevice });
-  ctx.revocations.revoked(replaced);
+  const { replaced, evicted } = await ctx.store.startSession(session, {
+    replaceSameDevice: ctx.sessions.replaceSameDevice,
+    maxSessions: ctx.sessions.maxSessions,
+  });
   ctx.log({ event: 'login_succeeded', userId: user.id, sessionId: id, ip: client.ip });
-  if (replaced.length > 0) {
-    ctx.log({ event: 'sessions_revoked', userId: user.id, reason: 'replaced', by: user.id, sessionIds: replaced.map((s) => s.id) });
-  }
+  announce(ctx, user.id, 'replaced', user.id, replaced);
+  announce(ctx, user.id, 'session_limit', user.id, evicted);
   const access = await issueAccessToken(ctx, session);
   return { user, session, accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refresh.token };
 }

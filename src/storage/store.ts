@@ -9,6 +9,21 @@ import type {
 export type NewUser = Omit<UserRecord, 'updatedAt' | 'passwordChangedAt' | 'disabledAt'>;
 export type NewSession = Omit<SessionRecord, 'revokedAt' | 'revokedReason' | 'revokedBy'>;
 
+export interface SessionStart {
+  replaced: RevokedSession[];
+  evicted: RevokedSession[];
+}
+
+export interface RefreshRotation {
+  sessionId: string;
+  presentedHash: string;
+  generation: number;
+  nextHash: string;
+  sealedSuccessor: string;
+  at: number;
+  idleExpiresAt: number;
+}
+
 /**
  * Everything Gatehouse keeps, in the words of the domain. One implementation (Kysely) serves
  * SQLite and PostgreSQL; test/storage/store.conformance.test.ts holds both to this contract.
@@ -30,11 +45,26 @@ export interface Store {
   }): Promise<RevokedSession[]>;
 
   /**
-   * Records a sign-in. With `replaceSameDevice`, first revokes (reason `replaced`) the user's
-   * not-yet-revoked sessions from the same user agent and IP, in the same transaction.
+   * Records a sign-in, in one transaction with what it ends: with `replaceSameDevice`, the
+   * user's not-yet-revoked sessions from the same user agent and IP (reason `replaced`); with
+   * `maxSessions` > 0, the least recently active sessions beyond that many (`session_limit`).
+   * Sign-ins of one user take turns, so parallel sign-ins cannot overshoot the cap.
    */
-  startSession(session: NewSession, options: { replaceSameDevice: boolean }): Promise<RevokedSession[]>;
+  startSession(session: NewSession, options: { replaceSameDevice: boolean; maxSessions: number }): Promise<SessionStart>;
   findSession(id: string): Promise<SessionRecord | undefined>;
+  /** The session and its user, in one read: what a refresh needs. */
+  findSessionWithUser(id: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined>;
+  /**
+   * Spends the current refresh token and stores its successor, as one compare-and-swap
+   * statement: it succeeds only while the session is active and `presentedHash` is still its
+   * current hash at `generation`, so of racing requests exactly one wins. Also moves
+   * `last_active_at` and the idle expiry. Returns the updated session, or undefined if it lost.
+   */
+  rotateRefresh(rotation: RefreshRotation): Promise<SessionRecord | undefined>;
+  /** Moves last activity (and the idle expiry) forward for active sessions, in one batch. */
+  recordActivity(seen: Array<{ sessionId: string; at: number }>, idleTtlMs: number): Promise<void>;
+  /** Deletes up to `limit` sessions that ended (revoked or expired) before `before`; returns how many. */
+  purgeEndedSessions(before: number, limit: number): Promise<number>;
   /** The user's active sessions at `now`, most recently active first. */
   listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
   /** Moves the session's last password proof to `at`; false when it is not active. */

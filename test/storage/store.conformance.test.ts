@@ -80,7 +80,7 @@ function aSession(userId: string, overrides: Partial<NewSession> = {}): NewSessi
     idleExpiresAt: T0 + 7 * DAY,
     expiresAt: T0 + 30 * DAY,
     client: HOME_FIREFOX,
-    refreshHash: `sha256:${id}`,
+    refresh: { hash: `sha256:${id}`, key: `key-${id}`, generation: 0, rotatedAt: null, sealedSuccessor: null },
     ...overrides,
   };
 }
@@ -97,6 +97,10 @@ function aSigningKey(createdAt: number, overrides: Partial<SigningKeyRecord> = {
     ...overrides,
   };
 }
+
+/** startSession options: end nothing, or replace same-device sessions (no cap in either). */
+const NOTHING_ENDS = { replaceSameDevice: false, maxSessions: 0 };
+const REPLACE = { replaceSameDevice: true, maxSessions: 0 };
 
 const revocation = (reason: RevocationReason, by: string, at: number): Revocation => ({ reason, by, at });
 
@@ -123,7 +127,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
   /** Records a sign-in that replaces nothing and returns what was stored. */
   async function signIn(userId: string, overrides: Partial<NewSession> = {}): Promise<NewSession> {
     const session = aSession(userId, overrides);
-    expect(await store.startSession(session, { replaceSameDevice: false })).toEqual([]);
+    expect(await store.startSession(session, NOTHING_ENDS)).toEqual({ replaced: [], evicted: [] });
     return session;
   }
 
@@ -196,7 +200,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
         expiresAt: T0 + 30 * DAY + 5,
         client: HOME_IPHONE,
       });
-      await store.startSession(session, { replaceSameDevice: true });
+      await store.startSession(session, REPLACE);
 
       const found = await store.findSession(session.id);
       expect(found).toStrictEqual(stored(session));
@@ -218,8 +222,8 @@ describe.each(DATABASES)('the store on %s', (kind) => {
     it('refuses a second session with an existing id', async () => {
       const user = await aStoredUser();
       const session = await signIn(user.id);
-      await expect(store.startSession({ ...session, refreshHash: 'other' }, { replaceSameDevice: false })).rejects.toThrow();
-      expect((await store.findSession(session.id))?.refreshHash).toBe(session.refreshHash);
+      await expect(store.startSession({ ...session, refresh: { ...session.refresh, hash: 'other' } }, NOTHING_ENDS)).rejects.toThrow();
+      expect((await store.findSession(session.id))?.refresh.hash).toBe(session.refresh.hash);
     });
 
     it('revokes nothing when replacing same-device sessions is off', async () => {
@@ -227,7 +231,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       const earlier = await signIn(user.id);
       const again = aSession(user.id, { createdAt: T0 + HOUR });
 
-      expect(await store.startSession(again, { replaceSameDevice: false })).toEqual([]);
+      expect(await store.startSession(again, NOTHING_ENDS)).toEqual({ replaced: [], evicted: [] });
       expect(await sessionState(earlier.id)).toEqual(ACTIVE);
       expect(await sessionState(again.id)).toEqual(ACTIVE);
     });
@@ -245,7 +249,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
 
       const at = T0 + HOUR;
       const next = aSession(ann.id, { client: HOME_FIREFOX, createdAt: at, authenticatedAt: at, lastActiveAt: at });
-      const replaced = await store.startSession(next, { replaceSameDevice: true });
+      const { replaced } = await store.startSession(next, REPLACE);
 
       expect(sorted(replaced)).toEqual(sorted([{ id: sameDevice.id, revokedAt: at }, { id: sameDeviceToo.id, revokedAt: at }]));
       for (const id of [sameDevice.id, sameDeviceToo.id]) {
@@ -263,7 +267,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
 
       // Same device as `earlier`, but an id that exists: the insert fails after the replacement.
       const clash = aSession(user.id, { id: taken.id, client: HOME_FIREFOX, createdAt: T0 + HOUR });
-      await expect(store.startSession(clash, { replaceSameDevice: true })).rejects.toThrow();
+      await expect(store.startSession(clash, REPLACE)).rejects.toThrow();
 
       expect(await sessionState(earlier.id)).toEqual(ACTIVE);
       expect(await store.listRevokedSince(0)).toEqual([]);

@@ -3,6 +3,7 @@ import { verifyAccessToken } from '../../core/access-token.js';
 import { GatehouseError } from '../../core/errors.js';
 import type { RevocationView } from '../../revocation/revocation-view.js';
 import type { Caller, ServiceContext } from '../../service/context.js';
+import type { LastActivity } from '../../service/last-activity.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,7 +21,11 @@ export type Authenticate = (request: FastifyRequest, reply: FastifyReply) => Pro
  * in-memory lookup in the revocation view. No database query, so it costs about what a
  * stateless JWT check costs, yet a signed-out session is refused on the very next request.
  */
-export function authenticator(ctx: Pick<ServiceContext, 'keys' | 'tokens' | 'clock'>, view: Pick<RevocationView, 'isRevoked'>): Authenticate {
+export function authenticator(
+  ctx: Pick<ServiceContext, 'keys' | 'tokens' | 'clock'>,
+  view: Pick<RevocationView, 'isRevoked'>,
+  activity?: Pick<LastActivity, 'seen'>,
+): Authenticate {
   return async (request) => {
     // A token in a URL ends up in proxy logs, browser history and Referer headers: refuse it
     // outright, even next to a valid header, so clients that do it find out at once.
@@ -39,6 +44,7 @@ export function authenticator(ctx: Pick<ServiceContext, 'keys' | 'tokens' | 'clo
     const claims = await verifyAccessToken(match[1] as string, ctx.keys, ctx.tokens, ctx.clock.now());
     if (view.isRevoked(claims.sessionId)) throw new GatehouseError('session_revoked', 'This session has been signed out.');
     request.caller = { userId: claims.userId, sessionId: claims.sessionId };
+    activity?.seen(claims.sessionId);
   };
 }
 

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { GatehouseError } from '../../core/errors.js';
 import { register } from '../../service/register.js';
-import { signOut, signOutWithRefreshToken } from '../../service/sessions.js';
+import { refresh, signOutWithRefreshToken } from '../../service/refresh.js';
+import { signOut } from '../../service/sessions.js';
 import { reauthenticate, signIn } from '../../service/sign-in.js';
 import { clientInfo } from '../client-info.js';
 import { presentSignIn, presentUser } from '../present.js';
-import { LoginBody, LogoutBody, ReauthBody, RegisterBody, TokenResponse, UserResponse } from '../schemas.js';
+import { LoginBody, LogoutBody, ReauthBody, RefreshBody, RegisterBody, TokenResponse, UserResponse } from '../schemas.js';
 import type { RouteOptions } from './route-options.js';
 import { callerOf } from '../plugins/authenticate.js';
 
@@ -18,6 +19,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
 
   app.post('/v1/auth/login', { schema: { body: LoginBody, response: { 200: TokenResponse } } }, async (request) => {
     return presentSignIn(await signIn(ctx, request.body, clientInfo(request)));
+  });
+
+  app.post('/v1/auth/refresh', { schema: { body: RefreshBody, response: { 200: TokenResponse } } }, async (request) => {
+    return presentSignIn(await refresh(ctx, request.body.refresh_token));
   });
 
   // With a Bearer token, ends that session; without one, the refresh token in the body says

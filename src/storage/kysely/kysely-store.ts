@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import { GatehouseError } from '../../core/errors.js';
 import type { Revocation, RevokedSession, SessionRecord, SigningKeyRecord, UserRecord } from '../../core/records.js';
-import type { NewSession, NewUser, Store } from '../store.js';
+import type { NewSession, NewUser, RefreshRotation, SessionStart, Store } from '../store.js';
 import { connect, isUniqueViolation, type DatabaseLocation } from './connect.js';
 import { fromNewSession, fromSigningKey, fromUser, toSession, toSigningKey, toUser } from './rows.js';
 import type { Database } from './tables.js';
@@ -62,8 +62,11 @@ export class KyselyStore implements Store {
     });
   }
 
-  startSession(session: NewSession, options: { replaceSameDevice: boolean }): Promise<RevokedSession[]> {
+  startSession(session: NewSession, options: { replaceSameDevice: boolean; maxSessions: number }): Promise<SessionStart> {
     return this.db.transaction().execute(async (trx) => {
+      // Sign-ins of one user take turns (PostgreSQL row lock; SQLite has one writer anyway), so
+      // two parallel sign-ins cannot both count the sessions before either is inserted.
+      if (this.dialect === 'postgres') await trx.selectFrom('users').select('id').where('id', '=', session.userId).forUpdate().execute();
       const replaced = options.replaceSameDevice
         ? await revokeWhere(trx, { reason: 'replaced', by: session.userId, at: session.createdAt }, (q) =>
             q
@@ -73,8 +76,112 @@ export class KyselyStore implements Store {
           )
         : [];
       await trx.insertInto('sessions').values(fromNewSession(session)).execute();
-      return replaced;
+      const evicted = options.maxSessions > 0 ? await evictBeyondCap(trx, session, options.maxSessions) : [];
+      return { replaced, evicted };
     });
+  }
+
+  async findSessionWithUser(id: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .selectAll('sessions')
+      .select([
+        'users.email as u_email',
+        'users.email_key as u_email_key',
+        'users.name as u_name',
+        'users.password_hash as u_password_hash',
+        'users.role as u_role',
+        'users.disabled_at as u_disabled_at',
+        'users.created_at as u_created_at',
+        'users.updated_at as u_updated_at',
+        'users.password_changed_at as u_password_changed_at',
+      ])
+      .where('sessions.id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const user = toUser({
+      id: row.user_id,
+      email: row.u_email,
+      email_key: row.u_email_key,
+      name: row.u_name,
+      password_hash: row.u_password_hash,
+      role: row.u_role,
+      disabled_at: row.u_disabled_at,
+      created_at: row.u_created_at,
+      updated_at: row.u_updated_at,
+      password_changed_at: row.u_password_changed_at,
+    });
+    return { session: toSession(row), user };
+  }
+
+  async rotateRefresh(rotation: RefreshRotation): Promise<SessionRecord | undefined> {
+    const { sessionId, presentedHash, generation, nextHash, sealedSuccessor, at, idleExpiresAt } = rotation;
+    const row = await this.db
+      .updateTable('sessions')
+      .set({
+        refresh_hash: nextHash,
+        refresh_generation: generation + 1,
+        refresh_rotated_at: at,
+        refresh_successor: sealedSuccessor,
+        last_active_at: at,
+        idle_expires_at: idleExpiresAt,
+      })
+      .where('id', '=', sessionId)
+      .where('refresh_hash', '=', presentedHash)
+      .where('refresh_generation', '=', generation)
+      .where('revoked_at', 'is', null)
+      .where('idle_expires_at', '>', at)
+      .where('expires_at', '>', at)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toSession(row);
+  }
+
+  async recordActivity(seen: Array<{ sessionId: string; at: number }>, idleTtlMs: number): Promise<void> {
+    if (seen.length === 0) return;
+    if (this.dialect === 'postgres') {
+      // One statement for the whole batch: one round trip however many sessions were active.
+      await sql`
+        update sessions as s
+        set last_active_at = v.at, idle_expires_at = v.at + ${idleTtlMs}
+        from (select unnest(${seen.map((e) => e.sessionId)}::text[]) as id, unnest(${seen.map((e) => e.at)}::bigint[]) as at) as v
+        where s.id = v.id and s.revoked_at is null and s.last_active_at < v.at and s.idle_expires_at > v.at and s.expires_at > v.at`.execute(this.db);
+      return;
+    }
+    // SQLite is in-process: one transaction of small updates costs one commit.
+    await this.db.transaction().execute(async (trx) => {
+      for (const { sessionId, at } of seen) {
+        await trx
+          .updateTable('sessions')
+          .set({ last_active_at: at, idle_expires_at: at + idleTtlMs })
+          .where('id', '=', sessionId)
+          .where('revoked_at', 'is', null)
+          .where('last_active_at', '<', at)
+          .where('idle_expires_at', '>', at)
+          .where('expires_at', '>', at)
+          .execute();
+      }
+    });
+  }
+
+  async purgeEndedSessions(before: number, limit: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('sessions')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('sessions')
+          .select('id')
+          .where((w) =>
+            w.or([
+              w('revoked_at', '<', before),
+              w.and([w('revoked_at', 'is', null), w.or([w('expires_at', '<', before), w('idle_expires_at', '<', before)])]),
+            ]),
+          )
+          .limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async findSession(id: string): Promise<SessionRecord | undefined> {
@@ -160,6 +267,28 @@ export class KyselyStore implements Store {
   async close(): Promise<void> {
     await this.db.destroy();
   }
+}
+
+/**
+ * Ends the user's least recently active sessions beyond the cap; the new sign-in always stays.
+ */
+async function evictBeyondCap(trx: Transaction<Database>, session: NewSession, maxSessions: number): Promise<RevokedSession[]> {
+  const now = session.createdAt;
+  const others = await trx
+    .selectFrom('sessions')
+    .select('id')
+    .where('user_id', '=', session.userId)
+    .where('id', '!=', session.id)
+    .where('revoked_at', 'is', null)
+    .where('idle_expires_at', '>', now)
+    .where('expires_at', '>', now)
+    .orderBy('last_active_at', 'desc')
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  const beyond = others.slice(maxSessions - 1).map((row) => row.id);
+  if (beyond.length === 0) return [];
+  return revokeWhere(trx, { reason: 'session_limit', by: session.userId, at: now }, (q) => q.where('id', 'in', beyond));
 }
 
 /**

@@ -52,7 +52,13 @@ export function toSession(row: SessionsTable): SessionRecord {
       country: row.country,
       device: { browser: row.browser, os: row.os, type: row.device_type, label: row.device_label },
     },
-    refreshHash: row.refresh_hash,
+    refresh: {
+      hash: row.refresh_hash,
+      key: row.refresh_key,
+      generation: row.refresh_generation,
+      rotatedAt: row.refresh_rotated_at,
+      sealedSuccessor: row.refresh_successor,
+    },
   };
 }
 
@@ -75,7 +81,11 @@ export function fromNewSession(session: NewSession): SessionsTable {
     device_type: session.client.device.type,
     device_label: session.client.device.label,
     country: session.client.country,
-    refresh_hash: session.refreshHash,
+    refresh_hash: session.refresh.hash,
+    refresh_key: session.refresh.key,
+    refresh_generation: session.refresh.generation,
+    refresh_rotated_at: session.refresh.rotatedAt,
+    refresh_successor: session.refresh.sealedSuccessor,
   };
 }
 

@@ -35,6 +35,10 @@ export interface SessionsTable {
   device_label: string;
   country: string | null;
   refresh_hash: string;
+  refresh_key: string;
+  refresh_generation: number;
+  refresh_rotated_at: number | null;
+  refresh_successor: string | null;
 }
 
 export interface SigningKeysTable {

@@ -37,6 +37,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('device_label', 'text', (c) => c.notNull())
     .addColumn('country', 'text')
     .addColumn('refresh_hash', 'text', (c) => c.notNull())
+    .addColumn('refresh_key', 'text', (c) => c.notNull())
+    .addColumn('refresh_generation', 'integer', (c) => c.notNull())
+    .addColumn('refresh_rotated_at', 'bigint')
+    .addColumn('refresh_successor', 'text')
     .execute();
 
   // "My sessions": a user's rows, most of them revoked over time, filtered to the live ones.

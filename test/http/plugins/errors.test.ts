@@ -14,7 +14,7 @@ import { DATABASES } from '../../helpers/databases.js';
 const KiB = 1024;
 const PROBLEM_KEYS = ['type', 'title', 'status', 'code', 'detail', 'errors'];
 /** A refresh token shaped like ours but issued by no one. */
-const UNKNOWN_REFRESH_TOKEN = `${'A'.repeat(22)}.${'A'.repeat(43)}`;
+const UNKNOWN_REFRESH_TOKEN = `${'A'.repeat(22)}.${'A'.repeat(71)}`;
 const chars = (n: number) => 'x'.repeat(n);
 const emailOf = (n: number) => `${'a'.repeat(n - '@example.com'.length)}@example.com`;
 
@@ -305,7 +305,7 @@ describe.each(DATABASES)('bad requests on %s', (kind) => {
       ['no dot', chars(66)],
       ['a dot alone', '.'],
       ['__proto__ parts', '__proto__.constructor'],
-      ['a NUL byte', `${'\u0000'.repeat(22)}.${'A'.repeat(43)}`],
+      ['a NUL byte', `${'\u0000'.repeat(22)}.${'A'.repeat(71)}`],
       ['256 characters', chars(256)],
       ['the shape of ours but issued by no one', UNKNOWN_REFRESH_TOKEN],
     ])('refuses a refresh token with %s as invalid_refresh_token', async (_label, token) => {
@@ -313,7 +313,7 @@ describe.each(DATABASES)('bad requests on %s', (kind) => {
     });
 
     it('refuses a real session id with a forged secret, and that session stays signed in', async () => {
-      await expectRefusedAndNothingChanged(logout(`${laptop.session.id}.${'A'.repeat(43)}`), 401, 'invalid_refresh_token');
+      await expectRefusedAndNothingChanged(logout(`${laptop.session.id}.${'A'.repeat(71)}`), 401, 'invalid_refresh_token');
       expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${laptop.access_token}` } })).statusCode).toBe(200);
     });
 
