@@ -12,6 +12,11 @@ describe('configuration', () => {
       audience: 'gatehouse',
       accessTokenTtlSeconds: 600,
       reauthWindowSeconds: 600,
+      sessionIdleTtlSeconds: 14 * 86_400,
+      sessionMaxAgeSeconds: 90 * 86_400,
+      refreshReuseGraceSeconds: 10,
+      maxSessions: 0,
+      sessionRetentionSeconds: 90 * 86_400,
       replaceSameDeviceSessions: true,
       minPasswordLength: 8,
       trustProxy: false,
@@ -34,6 +39,9 @@ describe('configuration', () => {
       GATEHOUSE_TRUST_PROXY: '10.0.0.0/8, 192.168.1.1',
       GATEHOUSE_SECRET: 'x'.repeat(32),
       GATEHOUSE_PASSWORD_MIN_LENGTH: '12',
+      GATEHOUSE_REFRESH_REUSE_GRACE: '3',
+      GATEHOUSE_MAX_SESSIONS: '5',
+      GATEHOUSE_SESSION_RETENTION: '86400',
       GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS: 'false',
       LOG_LEVEL: 'warn',
     });
@@ -49,6 +57,9 @@ describe('configuration', () => {
       reauthWindowSeconds: 120,
       trustProxy: ['10.0.0.0/8', '192.168.1.1'],
       minPasswordLength: 12,
+      refreshReuseGraceSeconds: 3,
+      maxSessions: 5,
+      sessionRetentionSeconds: 86400,
       replaceSameDeviceSessions: false,
       logLevel: 'warn',
     });
@@ -65,6 +76,29 @@ describe('configuration', () => {
   it.each([['true', true], ['1', 1], ['false', false], ['', false]])('understands GATEHOUSE_TRUST_PROXY=%j', (value, expected) => {
     expect(loadConfig({ GATEHOUSE_TRUST_PROXY: value }).trustProxy).toEqual(expected);
   });
+
+  it('takes every duration down to 1 second, for demos and black-box tests', () => {
+    const config = loadConfig({
+      GATEHOUSE_ACCESS_TOKEN_TTL: '1',
+      GATEHOUSE_SESSION_IDLE_TTL: '1',
+      GATEHOUSE_SESSION_MAX_AGE: '1',
+      GATEHOUSE_REFRESH_REUSE_GRACE: '1',
+    });
+    expect(config).toMatchObject({ accessTokenTtlSeconds: 1, sessionIdleTtlSeconds: 1, sessionMaxAgeSeconds: 1, refreshReuseGraceSeconds: 1 });
+  });
+
+  it('refuses an idle timeout longer than the absolute lifetime', () => {
+    expect(() => loadConfig({ GATEHOUSE_SESSION_IDLE_TTL: '7200', GATEHOUSE_SESSION_MAX_AGE: '3600' })).toThrowError(
+      'GATEHOUSE_SESSION_IDLE_TTL (7200) must not be longer than GATEHOUSE_SESSION_MAX_AGE (3600)',
+    );
+  });
+
+  it.each(['GATEHOUSE_ACCESS_TOKEN_TTL', 'GATEHOUSE_SESSION_IDLE_TTL', 'GATEHOUSE_SESSION_MAX_AGE', 'GATEHOUSE_REFRESH_REUSE_GRACE'])(
+    'refuses a zero, negative or non-numeric %s',
+    (name) => {
+      for (const value of ['0', '-1', 'soon', '1.5']) expect(() => loadConfig({ [name]: value })).toThrowError(new RegExp(`^${name} must be a whole number from 1 to`));
+    },
+  );
 
   it.each([
     ['PORT', 'eighty', /^PORT must be a whole number from 0 to 65535; got "eighty"$/],

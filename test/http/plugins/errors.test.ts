@@ -31,6 +31,7 @@ interface Route {
 const ROUTES: Route[] = [
   { name: 'POST /v1/auth/register', method: 'POST', path: '/v1/auth/register', bearer: false, valid: { email: 'newcomer@example.com', password: PASSWORD, name: 'Newcomer' } },
   { name: 'POST /v1/auth/login', method: 'POST', path: '/v1/auth/login', bearer: false, valid: { email: 'ann@example.com', password: PASSWORD } },
+  { name: 'POST /v1/auth/refresh', method: 'POST', path: '/v1/auth/refresh', bearer: false, valid: { refresh_token: UNKNOWN_REFRESH_TOKEN } },
   { name: 'POST /v1/auth/logout', method: 'POST', path: '/v1/auth/logout', bearer: true, valid: { refresh_token: UNKNOWN_REFRESH_TOKEN } },
   { name: 'POST /v1/auth/reauth', method: 'POST', path: '/v1/auth/reauth', bearer: true, valid: { password: PASSWORD } },
   { name: 'GET /v1/me', method: 'GET', path: '/v1/me', bearer: true },
