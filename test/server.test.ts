@@ -125,6 +125,38 @@ describe.each(DATABASES)('the server process on %s', (kind) => {
   });
 });
 
+describe.each(DATABASES)('two server processes on one %s database', (kind) => {
+  it('answer 20 simultaneous refreshes of one token, split between them, with one and the same next token', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-server-'));
+    const database = kind === 'postgres' ? await createTestDatabase('postgres') : undefined;
+    const env: Record<string, string> = database ? { DATABASE_URL: (database.location as { url: string }).url } : { DATABASE_URL: `sqlite:${join(cwd, 'shared.db')}` };
+    const a = await startServer(cwd, env);
+    const b = await startServer(cwd, env);
+    try {
+      await call(a.url, 'POST', '/v1/auth/register', { body: { email: 'yara@example.com', password: PASSWORD } });
+      for (let round = 0; round < 3; round++) {
+        const login = await call(a.url, 'POST', '/v1/auth/login', { body: { email: 'yara@example.com', password: PASSWORD } });
+        const token = login.body.refresh_token;
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => call(i % 2 ? a.url : b.url, 'POST', '/v1/auth/refresh', { body: { refresh_token: token } })),
+        );
+        expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+        const next = new Set(answers.map((r) => r.body.refresh_token));
+        expect(next.size).toBe(1);
+        const [live] = next as Set<string>;
+        expect((await call(b.url, 'POST', '/v1/auth/refresh', { body: { refresh_token: live } })).status).toBe(200);
+      }
+    } finally {
+      for (const server of [a, b]) {
+        server.child.kill('SIGTERM');
+        await once(server.child, 'exit');
+      }
+      rmSync(cwd, { recursive: true, force: true });
+      await database?.drop();
+    }
+  });
+});
+
 describe('a configuration mistake', () => {
   it('stops the server at start with one clear line naming the variable', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-server-'));
