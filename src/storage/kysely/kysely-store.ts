@@ -145,7 +145,11 @@ export class KyselyStore implements Store {
       await sql`
         update sessions as s
         set last_active_at = v.at, idle_expires_at = v.at + ${idleTtlMs}
-        from (select unnest(${seen.map((e) => e.sessionId)}::text[]) as id, unnest(${seen.map((e) => e.at)}::bigint[]) as at) as v
+        from (
+          select id, max(at) as at
+          from unnest(${seen.map((e) => e.sessionId)}::text[], ${seen.map((e) => e.at)}::bigint[]) as u(id, at)
+          group by id
+        ) as v
         where s.id = v.id and s.revoked_at is null and s.last_active_at < v.at and s.idle_expires_at > v.at and s.expires_at > v.at`.execute(this.db);
       return;
     }
