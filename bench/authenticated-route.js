@@ -17,13 +17,14 @@
 // the machine's speed drifts from one second to the next, so the variants alternate quickly,
 // round after round, and medians are reported.
 
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { dist, fmt, machineCpu, machineLine, median, PIN, pin, requireBuild, runStamp, threadCpuMs, writeSection } from './lib.js';
 
 // The defaults keep a run near two minutes.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
@@ -32,11 +33,7 @@ const WARMUP_S = 1.5;
 const CONNECTIONS = 10;
 const REVOKED_ENTRIES = 100_000;
 const PASSWORD = 'bench-password-1234';
-// With two or more cores the nodes get core 0 and autocannon core 1, so they never compete.
-const PIN = process.env.BENCH_PIN !== '0' && os.availableParallelism() >= 2 && hasTaskset();
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (path) => new URL(`../dist/${path}`, import.meta.url).href;
+// With two or more cores the nodes get core 0 and autocannon core 1 (bench/lib.js), so they never compete.
 
 // ---------------------------------------------------------------------------------------------
 // A node: Gatehouse as `npm start` builds it, plus two bench-only routes.
@@ -127,7 +124,7 @@ async function generateLoad() {
 
 async function main() {
   const started = Date.now();
-  if (!existsSync(join(root, 'dist', 'gatehouse.js'))) throw new Error('dist/ is missing: run `npm run build` (or `npm run bench`).');
+  requireBuild('bench');
   const tmp = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-'));
   const databasePath = join(tmp, 'gatehouse.db');
   const nodes = [];
@@ -221,7 +218,7 @@ function startNode(kind, databasePath) {
       if (message.type !== 'ready') return waiting.get(message.type)?.(message);
       // Every thread of the node (event loop, V8 and libuv workers) on core 0; threads started
       // later inherit it.
-      if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '0', String(child.pid)], { stdio: 'ignore' });
+      pin(child.pid, 0);
       resolve(Object.assign(node, { port: message.port, viewSize: message.viewSize }));
     });
     child.once('exit', (code) => reject(new Error(`node ${kind} exited with ${code} before it was ready`)));
@@ -255,7 +252,7 @@ function startLoader() {
     let pending = reject;
     child.once('exit', (code) => pending(new Error(`the load process exited with ${code}`)));
     child.once('message', () => {
-      if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '1', String(child.pid)], { stdio: 'ignore' });
+      pin(child.pid, 1);
       const run = (variant, seconds) =>
         new Promise((done, fail) => {
           pending = fail;
@@ -296,46 +293,9 @@ async function measured(loader, variant) {
   };
 }
 
-// CPU accounting from /proc (Linux); NaN elsewhere.
-let clockTicks;
-function threadCpuMs(statPath, utimeField) {
-  try {
-    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-    const stat = readFileSync(statPath, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[utimeField]) + Number(fields[utimeField + 1])) * 1000) / clockTicks;
-  } catch {
-    return NaN;
-  }
-}
-function machineCpu() {
-  try {
-    const values = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
-    const all = values.reduce((a, b) => a + b, 0);
-    return { busy: all - values[3] - values[4], all };
-  } catch {
-    return { busy: NaN, all: NaN };
-  }
-}
-
-function hasTaskset() {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Summary and report.
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 const entries = (n) => `${n.toLocaleString('en')} entr${n === 1 ? 'y' : 'ies'}`;
 
 function summarize(byId) {
@@ -445,27 +405,15 @@ function reading({ rows, ratios, microNormal, microBig }) {
 const SECTION = '## Authenticated route: the cost of the revocation check';
 
 function writeReport(report) {
-  const path = join(root, 'docs', 'benchmarks.md');
-  const section = renderSection(report);
-  let content = `# Benchmarks\n\nFigures measured by the scripts in \`bench/\`; each section is rewritten by the script it names.\n\n${section}`;
-  if (existsSync(path)) {
-    const parts = readFileSync(path, 'utf8').split(/^(?=## )/m);
-    const others = parts.slice(1).filter((part) => !part.startsWith(SECTION));
-    if (others.length > 0) {
-      const head = parts[0].trim() ? parts[0].replace(/\s*$/, '\n\n') : '# Benchmarks\n\n';
-      content = head + [section, ...others.map((p) => p.replace(/\s*$/, '\n'))].join('\n');
-    }
-  }
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, content);
+  writeSection(SECTION, renderSection(report));
 }
 
 function renderSection(report) {
   const { rows, ratios, microNormal, microBig, seconds } = report;
   const n = REVOKED_ENTRIES.toLocaleString('en');
   const lines = [SECTION, ''];
-  lines.push(`Script: \`bench/authenticated-route.js\` (\`npm run bench\`). Run: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${seconds} s in all.`);
-  lines.push(`Machine: nproc ${os.availableParallelism()} (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${os.type()} ${os.release()}, Node ${process.version}, SQLite (better-sqlite3).`);
+  lines.push(`Script: \`bench/authenticated-route.js\` (\`npm run bench\`). Run: ${runStamp()}, ${seconds} s in all.`);
+  lines.push(machineLine('SQLite (better-sqlite3)'));
   lines.push('');
   lines.push(
     [
