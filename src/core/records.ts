@@ -76,6 +76,8 @@ export interface RefreshState {
   generation: number;
   /** When the current token replaced its predecessor; null before the first rotation. */
   rotatedAt: number | null;
+  /** When the predecessor replaced the one before it; null before the second rotation. */
+  previousRotatedAt: number | null;
   /** The current token, sealed under its predecessor's secret, for racing requests. */
   sealedSuccessor: string | null;
 }

@@ -34,7 +34,7 @@ export async function signIn(ctx: ServiceContext, input: { email: string; passwo
     revokedReason: null,
     revokedBy: null,
     client,
-    refresh: { hash: refresh.hash, key: refreshKey, generation: 0, rotatedAt: null, sealedSuccessor: null },
+    refresh: { hash: refresh.hash, key: refreshKey, generation: 0, rotatedAt: null, previousRotatedAt: null, sealedSuccessor: null },
   };
   const { replaced, evicted } = await ctx.store.startSession(session, {
     replaceSameDevice: ctx.sessions.replaceSameDevice,

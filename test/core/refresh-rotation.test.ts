@@ -7,8 +7,8 @@ import { newId } from '../../src/core/random.js';
 const T0 = Date.parse('2026-11-27T09:00:00Z');
 const GRACE = 10;
 
-/** A session whose chain has been rotated `rotations` times, the last at `rotatedAt`. */
-function chain(rotations: number, rotatedAt = T0) {
+/** A session whose chain has been rotated `rotations` times, the last two at `rotatedAt` and `previousRotatedAt`. */
+function chain(rotations: number, rotatedAt = T0, previousRotatedAt = rotatedAt) {
   const id = newId();
   const key = newRefreshKey();
   const tokens = Array.from({ length: rotations + 1 }, (_, g) => issueRefreshToken(id, g, key));
@@ -31,6 +31,7 @@ function chain(rotations: number, rotatedAt = T0) {
       key,
       generation: rotations,
       rotatedAt: rotations === 0 ? null : rotatedAt,
+      previousRotatedAt: rotations < 2 ? null : previousRotatedAt,
       sealedSuccessor: previous ? sealSuccessor(current.token, parseRefreshToken(previous.token)!.secret) : null,
     },
   };
@@ -62,9 +63,16 @@ describe('judging a presented refresh token', () => {
     }
   });
 
-  it('neither honours nor punishes a token two rotations old inside the window', () => {
-    const { session, token } = chain(2);
+  it('neither honours nor punishes the token spent two rotations ago while it is inside the window', () => {
+    const { session, token } = chain(2, T0, T0 - 3_000);
     expect(judgeRefreshToken(token(0), session, T0 + 1_000, GRACE)).toEqual({ outcome: 'invalid' });
+    expect(judgeRefreshToken(token(0), session, T0 + 7_001, GRACE)).toEqual({ outcome: 'reused' });
+  });
+
+  it('catches the owner’s stale token even while a thief rotates the chain every few seconds', () => {
+    const { session, token } = chain(40, T0, T0 - 5_000);
+    expect(judgeRefreshToken(token(3), session, T0 + 1_000, GRACE)).toEqual({ outcome: 'reused' });
+    expect(judgeRefreshToken(token(37), session, T0 + 1_000, GRACE)).toEqual({ outcome: 'reused' });
   });
 
   it('finds a guessed or forged token for a known session id merely invalid: it cannot sign anyone out', () => {

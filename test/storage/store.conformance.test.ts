@@ -80,7 +80,7 @@ function aSession(userId: string, overrides: Partial<NewSession> = {}): NewSessi
     idleExpiresAt: T0 + 7 * DAY,
     expiresAt: T0 + 30 * DAY,
     client: HOME_FIREFOX,
-    refresh: { hash: `sha256:${id}`, key: `key-${id}`, generation: 0, rotatedAt: null, sealedSuccessor: null },
+    refresh: { hash: `sha256:${id}`, key: `key-${id}`, generation: 0, rotatedAt: null, previousRotatedAt: null, sealedSuccessor: null },
     ...overrides,
   };
 }
@@ -573,6 +573,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
         ...session.refresh,
         hash: rotation.nextHash,
         generation: rotation.generation + 1,
+        previousRotatedAt: session.refresh.rotatedAt,
         rotatedAt: rotation.at,
         sealedSuccessor: rotation.sealedSuccessor,
       },

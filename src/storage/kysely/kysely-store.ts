@@ -119,14 +119,16 @@ export class KyselyStore implements Store {
     const { sessionId, presentedHash, generation, nextHash, sealedSuccessor, at, idleExpiresAt } = rotation;
     const row = await this.db
       .updateTable('sessions')
-      .set({
+      .set((eb) => ({
         refresh_hash: nextHash,
         refresh_generation: generation + 1,
+        // SET reads the row as it was: the current rotation time becomes the previous one.
+        refresh_previous_rotated_at: eb.ref('refresh_rotated_at'),
         refresh_rotated_at: at,
         refresh_successor: sealedSuccessor,
         last_active_at: at,
         idle_expires_at: idleExpiresAt,
-      })
+      }))
       .where('id', '=', sessionId)
       .where('refresh_hash', '=', presentedHash)
       .where('refresh_generation', '=', generation)

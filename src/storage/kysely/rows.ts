@@ -57,6 +57,7 @@ export function toSession(row: SessionsTable): SessionRecord {
       key: row.refresh_key,
       generation: row.refresh_generation,
       rotatedAt: row.refresh_rotated_at,
+      previousRotatedAt: row.refresh_previous_rotated_at,
       sealedSuccessor: row.refresh_successor,
     },
   };
@@ -85,6 +86,7 @@ export function fromNewSession(session: NewSession): SessionsTable {
     refresh_key: session.refresh.key,
     refresh_generation: session.refresh.generation,
     refresh_rotated_at: session.refresh.rotatedAt,
+    refresh_previous_rotated_at: session.refresh.previousRotatedAt,
     refresh_successor: session.refresh.sealedSuccessor,
   };
 }

@@ -38,6 +38,7 @@ export interface SessionsTable {
   refresh_key: string;
   refresh_generation: number;
   refresh_rotated_at: number | null;
+  refresh_previous_rotated_at: number | null;
   refresh_successor: string | null;
 }
 

@@ -40,6 +40,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('refresh_key', 'text', (c) => c.notNull())
     .addColumn('refresh_generation', 'integer', (c) => c.notNull())
     .addColumn('refresh_rotated_at', 'bigint')
+    .addColumn('refresh_previous_rotated_at', 'bigint')
     .addColumn('refresh_successor', 'text')
     .execute();
 
