@@ -21,6 +21,7 @@ export async function changePassword(
   }
   const revoked = await ctx.store.changePassword({
     userId: user.id,
+    currentPasswordHash: user.passwordHash,
     passwordHash: await ctx.hasher.hash(password),
     keepSessionId: caller.sessionId,
     revocation: revocation(ctx, 'password_changed', user.id),

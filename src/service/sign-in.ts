@@ -39,6 +39,7 @@ export async function signIn(ctx: ServiceContext, input: { email: string; passwo
   const { replaced, evicted } = await ctx.store.startSession(session, {
     replaceSameDevice: ctx.sessions.replaceSameDevice,
     maxSessions: ctx.sessions.maxSessions,
+    passwordHash: user.passwordHash,
   });
   ctx.log({ event: 'login_succeeded', userId: user.id, sessionId: id, ip: client.ip });
   announce(ctx, user.id, 'replaced', user.id, replaced);

@@ -9,6 +9,12 @@ import type {
 export type NewUser = Omit<UserRecord, 'updatedAt' | 'passwordChangedAt' | 'disabledAt'>;
 export type NewSession = Omit<SessionRecord, 'revokedAt' | 'revokedReason' | 'revokedBy'>;
 
+export interface SessionStartOptions {
+  replaceSameDevice: boolean;
+  maxSessions: number;
+  passwordHash: string;
+}
+
 export interface SessionStart {
   replaced: RevokedSession[];
   evicted: RevokedSession[];
@@ -36,9 +42,15 @@ export interface Store {
   createUser(user: NewUser): Promise<UserRecord>;
   findUserById(id: string): Promise<UserRecord | undefined>;
   findUserByEmail(emailKey: string): Promise<UserRecord | undefined>;
-  /** Sets the new hash and revokes every not-yet-revoked session of the user but `keepSessionId`. */
+  /**
+   * Sets the new hash and revokes every not-yet-revoked session of the user but `keepSessionId`.
+   * Throws `invalid_credentials` (changing nothing) when the stored hash is no longer
+   * `currentPasswordHash` — another change won the race — and `session_revoked` when the kept
+   * session has been revoked meanwhile.
+   */
   changePassword(change: {
     userId: string;
+    currentPasswordHash: string;
     passwordHash: string;
     keepSessionId: string;
     revocation: Revocation;
@@ -48,9 +60,12 @@ export interface Store {
    * Records a sign-in, in one transaction with what it ends: with `replaceSameDevice`, the
    * user's not-yet-revoked sessions from the same user agent and IP (reason `replaced`); with
    * `maxSessions` > 0, the least recently active sessions beyond that many (`session_limit`).
-   * Sign-ins of one user take turns, so parallel sign-ins cannot overshoot the cap.
+   * Sign-ins of one user take turns, so parallel sign-ins cannot overshoot the cap. Throws
+   * `invalid_credentials` (storing nothing) when the user's password is no longer
+   * `passwordHash`, the one the sign-in was verified against, or the account was disabled
+   * meanwhile: a sign-in racing a password change must not outlive it.
    */
-  startSession(session: NewSession, options: { replaceSameDevice: boolean; maxSessions: number }): Promise<SessionStart>;
+  startSession(session: NewSession, options: SessionStartOptions): Promise<SessionStart>;
   findSession(id: string): Promise<SessionRecord | undefined>;
   /** The session and its user, in one read: what a refresh needs. */
   findSessionWithUser(id: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined>;

@@ -52,6 +52,9 @@ const BARE_CLIENT: ClientInfo = {
   country: null,
 };
 
+/** Every test user's password hash, unless a test says otherwise; sign-ins are verified against it. */
+const PASSWORD_HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g';
+
 let counter = 0;
 const nextId = (prefix: string) => `${prefix}-${String(++counter).padStart(5, '0')}`;
 
@@ -62,7 +65,7 @@ function aUser(overrides: Partial<NewUser> = {}): NewUser {
     email: `${id}@Example.COM`,
     emailKey: `${id}@example.com`,
     name: 'Zoë Lee 🔑',
-    passwordHash: `$argon2id$v=19$m=19456,t=2,p=1$${id}`,
+    passwordHash: PASSWORD_HASH,
     role: 'user',
     createdAt: T0,
     ...overrides,
@@ -99,10 +102,10 @@ function aSigningKey(createdAt: number, overrides: Partial<SigningKeyRecord> = {
 }
 
 /** startSession options: end nothing, or replace same-device sessions (no cap in either). */
-const NOTHING_ENDS = { replaceSameDevice: false, maxSessions: 0 };
-const REPLACE = { replaceSameDevice: true, maxSessions: 0 };
+const NOTHING_ENDS = { replaceSameDevice: false, maxSessions: 0, passwordHash: PASSWORD_HASH };
+const REPLACE = { replaceSameDevice: true, maxSessions: 0, passwordHash: PASSWORD_HASH };
 /** startSession options that keep at most `maxSessions` active sessions per user. */
-const capAt = (maxSessions: number, replaceSameDevice = false) => ({ replaceSameDevice, maxSessions });
+const capAt = (maxSessions: number, replaceSameDevice = false) => ({ replaceSameDevice, maxSessions, passwordHash: PASSWORD_HASH });
 
 /** The same browser as HOME_FIREFOX from the n-th of many addresses: a device of its own. */
 const fromAddress = (n: number): ClientInfo => ({ ...HOME_FIREFOX, ip: `192.0.2.${n}` });
@@ -505,7 +508,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
     it('returns the session and its user, every field of both, times as numbers, in one call', async () => {
       const user = await aStoredUser({ role: 'admin', createdAt: T0 + 1 });
       const session = await signIn(user.id, { client: HOME_IPHONE, lastActiveAt: T0 + 5, idleExpiresAt: T0 + DAY + 6 });
-      await store.changePassword({ userId: user.id, passwordHash: '$argon2id$new', keepSessionId: session.id, revocation: revocation('password_changed', user.id, T0 + 2) });
+      await store.changePassword({ userId: user.id, currentPasswordHash: PASSWORD_HASH, passwordHash: '$argon2id$new', keepSessionId: session.id, revocation: revocation('password_changed', user.id, T0 + 2) });
       // Every user time different, so a swapped column cannot pass unnoticed.
       await store.db.updateTable('users').set({ disabled_at: T0 + 3, updated_at: T0 + 4 }).where('id', '=', user.id).execute();
 
@@ -912,6 +915,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       const at = T0 + DAY;
       const revoked = await store.changePassword({
         userId: ann.id,
+        currentPasswordHash: PASSWORD_HASH,
         passwordHash: '$argon2id$new',
         keepSessionId: current.id,
         revocation: revocation('password_changed', ann.id, at),
@@ -933,10 +937,58 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       await refuseSessionUpdates();
 
       await expect(
-        store.changePassword({ userId: user.id, passwordHash: '$argon2id$new', keepSessionId: current.id, revocation: revocation('password_changed', user.id, T0 + DAY) }),
+        store.changePassword({ userId: user.id, currentPasswordHash: PASSWORD_HASH, passwordHash: '$argon2id$new', keepSessionId: current.id, revocation: revocation('password_changed', user.id, T0 + DAY) }),
       ).rejects.toThrow(/refused by the test/);
       expect(await store.findUserById(user.id)).toStrictEqual(user);
       expect(await sessionState(other.id)).toEqual(ACTIVE);
+    });
+  });
+
+  describe('races with a password change', () => {
+    it('refuses a second password change that proved the old password, and changes nothing', async () => {
+      const user = await aStoredUser();
+      const mine = await signIn(user.id);
+      const theirs = await signIn(user.id, { client: OFFICE_FIREFOX });
+      await store.changePassword({ userId: user.id, currentPasswordHash: PASSWORD_HASH, passwordHash: '$argon2id$mine', keepSessionId: mine.id, revocation: revocation('password_changed', user.id, T0 + HOUR) });
+      await expect(
+        store.changePassword({ userId: user.id, currentPasswordHash: PASSWORD_HASH, passwordHash: '$argon2id$theirs', keepSessionId: theirs.id, revocation: revocation('password_changed', user.id, T0 + HOUR) }),
+      ).rejects.toMatchObject({ code: 'invalid_credentials' });
+      expect((await store.findUserById(user.id))?.passwordHash).toBe('$argon2id$mine');
+      expect(await sessionState(mine.id)).toEqual(ACTIVE);
+    });
+
+    it('refuses a password change from a session revoked meanwhile', async () => {
+      const user = await aStoredUser();
+      const gone = await signIn(user.id);
+      await store.revokeSession(user.id, gone.id, revocation('remote_logout', user.id, T0 + MINUTE));
+      await expect(
+        store.changePassword({ userId: user.id, currentPasswordHash: PASSWORD_HASH, passwordHash: '$argon2id$new', keepSessionId: gone.id, revocation: revocation('password_changed', user.id, T0 + HOUR) }),
+      ).rejects.toMatchObject({ code: 'session_revoked' });
+      expect((await store.findUserById(user.id))?.passwordHash).toBe(PASSWORD_HASH);
+    });
+
+    it('refuses a sign-in verified against a password that has changed since, storing nothing', async () => {
+      const user = await aStoredUser();
+      const keeper = await signIn(user.id);
+      await store.changePassword({ userId: user.id, currentPasswordHash: PASSWORD_HASH, passwordHash: '$argon2id$new', keepSessionId: keeper.id, revocation: revocation('password_changed', user.id, T0 + HOUR) });
+      const late = aSession(user.id, { client: OFFICE_FIREFOX, createdAt: T0 + 2 * HOUR });
+      await expect(store.startSession(late, NOTHING_ENDS)).rejects.toMatchObject({ code: 'invalid_credentials' });
+      expect(await store.findSession(late.id)).toBeUndefined();
+    });
+
+    it('never lets a sign-in racing a password change outlive it', async () => {
+      for (let round = 0; round < 5; round++) {
+        const user = await aStoredUser();
+        const keeper = await signIn(user.id);
+        const racer = aSession(user.id, { client: OFFICE_FIREFOX, createdAt: T0 + HOUR });
+        const [signedIn] = await Promise.allSettled([
+          store.startSession(racer, NOTHING_ENDS),
+          store.changePassword({ userId: user.id, currentPasswordHash: PASSWORD_HASH, passwordHash: '$argon2id$new', keepSessionId: keeper.id, revocation: revocation('password_changed', user.id, T0 + HOUR) }),
+        ]);
+        const row = await store.findSession(racer.id);
+        if (signedIn.status === 'fulfilled') expect(row?.revokedReason).toBe('password_changed');
+        else expect(row).toBeUndefined();
+      }
     });
   });
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import { GatehouseError } from '../../core/errors.js';
 import type { Revocation, RevokedSession, SessionRecord, SigningKeyRecord, UserRecord } from '../../core/records.js';
-import type { NewSession, NewUser, RefreshRotation, SessionStart, Store } from '../store.js';
+import type { NewSession, NewUser, RefreshRotation, SessionStart, SessionStartOptions, Store } from '../store.js';
 import { connect, isUniqueViolation, type DatabaseLocation } from './connect.js';
 import { fromNewSession, fromSigningKey, fromUser, toSession, toSigningKey, toUser } from './rows.js';
 import type { Database } from './tables.js';
@@ -50,23 +50,30 @@ export class KyselyStore implements Store {
     return row && toUser(row);
   }
 
-  changePassword(change: { userId: string; passwordHash: string; keepSessionId: string; revocation: Revocation }) {
-    const { userId, passwordHash, keepSessionId, revocation } = change;
+  changePassword(change: { userId: string; currentPasswordHash: string; passwordHash: string; keepSessionId: string; revocation: Revocation }) {
+    const { userId, currentPasswordHash, passwordHash, keepSessionId, revocation } = change;
     return this.db.transaction().execute(async (trx) => {
-      await trx
+      // Compare-and-swap on the hash: of two changes that both proved the old password, one wins.
+      const updated = await trx
         .updateTable('users')
         .set({ password_hash: passwordHash, password_changed_at: revocation.at, updated_at: revocation.at })
         .where('id', '=', userId)
-        .execute();
+        .where('password_hash', '=', currentPasswordHash)
+        .executeTakeFirst();
+      if (updated.numUpdatedRows === 0n) throw new GatehouseError('invalid_credentials', 'The current password is incorrect.');
+      const kept = await trx.selectFrom('sessions').select('revoked_at').where('id', '=', keepSessionId).executeTakeFirst();
+      if (!kept || kept.revoked_at !== null) throw new GatehouseError('session_revoked', 'This session has ended.');
       return revokeWhere(trx, revocation, (q) => q.where('user_id', '=', userId).where('id', '!=', keepSessionId));
     });
   }
 
-  startSession(session: NewSession, options: { replaceSameDevice: boolean; maxSessions: number }): Promise<SessionStart> {
+  startSession(session: NewSession, options: SessionStartOptions): Promise<SessionStart> {
     return this.db.transaction().execute(async (trx) => {
       // Sign-ins of one user take turns (PostgreSQL row lock; SQLite has one writer anyway), so
-      // two parallel sign-ins cannot both count the sessions before either is inserted.
-      if (this.dialect === 'postgres') await trx.selectFrom('users').select('id').where('id', '=', session.userId).forUpdate().execute();
+      // two parallel sign-ins cannot both count the sessions before either is inserted, and a
+      // password change either waits for this sign-in (and then revokes it) or goes first.
+      const owner = () => trx.selectFrom('users').select(['password_hash', 'disabled_at']).where('id', '=', session.userId);
+      const locked = this.dialect === 'postgres' ? await owner().forUpdate().executeTakeFirst() : undefined;
       const replaced = options.replaceSameDevice
         ? await revokeWhere(trx, { reason: 'replaced', by: session.userId, at: session.createdAt }, (q) =>
             q
@@ -77,6 +84,11 @@ export class KyselyStore implements Store {
         : [];
       await trx.insertInto('sessions').values(fromNewSession(session)).execute();
       const evicted = options.maxSessions > 0 ? await evictBeyondCap(trx, session, options.maxSessions) : [];
+      // On SQLite this read comes after the first write, so it sees the latest commit.
+      const user = locked ?? (await owner().executeTakeFirst());
+      if (!user || user.password_hash !== options.passwordHash || user.disabled_at !== null) {
+        throw new GatehouseError('invalid_credentials', 'The email or password is incorrect.');
+      }
       return { replaced, evicted };
     });
   }
