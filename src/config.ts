@@ -130,7 +130,12 @@ function database(value: string | undefined): DatabaseLocation {
   if (/^postgres(ql)?:\/\//.test(v) && URL.canParse(v)) return { kind: 'postgres', url: v };
   const path = /^sqlite:(?:\/\/)?(.+)$/.exec(v)?.[1];
   if (path) return { kind: 'sqlite', path };
-  return fail('DATABASE_URL', 'sqlite:<path> or postgres://user:password@host/database', v);
+  return fail('DATABASE_URL', 'sqlite:<path> or postgres://user:password@host/database', withoutPassword(v));
+}
+
+/** A configuration error is printed and logged: never with the database password in it. */
+function withoutPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
 }
 
 function trustProxy(value: string | undefined): Config['trustProxy'] {

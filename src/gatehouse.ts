@@ -109,9 +109,13 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
     built.addHook('onClose', async () => {
       for (const timer of timers) clearInterval(timer);
       clearTimeout(firstPurge);
-      // Activity seen before the shutdown is written, not lost (a few tries if the database hiccups).
-      for (let attempt = 0; attempt < 3 && activity.backlog > 0; attempt++) {
-        await activity.flush().catch((error: unknown) => built.log.error({ err: error }, 'last-activity write failed'));
+      // Activity seen before the shutdown is written, not lost: batch after batch until none is
+      // left, giving up only when the database refuses (a few tries for a passing hiccup).
+      for (let failures = 0; activity.backlog > 0 && failures < 3; ) {
+        await activity.flush().catch((error: unknown) => {
+          failures++;
+          built.log.error({ err: error }, 'last-activity write failed');
+        });
       }
       await store.close();
     });

@@ -87,6 +87,12 @@ describe('configuration', () => {
     expect(config).toMatchObject({ accessTokenTtlSeconds: 1, sessionIdleTtlSeconds: 1, sessionMaxAgeSeconds: 1, refreshReuseGraceSeconds: 1 });
   });
 
+  it('never repeats the database password in an error', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://gh:S3cretPass@db.internal/gatehouse' })).toThrowError(
+      'DATABASE_URL must be sqlite:<path> or postgres://user:password@host/database; got "mysql://gh:***@db.internal/gatehouse"',
+    );
+  });
+
   it('refuses an idle timeout longer than the absolute lifetime', () => {
     expect(() => loadConfig({ GATEHOUSE_SESSION_IDLE_TTL: '7200', GATEHOUSE_SESSION_MAX_AGE: '3600' })).toThrowError(
       'GATEHOUSE_SESSION_IDLE_TTL (7200) must not be longer than GATEHOUSE_SESSION_MAX_AGE (3600)',

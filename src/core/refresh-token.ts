@@ -91,7 +91,8 @@ export function sealSuccessor(successorToken: string, spentSecret: string): stri
 export function openSuccessor(sealed: string, spentSecret: string): string | undefined {
   const [iv = '', tag = '', body = ''] = sealed.split('.');
   try {
-    const decipher = createDecipheriv('aes-256-gcm', successorKey(spentSecret), Buffer.from(iv, 'base64url'));
+    // A fixed 16-byte tag: GCM would otherwise accept a truncated one.
+    const decipher = createDecipheriv('aes-256-gcm', successorKey(spentSecret), Buffer.from(iv, 'base64url'), { authTagLength: 16 });
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
   } catch {

@@ -28,7 +28,8 @@ export function openPrivateKey(stored: string, secret: string | undefined, kid: 
   if (!secret) throw new Error(`signing key ${kid} is encrypted: set GATEHOUSE_SECRET to the secret it was stored with`);
   const [iv = '', tag = '', body = ''] = stored.slice(PREFIX.length).split('.');
   try {
-    const decipher = createDecipheriv('aes-256-gcm', derive(secret), Buffer.from(iv, 'base64url'));
+    // A fixed 16-byte tag: GCM would otherwise accept a truncated one.
+    const decipher = createDecipheriv('aes-256-gcm', derive(secret), Buffer.from(iv, 'base64url'), { authTagLength: 16 });
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
   } catch {

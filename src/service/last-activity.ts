@@ -47,6 +47,7 @@ export class LastActivity {
       await this.store.recordActivity(
         batch.map(([sessionId, at]) => ({ sessionId, at })),
         this.policy.idleTtlSeconds * SECOND,
+        this.clock.now(),
       );
     } catch (error) {
       for (const [sessionId, at] of batch) if (!this.pending.has(sessionId)) this.pending.set(sessionId, at);

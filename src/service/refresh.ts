@@ -42,11 +42,13 @@ export async function refresh(ctx: ServiceContext, refreshToken: string): Promis
 /**
  * Ends the session a refresh token belongs to (logout for clients whose access token expired).
  * The current token, or the one just spent within the grace window, proves possession; a token
- * spent longer ago is theft, as it is at refresh.
+ * spent longer ago is theft, as it is at refresh. A session that has merely expired is revoked
+ * too: an access token minted just before its end may still be alive.
  */
 export async function signOutWithRefreshToken(ctx: ServiceContext, refreshToken: string): Promise<void> {
   const { judgement, session } = await judge(ctx, parse(refreshToken));
-  if (judgement.outcome !== 'rotate' && judgement.outcome !== 'replay') return refuse(ctx, judgement, session);
+  const proves = judgement.outcome === 'rotate' || judgement.outcome === 'replay' || judgement.outcome === 'expired';
+  if (!proves) return refuse(ctx, judgement, session);
   const revoked = await ctx.store.revokeSession(session.userId, session.id, revocation(ctx, 'logout', session.userId));
   announce(ctx, session.userId, 'logout', session.userId, revoked ? [revoked] : []);
 }

@@ -76,8 +76,11 @@ export interface Store {
    * `last_active_at` and the idle expiry. Returns the updated session, or undefined if it lost.
    */
   rotateRefresh(rotation: RefreshRotation): Promise<SessionRecord | undefined>;
-  /** Moves last activity (and the idle expiry) forward for active sessions, in one batch. */
-  recordActivity(seen: Array<{ sessionId: string; at: number }>, idleTtlMs: number): Promise<void>;
+  /**
+   * Moves last activity (and the idle expiry) forward, in one batch, for sessions that are
+   * still active at `now`, the time of writing: a late write never revives an expired session.
+   */
+  recordActivity(seen: Array<{ sessionId: string; at: number }>, idleTtlMs: number, now: number): Promise<void>;
   /** Deletes up to `limit` sessions that ended (revoked or expired) before `before`; returns how many. */
   purgeEndedSessions(before: number, limit: number): Promise<number>;
   /** The user's active sessions at `now`, most recently active first. */

@@ -687,6 +687,8 @@ describe.each(DATABASES)('the store on %s', (kind) => {
 
   describe('recordActivity', () => {
     const IDLE_TTL = 7 * DAY;
+    /** When the batch is written: after every `at` in these tests. */
+    const WRITTEN_AT = T0 + 2 * HOUR;
 
     it('moves last activity and the idle expiry of many active sessions in one call, and nothing else', async () => {
       const user = await aStoredUser();
@@ -694,7 +696,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       const b = await signIn(user.id, { client: HOME_IPHONE });
       const untouched = await signIn(user.id, { client: OFFICE_FIREFOX });
 
-      await store.recordActivity([{ sessionId: a.id, at: T0 + HOUR }, { sessionId: b.id, at: T0 + 2 * HOUR }], IDLE_TTL);
+      await store.recordActivity([{ sessionId: a.id, at: T0 + HOUR }, { sessionId: b.id, at: T0 + 2 * HOUR }], IDLE_TTL, WRITTEN_AT);
 
       expect(await store.findSession(a.id)).toStrictEqual({ ...stored(a), lastActiveAt: T0 + HOUR, idleExpiresAt: T0 + HOUR + IDLE_TTL });
       expect(await store.findSession(b.id)).toStrictEqual({ ...stored(b), lastActiveAt: T0 + 2 * HOUR, idleExpiresAt: T0 + 2 * HOUR + IDLE_TTL });
@@ -707,7 +709,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       for (let n = 0; n < 20; n++) sessions.push(await signIn(user.id, { client: fromAddress(n) }));
       const seen = Array.from({ length: 1000 }, (_, n) => ({ sessionId: n < sessions.length ? sessions[n]!.id : `session-gone-${n}`, at: T0 + n + 1 }));
 
-      await store.recordActivity(seen, IDLE_TTL);
+      await store.recordActivity(seen, IDLE_TTL, WRITTEN_AT);
       for (const [n, s] of sessions.entries()) expect((await store.findSession(s.id))?.lastActiveAt).toBe(T0 + n + 1);
     });
 
@@ -716,8 +718,8 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       const recorded = await signIn(user.id);
       const lateStart = await signIn(user.id, { lastActiveAt: T0 + 3 * HOUR, idleExpiresAt: T0 + 3 * HOUR + IDLE_TTL });
 
-      await store.recordActivity([{ sessionId: recorded.id, at: T0 + 2 * HOUR }], IDLE_TTL);
-      await store.recordActivity([{ sessionId: recorded.id, at: T0 + HOUR }, { sessionId: lateStart.id, at: T0 + HOUR }], IDLE_TTL);
+      await store.recordActivity([{ sessionId: recorded.id, at: T0 + 2 * HOUR }], IDLE_TTL, WRITTEN_AT);
+      await store.recordActivity([{ sessionId: recorded.id, at: T0 + HOUR }, { sessionId: lateStart.id, at: T0 + HOUR }], IDLE_TTL, WRITTEN_AT);
 
       expect(await store.findSession(recorded.id)).toStrictEqual({ ...stored(recorded), lastActiveAt: T0 + 2 * HOUR, idleExpiresAt: T0 + 2 * HOUR + IDLE_TTL });
       expect(await store.findSession(lateStart.id)).toStrictEqual(stored(lateStart));
@@ -736,6 +738,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
           { sessionId: latestLast.id, at: T0 + 2 * HOUR },
         ],
         IDLE_TTL,
+        WRITTEN_AT,
       );
 
       for (const session of [latestFirst, latestLast]) {
@@ -758,6 +761,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
           { sessionId: outlived.id, at: T0 + HOUR },
         ],
         IDLE_TTL,
+        WRITTEN_AT,
       );
 
       expect(await store.findSession(revoked.id)).toStrictEqual(before);
@@ -766,10 +770,17 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       expect(await store.listUserSessions(user.id, T0 + HOUR)).toEqual([]);
     });
 
+    it('does not revive a session that went idle between the activity and the write', async () => {
+      const user = await aStoredUser();
+      const session = await signIn(user.id, { idleExpiresAt: T0 + HOUR });
+      await store.recordActivity([{ sessionId: session.id, at: T0 + HOUR - 1_000 }], IDLE_TTL, T0 + HOUR + 5_000);
+      expect(await store.findSession(session.id)).toStrictEqual(stored(session));
+    });
+
     it('accepts an empty batch', async () => {
       const user = await aStoredUser();
       const session = await signIn(user.id);
-      await expect(store.recordActivity([], IDLE_TTL)).resolves.toBeUndefined();
+      await expect(store.recordActivity([], IDLE_TTL, WRITTEN_AT)).resolves.toBeUndefined();
       expect(await store.findSession(session.id)).toStrictEqual(stored(session));
     });
 
@@ -777,7 +788,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       const user = await aStoredUser();
       const session = await signIn(user.id);
 
-      await store.recordActivity([{ sessionId: 'session-nobody', at: T0 + HOUR }, { sessionId: session.id, at: T0 + HOUR }], IDLE_TTL);
+      await store.recordActivity([{ sessionId: 'session-nobody', at: T0 + HOUR }, { sessionId: session.id, at: T0 + HOUR }], IDLE_TTL, WRITTEN_AT);
       expect((await store.findSession(session.id))?.lastActiveAt).toBe(T0 + HOUR);
       expect(await store.findSession('session-nobody')).toBeUndefined();
     });

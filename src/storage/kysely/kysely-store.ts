@@ -152,7 +152,7 @@ export class KyselyStore implements Store {
     return row && toSession(row);
   }
 
-  async recordActivity(seen: Array<{ sessionId: string; at: number }>, idleTtlMs: number): Promise<void> {
+  async recordActivity(seen: Array<{ sessionId: string; at: number }>, idleTtlMs: number, now: number): Promise<void> {
     if (seen.length === 0) return;
     if (this.dialect === 'postgres') {
       // One statement for the whole batch: one round trip however many sessions were active.
@@ -164,7 +164,8 @@ export class KyselyStore implements Store {
           from unnest(${seen.map((e) => e.sessionId)}::text[], ${seen.map((e) => e.at)}::bigint[]) as u(id, at)
           group by id
         ) as v
-        where s.id = v.id and s.revoked_at is null and s.last_active_at < v.at and s.idle_expires_at > v.at and s.expires_at > v.at`.execute(this.db);
+        where s.id = v.id and s.revoked_at is null and s.last_active_at < v.at
+          and s.idle_expires_at > ${now} and s.expires_at > ${now}`.execute(this.db);
       return;
     }
     // SQLite is in-process: one transaction of small updates costs one commit.
@@ -176,8 +177,8 @@ export class KyselyStore implements Store {
           .where('id', '=', sessionId)
           .where('revoked_at', 'is', null)
           .where('last_active_at', '<', at)
-          .where('idle_expires_at', '>', at)
-          .where('expires_at', '>', at)
+          .where('idle_expires_at', '>', now)
+          .where('expires_at', '>', now)
           .execute();
       }
     });

@@ -163,6 +163,16 @@ describe.each(DATABASES)('session lifetimes on %s', (kind) => {
     expectProblem(await refresh(token), 401, 'session_expired');
   });
 
+  it('still ends an expired session when its refresh token signs it out, so its last access token dies too', async () => {
+    const s = await newSession();
+    t.clock.advance(25);
+    const last: SignedIn = (await refresh(s.refresh_token)).json();
+    t.clock.advance(60); // idle now; the access token from the refresh is still alive
+    const logout = await t.app.inject({ method: 'POST', url: '/v1/auth/logout', payload: { refresh_token: last.refresh_token } });
+    expect(logout.statusCode).toBe(204);
+    expect(await t.gatehouse.store.findSession(s.session.id)).toMatchObject({ revokedReason: 'logout' });
+  });
+
   it('lets an ended session’s last access token live only until its own expiry', async () => {
     const s = await newSession();
     t.clock.advance(25);
