@@ -777,6 +777,21 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       expect(await store.findSession(session.id)).toStrictEqual(stored(session));
     });
 
+    it('never deadlocks with a sign-out everywhere running at the same moment', async () => {
+      for (let round = 0; round < 10; round++) {
+        const user = await aStoredUser();
+        const sessions: NewSession[] = [];
+        for (let n = 0; n < 8; n++) sessions.push(await signIn(user.id, { client: fromAddress(n) }));
+        const seen = sessions.map((s, n) => ({ sessionId: s.id, at: T0 + HOUR + n })).reverse();
+        await Promise.all([
+          store.recordActivity(seen, IDLE_TTL, WRITTEN_AT),
+          store.revokeUserSessions(user.id, revocation('logout_all', user.id, T0 + HOUR)),
+          store.recordActivity([...seen].reverse(), IDLE_TTL, WRITTEN_AT),
+        ]);
+        expect(await store.listUserSessions(user.id, T0 + HOUR)).toEqual([]);
+      }
+    });
+
     it('accepts an empty batch', async () => {
       const user = await aStoredUser();
       const session = await signIn(user.id);

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import { GatehouseError } from '../../core/errors.js';
 import type { Revocation, RevokedSession, SessionRecord, SigningKeyRecord, UserRecord } from '../../core/records.js';
 import type { NewSession, NewUser, RefreshRotation, SessionStart, SessionStartOptions, Store } from '../store.js';
@@ -8,7 +8,6 @@ import type { Database } from './tables.js';
 import { migrateToLatest } from '../migrate.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
-type SessionUpdate = UpdateQueryBuilder<Database, 'sessions', 'sessions', UpdateResult>;
 
 /** Opens the database at `location`, brings its schema up to date and returns the store. */
 export async function openStore(location: DatabaseLocation): Promise<KyselyStore> {
@@ -63,7 +62,7 @@ export class KyselyStore implements Store {
       if (updated.numUpdatedRows === 0n) throw new GatehouseError('invalid_credentials', 'The current password is incorrect.');
       const kept = await trx.selectFrom('sessions').select('revoked_at').where('id', '=', keepSessionId).executeTakeFirst();
       if (!kept || kept.revoked_at !== null) throw new GatehouseError('session_revoked', 'This session has ended.');
-      return revokeWhere(trx, revocation, (q) => q.where('user_id', '=', userId).where('id', '!=', keepSessionId));
+      return revokeWhere(trx, this.dialect, revocation, (eb) => eb.and([eb('user_id', '=', userId), eb('id', '!=', keepSessionId)]));
     });
   }
 
@@ -75,15 +74,12 @@ export class KyselyStore implements Store {
       const owner = () => trx.selectFrom('users').select(['password_hash', 'disabled_at']).where('id', '=', session.userId);
       const locked = this.dialect === 'postgres' ? await owner().forUpdate().executeTakeFirst() : undefined;
       const replaced = options.replaceSameDevice
-        ? await revokeWhere(trx, { reason: 'replaced', by: session.userId, at: session.createdAt }, (q) =>
-            q
-              .where('user_id', '=', session.userId)
-              .where('user_agent', '=', session.client.userAgent)
-              .where('ip', '=', session.client.ip),
+        ? await revokeWhere(trx, this.dialect, { reason: 'replaced', by: session.userId, at: session.createdAt }, (eb) =>
+            eb.and([eb('user_id', '=', session.userId), eb('user_agent', '=', session.client.userAgent), eb('ip', '=', session.client.ip)]),
           )
         : [];
       await trx.insertInto('sessions').values(fromNewSession(session)).execute();
-      const evicted = options.maxSessions > 0 ? await evictBeyondCap(trx, session, options.maxSessions) : [];
+      const evicted = options.maxSessions > 0 ? await evictBeyondCap(trx, this.dialect, session, options.maxSessions) : [];
       // On SQLite this read comes after the first write, so it sees the latest commit.
       const user = locked ?? (await owner().executeTakeFirst());
       if (!user || user.password_hash !== options.passwordHash || user.disabled_at !== null) {
@@ -165,7 +161,9 @@ export class KyselyStore implements Store {
           group by id
         ) as v
         where s.id = v.id and s.revoked_at is null and s.last_active_at < v.at
-          and s.idle_expires_at > ${now} and s.expires_at > ${now}`.execute(this.db);
+          and s.idle_expires_at > ${now} and s.expires_at > ${now}
+          -- lock in id order, like every multi-row write here (see revokeWhere)
+          and s.id in (select id from sessions where id = any(${seen.map((e) => e.sessionId)}::text[]) order by id for update)`.execute(this.db);
       return;
     }
     // SQLite is in-process: one transaction of small updates costs one commit.
@@ -236,15 +234,14 @@ export class KyselyStore implements Store {
   }
 
   async revokeSession(userId: string, sessionId: string, revocation: Revocation): Promise<RevokedSession | undefined> {
-    const [revoked] = await revokeWhere(this.db, revocation, (q) => q.where('id', '=', sessionId).where('user_id', '=', userId));
+    const [revoked] = await revokeWhere(this.db, this.dialect, revocation, (eb) => eb.and([eb('id', '=', sessionId), eb('user_id', '=', userId)]));
     return revoked;
   }
 
   revokeUserSessions(userId: string, revocation: Revocation, exceptSessionId?: string): Promise<RevokedSession[]> {
-    return revokeWhere(this.db, revocation, (q) => {
-      const mine = q.where('user_id', '=', userId);
-      return exceptSessionId === undefined ? mine : mine.where('id', '!=', exceptSessionId);
-    });
+    return revokeWhere(this.db, this.dialect, revocation, (eb) =>
+      exceptSessionId === undefined ? eb('user_id', '=', userId) : eb.and([eb('user_id', '=', userId), eb('id', '!=', exceptSessionId)]),
+    );
   }
 
   async listRevokedSince(since: number): Promise<RevokedSession[]> {
@@ -291,7 +288,7 @@ export class KyselyStore implements Store {
 /**
  * Ends the user's least recently active sessions beyond the cap; the new sign-in always stays.
  */
-async function evictBeyondCap(trx: Transaction<Database>, session: NewSession, maxSessions: number): Promise<RevokedSession[]> {
+async function evictBeyondCap(trx: Transaction<Database>, dialect: 'sqlite' | 'postgres', session: NewSession, maxSessions: number): Promise<RevokedSession[]> {
   const now = session.createdAt;
   const others = await trx
     .selectFrom('sessions')
@@ -307,7 +304,7 @@ async function evictBeyondCap(trx: Transaction<Database>, session: NewSession, m
     .execute();
   const beyond = others.slice(maxSessions - 1).map((row) => row.id);
   if (beyond.length === 0) return [];
-  return revokeWhere(trx, { reason: 'session_limit', by: session.userId, at: now }, (q) => q.where('id', 'in', beyond));
+  return revokeWhere(trx, dialect, { reason: 'session_limit', by: session.userId, at: now }, (eb) => eb('id', 'in', beyond));
 }
 
 /**
@@ -315,13 +312,22 @@ async function evictBeyondCap(trx: Transaction<Database>, session: NewSession, m
  * Sessions past their expiry are revoked too: an access token minted just before the expiry
  * may still be alive, and "sign out everywhere" must end it as well.
  */
-async function revokeWhere(db: Db, revocation: Revocation, filter: (q: SessionUpdate) => SessionUpdate): Promise<RevokedSession[]> {
-  const rows = await filter(
-    db
-      .updateTable('sessions')
-      .set({ revoked_at: revocation.at, revoked_reason: revocation.reason, revoked_by: revocation.by })
-      .where('revoked_at', 'is', null),
-  )
+async function revokeWhere(
+  db: Db,
+  dialect: 'sqlite' | 'postgres',
+  revocation: Revocation,
+  filter: (eb: ExpressionBuilder<Database, 'sessions'>) => Expression<SqlBool>,
+): Promise<RevokedSession[]> {
+  const rows = await db
+    .updateTable('sessions')
+    .set({ revoked_at: revocation.at, revoked_reason: revocation.reason, revoked_by: revocation.by })
+    .where('revoked_at', 'is', null)
+    .where('id', 'in', (eb) => {
+      const targets = eb.selectFrom('sessions').select('id').where('revoked_at', 'is', null).where(filter).orderBy('id');
+      // PostgreSQL: lock the rows in id order, as every multi-row write here does, so two of
+      // them (a sign-out everywhere and an activity batch) cannot deadlock on opposite orders.
+      return dialect === 'postgres' ? targets.forUpdate() : targets;
+    })
     .returning('id')
     .execute();
   return rows.map((row) => ({ id: row.id, revokedAt: revocation.at }));
