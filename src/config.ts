@@ -21,6 +21,8 @@ export interface Config {
   maxSessions: number;
   /** How long ended sessions stay in the database as history before they are purged. */
   sessionRetentionSeconds: number;
+  /** How old the revocation view's last confirmation may be before it is no longer trusted. */
+  revocationMaxStalenessSeconds: number;
   replaceSameDeviceSessions: boolean;
   minPasswordLength: number;
   /** false: the socket address is the client; otherwise which proxies may set X-Forwarded-For. */
@@ -69,6 +71,8 @@ export function loadConfig(env: Env = readEnvironment()): Readonly<Config> {
     refreshReuseGraceSeconds: integer(env, 'GATEHOUSE_REFRESH_REUSE_GRACE', 10, 1, 3600),
     maxSessions: integer(env, 'GATEHOUSE_MAX_SESSIONS', 0, 0, 100_000),
     sessionRetentionSeconds: integer(env, 'GATEHOUSE_SESSION_RETENTION', 90 * DAY, 1, TEN_YEARS),
+    // The catch-up query runs every second, so anything below 2 s would flap on a slow query.
+    revocationMaxStalenessSeconds: integer(env, 'GATEHOUSE_REVOCATION_MAX_STALENESS', 5, 2, 3600),
     replaceSameDeviceSessions: boolean(env, 'GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS', true),
     minPasswordLength: integer(env, 'GATEHOUSE_PASSWORD_MIN_LENGTH', 8, 1, 128),
     trustProxy: trustProxy(env.GATEHOUSE_TRUST_PROXY),

@@ -5,6 +5,7 @@ import type { PasswordHasher } from './core/password-hasher.js';
 import { buildApp } from './http/app.js';
 import { KeyRing } from './keys/key-ring.js';
 import { argon2Hasher } from './passwords/argon2-hasher.js';
+import { RevocationSync } from './revocation/revocation-sync.js';
 import { RevocationView } from './revocation/revocation-view.js';
 import type { ServiceContext } from './service/context.js';
 import { purgeEndedSessions } from './service/housekeeping.js';
@@ -17,6 +18,7 @@ export interface Gatehouse {
   app: FastifyInstance;
   store: Store;
   view: RevocationView;
+  sync: RevocationSync;
   keys: KeyRing;
   activity: LastActivity;
   ctx: ServiceContext;
@@ -37,6 +39,8 @@ export interface GatehouseOverrides {
 /** Revocations are kept this much longer than a token lives, for requests already in flight. */
 const REVOCATION_MARGIN_MS = 60 * SECOND;
 const PRUNE_INTERVAL_MS = 60 * SECOND;
+/** How often each node reads revocations other nodes committed. */
+const CATCH_UP_INTERVAL_MS = 1 * SECOND;
 const ACTIVITY_FLUSH_MS = 10 * SECOND;
 const PURGE_INTERVAL_MS = 3600 * SECOND;
 const FIRST_PURGE_DELAY_MS = 60 * SECOND;
@@ -53,7 +57,9 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
     const keys = await KeyRing.open(store, clock, config.secret);
     const revocationHorizonMs = (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * SECOND + REVOCATION_MARGIN_MS;
     const view = new RevocationView(clock, revocationHorizonMs);
+    const loadedAt = clock.now();
     view.revoked(await store.listRevokedSince(view.horizon()));
+    const sync = new RevocationSync(store, view, clock, { intervalMs: CATCH_UP_INTERVAL_MS, maxStalenessMs: config.revocationMaxStalenessSeconds * SECOND }, loadedAt);
 
     let app: FastifyInstance | undefined;
     const ctx: ServiceContext = {
@@ -86,6 +92,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       keys,
       view,
       activity,
+      sync,
       trustProxy: config.trustProxy,
       logger: overrides.logger ?? { level: config.logLevel },
     });
@@ -99,6 +106,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
           .then(work)
           .catch((error: unknown) => built.log.error({ err: error }, `${what} failed`));
       }, ms).unref();
+    sync.start((error) => built.log.warn({ err: error }, 'revocation catch-up failed'));
     const timers = [
       every(PRUNE_INTERVAL_MS, 'revocation view pruning', () => view.prune()),
       every(ACTIVITY_FLUSH_MS, 'last-activity write', () => activity.flush()),
@@ -108,6 +116,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
 
     built.addHook('onClose', async () => {
       for (const timer of timers) clearInterval(timer);
+      sync.stop();
       clearTimeout(firstPurge);
       // Activity seen before the shutdown is written, not lost: batch after batch until none is
       // left, giving up only when the database refuses (a few tries for a passing hiccup).
@@ -119,7 +128,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       }
       await store.close();
     });
-    return { app: built, store, view, keys, activity, ctx, purge, close: () => built.close() };
+    return { app: built, store, view, sync, keys, activity, ctx, purge, close: () => built.close() };
   } catch (error) {
     await store.close();
     throw error;

@@ -157,6 +157,36 @@ describe.each(DATABASES)('two server processes on one %s database', (kind) => {
   });
 });
 
+describe.each(DATABASES)('a sign-out on one of two server processes on one %s database', (kind) => {
+  it('is refused by the other within the staleness bound, with no restart', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-server-'));
+    const database = kind === 'postgres' ? await createTestDatabase('postgres') : undefined;
+    const env: Record<string, string> = database ? { DATABASE_URL: (database.location as { url: string }).url } : { DATABASE_URL: `sqlite:${join(cwd, 'shared.db')}` };
+    const a = await startServer(cwd, env);
+    const b = await startServer(cwd, env);
+    try {
+      await call(a.url, 'POST', '/v1/auth/register', { body: { email: 'ida@example.com', password: PASSWORD } });
+      const login = await call(a.url, 'POST', '/v1/auth/login', { body: { email: 'ida@example.com', password: PASSWORD } });
+      expect((await call(b.url, 'GET', '/v1/me', { token: login.body.access_token })).status).toBe(200);
+      expect((await call(a.url, 'POST', '/v1/auth/logout', { token: login.body.access_token })).status).toBe(204);
+      const revokedAt = Date.now();
+      let status = 200;
+      while (status === 200 && Date.now() - revokedAt < 5000) {
+        status = (await call(b.url, 'GET', '/v1/me', { token: login.body.access_token })).status;
+        if (status === 200) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(status).toBe(401);
+    } finally {
+      for (const server of [a, b]) {
+        server.child.kill('SIGTERM');
+        await once(server.child, 'exit');
+      }
+      rmSync(cwd, { recursive: true, force: true });
+      await database?.drop();
+    }
+  });
+});
+
 describe('a configuration mistake', () => {
   it('stops the server at start with one clear line naming the variable', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-server-'));

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { KeyRing } from '../keys/key-ring.js';
+import type { RevocationSync } from '../revocation/revocation-sync.js';
 import type { RevocationView } from '../revocation/revocation-view.js';
 import type { ServiceContext } from '../service/context.js';
 import type { LastActivity } from '../service/last-activity.js';
@@ -20,6 +21,7 @@ export interface AppParts {
   keys: KeyRing;
   view: RevocationView;
   activity: LastActivity;
+  sync: RevocationSync;
   trustProxy: boolean | number | string[];
   logger: FastifyServerOptions['logger'];
 }
@@ -56,11 +58,11 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     if (request.url.startsWith('/v1/')) reply.header('cache-control', 'no-store');
   });
 
-  const authenticate = authenticator(parts.ctx, parts.view, parts.activity);
+  const authenticate = authenticator(parts.ctx, parts.view, parts.activity, parts.sync);
   await app.register(authRoutes, { ctx: parts.ctx, authenticate });
   await app.register(meRoutes, { ctx: parts.ctx, authenticate });
   await app.register(sessionRoutes, { ctx: parts.ctx, authenticate });
   await app.register(jwksRoutes, { keys: parts.keys });
-  await app.register(healthRoutes, { store: parts.store });
+  await app.register(healthRoutes, { store: parts.store, sync: parts.sync });
   return app;
 }

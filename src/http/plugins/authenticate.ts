@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { verifyAccessToken } from '../../core/access-token.js';
 import { GatehouseError } from '../../core/errors.js';
+import type { RevocationSync } from '../../revocation/revocation-sync.js';
 import type { RevocationView } from '../../revocation/revocation-view.js';
 import type { Caller, ServiceContext } from '../../service/context.js';
 import type { LastActivity } from '../../service/last-activity.js';
@@ -25,6 +26,7 @@ export function authenticator(
   ctx: Pick<ServiceContext, 'keys' | 'tokens' | 'clock'>,
   view: Pick<RevocationView, 'isRevoked'>,
   activity?: Pick<LastActivity, 'seen'>,
+  sync?: Pick<RevocationSync, 'isFresh' | 'isRevokedInDatabase'>,
 ): Authenticate {
   return async (request) => {
     // A token in a URL ends up in proxy logs, browser history and Referer headers: refuse it
@@ -43,6 +45,11 @@ export function authenticator(
     }
     const claims = await verifyAccessToken(match[1] as string, ctx.keys, ctx.tokens, ctx.clock.now());
     if (view.isRevoked(claims.sessionId)) throw new GatehouseError('session_revoked', 'This session has been signed out.');
+    // A view not confirmed within the staleness bound may be missing a sign-out made on another
+    // node: ask the database (503 if it cannot answer) rather than trust it.
+    if (sync && !sync.isFresh() && (await sync.isRevokedInDatabase(claims.sessionId))) {
+      throw new GatehouseError('session_revoked', 'This session has been signed out.');
+    }
     request.caller = { userId: claims.userId, sessionId: claims.sessionId };
     activity?.seen(claims.sessionId);
   };

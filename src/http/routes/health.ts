@@ -1,9 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
+import type { RevocationSync } from '../../revocation/revocation-sync.js';
 import type { Store } from '../../storage/store.js';
 
-/** Liveness (the process answers) and readiness (it can serve: the database answers). */
-export const healthRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
+/**
+ * Liveness (the process answers) and readiness (it can serve: the database answers and the
+ * revocation view has been confirmed within the staleness bound).
+ */
+export const healthRoutes: FastifyPluginAsync<{ store: Store; sync: RevocationSync }> = async (app, { store, sync }) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (request) => {
@@ -13,6 +17,8 @@ export const healthRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
       request.log.warn({ err: error }, 'readiness check: database unreachable');
       throw new GatehouseError('unavailable', 'The database is not reachable.');
     }
-    return { status: 'ready' };
+    const revocationView = { fresh: sync.isFresh(), confirmed_ms_ago: sync.staleness() };
+    if (!revocationView.fresh) throw new GatehouseError('unavailable', `The revocation view was last confirmed ${revocationView.confirmed_ms_ago} ms ago.`);
+    return { status: 'ready', revocation_view: revocationView };
   });
 };

@@ -32,7 +32,10 @@ describe('public keys and health', () => {
 
   it('answers /healthz and /readyz while the database is reachable', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    expect((await t.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });
+    expect((await t.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({
+      status: 'ready',
+      revocation_view: { fresh: true, confirmed_ms_ago: expect.any(Number) },
+    });
   });
 
   it('answers /readyz with 503 unavailable once the database is gone', async () => {

@@ -1,0 +1,98 @@
+import { SECOND, type Clock } from '../core/clock.js';
+import { GatehouseError } from '../core/errors.js';
+import type { Store } from '../storage/store.js';
+import type { RevocationView } from './revocation-view.js';
+
+/**
+ * Re-reading the last moments on every catch-up covers revocations committed late (a slow
+ * transaction stamped before it committed) and revoking nodes whose clocks run a little behind
+ * ours; the view ignores what it already holds. Clocks must agree far better than this anyway
+ * (access tokens allow GATEHOUSE_CLOCK_TOLERANCE, 5 s).
+ */
+export const CATCH_UP_OVERLAP_MS = 15 * SECOND;
+
+export interface RevocationSyncOptions {
+  /** How often the catch-up query runs. */
+  intervalMs: number;
+  /** How old the last confirmation may be before the view is no longer trusted. */
+  maxStalenessMs: number;
+}
+
+/**
+ * Keeps this node's revocation view in step with revocations other nodes commit: a catch-up
+ * query ("revoked since the cursor") on a short interval, on SQLite and PostgreSQL alike. Each
+ * successful query confirms the view as of the moment it started. When the last confirmation is
+ * older than the staleness bound, the view is not trusted: `checkSession` asks the database
+ * instead, and if the database cannot answer the request fails with 503 — a possibly revoked
+ * session is never accepted.
+ */
+export class RevocationSync {
+  private cursor: number;
+  private confirmedAt: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Pick<Store, 'listRevokedSince' | 'findSession'>,
+    private readonly view: RevocationView,
+    private readonly clock: Clock,
+    private readonly options: RevocationSyncOptions,
+    /** When the view was last built from the database (at start). */
+    loadedAt: number,
+  ) {
+    this.cursor = loadedAt;
+    this.confirmedAt = loadedAt;
+  }
+
+  start(onError: (error: unknown) => void): void {
+    this.timer = setInterval(() => {
+      this.catchUp().catch(onError);
+    }, this.options.intervalMs).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Reads revocations committed since the cursor into the view; one at a time. */
+  catchUp(): Promise<void> {
+    this.running ??= this.readSinceCursor().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Whether the view was confirmed against the database recently enough to be trusted. */
+  isFresh(): boolean {
+    return this.clock.now() - this.confirmedAt <= this.options.maxStalenessMs;
+  }
+
+  /** How long ago the view was last confirmed, in ms (for /readyz). */
+  staleness(): number {
+    return this.clock.now() - this.confirmedAt;
+  }
+
+  /**
+   * The slow path for a stale view: whether the session is revoked, asked of the database.
+   * Throws `unavailable` when the database cannot say.
+   */
+  async isRevokedInDatabase(sessionId: string): Promise<boolean> {
+    let revokedAt: number | null | undefined;
+    try {
+      revokedAt = (await this.store.findSession(sessionId))?.revokedAt;
+    } catch {
+      throw new GatehouseError('unavailable', 'Sign-outs cannot be confirmed right now; try again shortly.');
+    }
+    if (revokedAt === undefined) return true; // purged long ago, so ended long ago
+    if (revokedAt !== null) this.view.revoked([{ id: sessionId, revokedAt }]);
+    return revokedAt !== null;
+  }
+
+  private async readSinceCursor(): Promise<void> {
+    const startedAt = this.clock.now();
+    const revoked = await this.store.listRevokedSince(this.cursor - CATCH_UP_OVERLAP_MS);
+    this.view.revoked(revoked);
+    this.cursor = startedAt;
+    this.confirmedAt = startedAt;
+  }
+}
