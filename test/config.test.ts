@@ -17,6 +17,7 @@ describe('configuration', () => {
       refreshReuseGraceSeconds: 10,
       maxSessions: 0,
       sessionRetentionSeconds: 90 * 86_400,
+      revocationMaxStalenessSeconds: 5,
       replaceSameDeviceSessions: true,
       minPasswordLength: 8,
       trustProxy: false,
@@ -42,6 +43,7 @@ describe('configuration', () => {
       GATEHOUSE_REFRESH_REUSE_GRACE: '3',
       GATEHOUSE_MAX_SESSIONS: '5',
       GATEHOUSE_SESSION_RETENTION: '86400',
+      GATEHOUSE_REVOCATION_MAX_STALENESS: '3',
       GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS: 'false',
       LOG_LEVEL: 'warn',
     });
@@ -60,6 +62,7 @@ describe('configuration', () => {
       refreshReuseGraceSeconds: 3,
       maxSessions: 5,
       sessionRetentionSeconds: 86400,
+      revocationMaxStalenessSeconds: 3,
       replaceSameDeviceSessions: false,
       logLevel: 'warn',
     });
