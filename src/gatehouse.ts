@@ -5,6 +5,7 @@ import type { PasswordHasher } from './core/password-hasher.js';
 import { buildApp } from './http/app.js';
 import { KeyRing } from './keys/key-ring.js';
 import { argon2Hasher } from './passwords/argon2-hasher.js';
+import { PostgresListener } from './revocation/postgres-listener.js';
 import { RevocationSync } from './revocation/revocation-sync.js';
 import { RevocationView } from './revocation/revocation-view.js';
 import type { ServiceContext } from './service/context.js';
@@ -106,7 +107,13 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
           .then(work)
           .catch((error: unknown) => built.log.error({ err: error }, `${what} failed`));
       }, ms).unref();
-    sync.start((error) => built.log.warn({ err: error }, 'revocation catch-up failed'));
+    const catchUpFailed = (error: unknown) => built.log.warn({ err: error }, 'revocation catch-up failed');
+    sync.start(catchUpFailed);
+    const listener =
+      config.database.kind === 'postgres'
+        ? new PostgresListener(config.database.url, () => sync.catchUp().catch(catchUpFailed), (error) => built.log.warn({ err: error }, 'revocation listener disconnected'))
+        : undefined;
+    await listener?.start();
     const timers = [
       every(PRUNE_INTERVAL_MS, 'revocation view pruning', () => view.prune()),
       every(ACTIVITY_FLUSH_MS, 'last-activity write', () => activity.flush()),
@@ -117,6 +124,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
     built.addHook('onClose', async () => {
       for (const timer of timers) clearInterval(timer);
       sync.stop();
+      await listener?.stop();
       clearTimeout(firstPurge);
       // Activity seen before the shutdown is written, not lost: batch after batch until none is
       // left, giving up only when the database refuses (a few tries for a passing hiccup).

@@ -31,6 +31,8 @@ export class RevocationSync {
   private confirmedAt: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** A catch-up was asked for while one was running: run again after it. */
+  private again = false;
 
   constructor(
     private readonly store: Pick<Store, 'listRevokedSince' | 'findSession'>,
@@ -54,11 +56,26 @@ export class RevocationSync {
     clearInterval(this.timer);
   }
 
-  /** Reads revocations committed since the cursor into the view; one at a time. */
+  /**
+   * Reads revocations committed since the cursor into the view, one query at a time. A call
+   * made while a query runs gets a second query after it: the running one may have started
+   * before the commit that prompted the call.
+   */
   catchUp(): Promise<void> {
-    this.running ??= this.readSinceCursor().finally(() => {
-      this.running = undefined;
-    });
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.readSinceCursor();
+        } while (this.again);
+      } finally {
+        this.running = undefined;
+      }
+    })();
     return this.running;
   }
 

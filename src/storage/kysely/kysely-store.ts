@@ -6,6 +6,7 @@ import { connect, isUniqueViolation, type DatabaseLocation } from './connect.js'
 import { fromNewSession, fromSigningKey, fromUser, toSession, toSigningKey, toUser } from './rows.js';
 import type { Database } from './tables.js';
 import { migrateToLatest } from '../migrate.js';
+import { REVOCATION_CHANNEL } from '../../revocation/postgres-listener.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -330,5 +331,8 @@ async function revokeWhere(
     })
     .returning('id')
     .execute();
+  // One notice however many sessions ended: it only tells other nodes to catch up now. Inside a
+  // transaction PostgreSQL delivers it at commit, never for a rolled-back revocation.
+  if (dialect === 'postgres' && rows.length > 0) await sql`select pg_notify(${REVOCATION_CHANNEL}, '')`.execute(db);
   return rows.map((row) => ({ id: row.id, revokedAt: revocation.at }));
 }
