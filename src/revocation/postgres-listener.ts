@@ -1,7 +1,5 @@
 import pg from 'pg';
-
-/** The channel every node LISTENs on; revocations NOTIFY it (storage/kysely/kysely-store.ts). */
-export const REVOCATION_CHANNEL = 'gatehouse_revocations';
+import { REVOCATION_CHANNEL } from '../storage/kysely/connect.js';
 
 const MIN_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;

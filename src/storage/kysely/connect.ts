@@ -14,6 +14,9 @@ export interface Connection {
 
 const INT8_OID = 20;
 
+/** The PostgreSQL channel revoking statements NOTIFY and every node LISTENs on (revocation/postgres-listener.ts). */
+export const REVOCATION_CHANNEL = 'gatehouse_revocations';
+
 export function connect(location: DatabaseLocation): Connection {
   if (location.kind === 'sqlite') return { db: new Kysely({ dialect: new SqliteDialect({ database: openSqlite(location.path) }) }), dialect: 'sqlite' };
   const pool = new pg.Pool({

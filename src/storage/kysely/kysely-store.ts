@@ -2,11 +2,10 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import { GatehouseError } from '../../core/errors.js';
 import type { Revocation, RevokedSession, SessionRecord, SigningKeyRecord, UserRecord } from '../../core/records.js';
 import type { NewSession, NewUser, RefreshRotation, SessionStart, SessionStartOptions, Store } from '../store.js';
-import { connect, isUniqueViolation, type DatabaseLocation } from './connect.js';
+import { connect, isUniqueViolation, REVOCATION_CHANNEL, type DatabaseLocation } from './connect.js';
 import { fromNewSession, fromSigningKey, fromUser, toSession, toSigningKey, toUser } from './rows.js';
 import type { Database } from './tables.js';
 import { migrateToLatest } from '../migrate.js';
-import { REVOCATION_CHANNEL } from '../../revocation/postgres-listener.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
