@@ -126,13 +126,26 @@ describe.each(DATABASES)('the server process on %s', (kind) => {
 });
 
 describe.each(DATABASES)('two server processes on one %s database', (kind) => {
-  it('answer 20 simultaneous refreshes of one token, split between them, with one and the same next token', async () => {
+  /** Starts two real server processes on one new database, runs `work`, then stops and removes them. */
+  async function withTwoServers(work: (a: RunningServer, b: RunningServer) => Promise<void>): Promise<void> {
     const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-server-'));
     const database = kind === 'postgres' ? await createTestDatabase('postgres') : undefined;
-    const env: Record<string, string> = database ? { DATABASE_URL: (database.location as { url: string }).url } : { DATABASE_URL: `sqlite:${join(cwd, 'shared.db')}` };
-    const a = await startServer(cwd, env);
-    const b = await startServer(cwd, env);
+    const env = { DATABASE_URL: database ? (database.location as { url: string }).url : `sqlite:${join(cwd, 'shared.db')}` };
+    const servers = [await startServer(cwd, env), await startServer(cwd, env)] as const;
     try {
+      await work(...servers);
+    } finally {
+      for (const server of servers) {
+        server.child.kill('SIGTERM');
+        await once(server.child, 'exit');
+      }
+      rmSync(cwd, { recursive: true, force: true });
+      await database?.drop();
+    }
+  }
+
+  it('answer 20 simultaneous refreshes of one token, split between them, with one and the same next token', () =>
+    withTwoServers(async (a, b) => {
       await call(a.url, 'POST', '/v1/auth/register', { body: { email: 'yara@example.com', password: PASSWORD } });
       for (let round = 0; round < 3; round++) {
         const login = await call(a.url, 'POST', '/v1/auth/login', { body: { email: 'yara@example.com', password: PASSWORD } });
@@ -146,25 +159,10 @@ describe.each(DATABASES)('two server processes on one %s database', (kind) => {
         const [live] = next as Set<string>;
         expect((await call(b.url, 'POST', '/v1/auth/refresh', { body: { refresh_token: live } })).status).toBe(200);
       }
-    } finally {
-      for (const server of [a, b]) {
-        server.child.kill('SIGTERM');
-        await once(server.child, 'exit');
-      }
-      rmSync(cwd, { recursive: true, force: true });
-      await database?.drop();
-    }
-  });
-});
+    }));
 
-describe.each(DATABASES)('a sign-out on one of two server processes on one %s database', (kind) => {
-  it('is refused by the other within the staleness bound, with no restart', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-server-'));
-    const database = kind === 'postgres' ? await createTestDatabase('postgres') : undefined;
-    const env: Record<string, string> = database ? { DATABASE_URL: (database.location as { url: string }).url } : { DATABASE_URL: `sqlite:${join(cwd, 'shared.db')}` };
-    const a = await startServer(cwd, env);
-    const b = await startServer(cwd, env);
-    try {
+  it('refuse, on one, a sign-out made on the other, within the staleness bound and with no restart', () =>
+    withTwoServers(async (a, b) => {
       await call(a.url, 'POST', '/v1/auth/register', { body: { email: 'ida@example.com', password: PASSWORD } });
       const login = await call(a.url, 'POST', '/v1/auth/login', { body: { email: 'ida@example.com', password: PASSWORD } });
       expect((await call(b.url, 'GET', '/v1/me', { token: login.body.access_token })).status).toBe(200);
@@ -176,15 +174,7 @@ describe.each(DATABASES)('a sign-out on one of two server processes on one %s da
         if (status === 200) await new Promise((resolve) => setTimeout(resolve, 50));
       }
       expect(status).toBe(401);
-    } finally {
-      for (const server of [a, b]) {
-        server.child.kill('SIGTERM');
-        await once(server.child, 'exit');
-      }
-      rmSync(cwd, { recursive: true, force: true });
-      await database?.drop();
-    }
-  });
+    }));
 });
 
 describe('a configuration mistake', () => {
