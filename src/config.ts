@@ -28,6 +28,8 @@ export interface Config {
   /** false: the socket address is the client; otherwise which proxies may set X-Forwarded-For. */
   trustProxy: boolean | number | string[];
   secret: string | undefined;
+  /** Credentials of other services (revocation feed, introspection); empty: those routes refuse all. */
+  serviceKeys: string[];
   logLevel: string;
 }
 
@@ -77,6 +79,7 @@ export function loadConfig(env: Env = readEnvironment()): Readonly<Config> {
     minPasswordLength: integer(env, 'GATEHOUSE_PASSWORD_MIN_LENGTH', 8, 1, 128),
     trustProxy: trustProxy(env.GATEHOUSE_TRUST_PROXY),
     secret: secret(env.GATEHOUSE_SECRET),
+    serviceKeys: serviceKeys(env.GATEHOUSE_SERVICE_KEYS),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
   };
   return Object.freeze(config);
@@ -161,4 +164,16 @@ function secret(value: string | undefined): string | undefined {
   // The secret keys AES-256 through HKDF; a short one would be the weak link.
   if (value.length < 32) throw new ConfigError('GATEHOUSE_SECRET must be at least 32 characters (try: openssl rand -base64 32)');
   return value;
+}
+
+function serviceKeys(value: string | undefined): string[] {
+  const keys = (value ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
+  // A service key is a bearer secret that reads every sign-out: it must not be guessable, and
+  // it travels in an Authorization header, so it must be header-safe (b64token characters).
+  for (const key of keys) {
+    if (key.length < 32 || !/^[A-Za-z0-9\-._~+/]+=*$/.test(key)) {
+      throw new ConfigError('GATEHOUSE_SERVICE_KEYS must be comma-separated keys of at least 32 characters from A-Z a-z 0-9 - . _ ~ + / (try: openssl rand -base64 32)');
+    }
+  }
+  return keys;
 }

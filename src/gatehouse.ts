@@ -2,12 +2,13 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { SECOND, systemClock, type Clock } from './core/clock.js';
 import type { PasswordHasher } from './core/password-hasher.js';
+import type { RevokedSession } from './core/records.js';
 import { buildApp } from './http/app.js';
 import { KeyRing } from './keys/key-ring.js';
 import { argon2Hasher } from './passwords/argon2-hasher.js';
 import { PostgresListener } from './revocation/postgres-listener.js';
 import { RevocationSync } from './revocation/revocation-sync.js';
-import { RevocationView } from './revocation/revocation-view.js';
+import { RevocationView, type RevocationSink } from './revocation/revocation-view.js';
 import type { ServiceContext } from './service/context.js';
 import { purgeEndedSessions } from './service/housekeeping.js';
 import { LastActivity } from './service/last-activity.js';
@@ -35,6 +36,11 @@ export interface GatehouseOverrides {
   store?: Store;
   hasher?: PasswordHasher;
   logger?: FastifyServerOptions['logger'];
+  /**
+   * Told of every revocation this node commits, after its own view has it: how `serve
+   * --workers` relays sign-outs to sibling processes at once (apply theirs with `view.revoked`).
+   */
+  onRevoked?: (sessions: RevokedSession[]) => void;
 }
 
 /** Revocations are kept this much longer than a token lives, for requests already in flight. */
@@ -68,7 +74,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       clock,
       hasher: overrides.hasher ?? argon2Hasher(),
       keys,
-      revocations: view,
+      revocations: overrides.onRevoked ? relayingSink(view, overrides.onRevoked) : view,
       log: (event: SecurityEvent) => app?.log.info(event, event.event),
       tokens: {
         issuer: config.issuer,
@@ -141,4 +147,13 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
     await store.close();
     throw error;
   }
+}
+
+function relayingSink(view: RevocationSink, onRevoked: (sessions: RevokedSession[]) => void): RevocationSink {
+  return {
+    revoked(sessions) {
+      view.revoked(sessions);
+      onRevoked(sessions);
+    },
+  };
 }

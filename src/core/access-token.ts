@@ -1,6 +1,7 @@
 import { errors, jwtVerify, SignJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { GatehouseError } from './errors.js';
 import { newId } from './random.js';
+import type { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** Only EdDSA is ever accepted: a fixed list closes `alg: none` and HS256-with-public-key tricks. */
 export const ACCESS_TOKEN_ALG = 'EdDSA';
@@ -18,7 +19,12 @@ export interface AccessTokenKeys {
   signingKey(): SigningKey;
   /** The public key for `kid`, or undefined when Gatehouse never had (or has retired) it. */
   verificationKey(kid: string): Promise<CryptoKey | undefined>;
+  /** Whether `kid` is trusted right now, without fetching anything: a cached token needs it. */
+  hasKey(kid: string): boolean;
 }
+
+/** What verification needs of the keys: a resource server never signs. */
+export type VerificationKeys = Pick<AccessTokenKeys, 'verificationKey' | 'hasKey'>;
 
 export interface AccessTokenSettings {
   issuer: string;
@@ -69,17 +75,29 @@ export async function signAccessToken(
  * Verifies signature, algorithm, type, issuer, audience and lifetime, and returns the claims.
  * Throws `token_expired` only for a genuine token past its `exp` (jose checks the signature
  * first), and `token_invalid` for everything else, without saying which check failed.
+ *
+ * With a cache, a token verified before skips the signature check (the costly part) as long
+ * as its key is still trusted; its lifetime is checked again on every call.
  */
 export async function verifyAccessToken(
   token: string,
-  keys: AccessTokenKeys,
+  keys: VerificationKeys,
   settings: AccessTokenSettings,
   now: number,
+  cache?: VerifiedTokenCache,
 ): Promise<AccessClaims> {
+  const cached = cache?.get(token);
+  if (cached && keys.hasKey(cached.kid)) {
+    checkLifetime(cached.claims, settings, now, () => cache?.delete(token));
+    return cached.claims;
+  }
+  if (cached) cache?.delete(token); // its key was retired: verify from scratch (and fail)
   if (token.length > MAX_ACCESS_TOKEN_LENGTH) throw new GatehouseError('token_invalid', 'The access token is not valid.');
   let payload: JWTPayload;
+  let kid: string;
   try {
-    ({ payload } = await jwtVerify(token, (header: JWTHeaderParameters) => keyFor(keys, header), {
+    let protectedHeader: JWTHeaderParameters;
+    ({ payload, protectedHeader } = await jwtVerify(token, (header: JWTHeaderParameters) => keyFor(keys, header), {
       algorithms: [ACCESS_TOKEN_ALG],
       typ: ACCESS_TOKEN_TYP,
       issuer: settings.issuer,
@@ -92,14 +110,33 @@ export async function verifyAccessToken(
       maxTokenAge: settings.ttlSeconds,
       requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp', 'auth_time'],
     }));
+    kid = protectedHeader.kid as string; // keyFor refused any header without one
   } catch (error) {
     if (error instanceof errors.JWTExpired) throw new GatehouseError('token_expired', 'The access token has expired.');
     throw new GatehouseError('token_invalid', 'The access token is not valid.');
   }
-  return readClaims(payload, now, settings.clockToleranceSeconds);
+  const claims = readClaims(payload, now, settings.clockToleranceSeconds);
+  cache?.set(token, { claims, kid });
+  return claims;
 }
 
-async function keyFor(keys: AccessTokenKeys, header: JWTHeaderParameters): Promise<CryptoKey> {
+/**
+ * The lifetime checks jose made at first verification, made again for a cached token at `now`:
+ * `exp`, and the age limit (`iat` + today's lifetime), both with the clock tolerance.
+ */
+function checkLifetime(claims: AccessClaims, settings: AccessTokenSettings, now: number, forget: () => void): void {
+  // In whole seconds, exactly as jose compares them, so a hit and a miss always agree.
+  const nowS = seconds(now);
+  const tolerance = settings.clockToleranceSeconds;
+  const expired = seconds(claims.expiresAt) <= nowS - tolerance;
+  const tooOld = nowS - seconds(claims.issuedAt) - tolerance > settings.ttlSeconds;
+  if (expired || tooOld) {
+    forget();
+    throw new GatehouseError('token_expired', 'The access token has expired.');
+  }
+}
+
+async function keyFor(keys: VerificationKeys, header: JWTHeaderParameters): Promise<CryptoKey> {
   const key = typeof header.kid === 'string' ? await keys.verificationKey(header.kid) : undefined;
   if (!key) throw new Error('unknown key');
   return key;

@@ -52,6 +52,10 @@ export class KeyRing implements AccessTokenKeys {
     return this.verifying.get(kid)?.publicKey;
   }
 
+  hasKey(kid: string): boolean {
+    return this.verifying.has(kid);
+  }
+
   /** The public keys, as `/.well-known/jwks.json` publishes them. */
   jwks(): { keys: JWK[] } {
     return { keys: [...this.verifying.values()].map((k) => k.publicJwk) };

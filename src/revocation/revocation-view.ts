@@ -15,6 +15,7 @@ export interface RevocationSink {
  */
 export class RevocationView implements RevocationSink {
   private readonly revokedAt = new Map<string, number>();
+  private readonly listeners = new Set<(added: RevokedSession[]) => void>();
 
   constructor(
     private readonly clock: Clock,
@@ -32,7 +33,23 @@ export class RevocationView implements RevocationSink {
   }
 
   revoked(sessions: RevokedSession[]): void {
-    for (const { id, revokedAt } of sessions) this.revokedAt.set(id, revokedAt);
+    const added: RevokedSession[] = [];
+    for (const session of sessions) {
+      if (this.revokedAt.has(session.id)) continue;
+      this.revokedAt.set(session.id, session.revokedAt);
+      added.push(session);
+    }
+    if (added.length > 0) for (const listener of this.listeners) listener(added);
+  }
+
+  /**
+   * Calls `listener` with each batch of revocations new to this view, whether this node
+   * committed them or learnt them from the database (the revocation feed streams these).
+   * Returns the function that stops it.
+   */
+  subscribe(listener: (added: RevokedSession[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Forgets revocations whose tokens have all expired; returns how many were dropped. */

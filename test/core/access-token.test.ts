@@ -27,6 +27,7 @@ async function ed25519Keys(kid = 'test-key'): Promise<TestKeys> {
     signing,
     signingKey: () => signing,
     verificationKey: async (wanted) => (wanted === kid ? publicKey : undefined),
+    hasKey: (wanted) => wanted === kid,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { verifyAccessToken } from '../../core/access-token.js';
 import { GatehouseError } from '../../core/errors.js';
+import { VerifiedTokenCache } from '../../core/verified-token-cache.js';
 import type { RevocationSync } from '../../revocation/revocation-sync.js';
 import type { RevocationView } from '../../revocation/revocation-view.js';
 import type { Caller, ServiceContext } from '../../service/context.js';
@@ -28,6 +29,8 @@ export function authenticator(
   activity?: Pick<LastActivity, 'seen'>,
   sync?: Pick<RevocationSync, 'isFresh' | 'isRevokedInDatabase'>,
 ): Authenticate {
+  // A client sends the same token for its whole lifetime: checking its signature once is enough.
+  const verified = new VerifiedTokenCache();
   return async (request) => {
     // A token in a URL ends up in proxy logs, browser history and Referer headers: refuse it
     // outright, even next to a valid header, so clients that do it find out at once.
@@ -43,7 +46,7 @@ export function authenticator(
       if (!isBearer) throw new GatehouseError('token_missing', 'Send an access token in an Authorization: Bearer header.');
       throw new GatehouseError('token_invalid', 'The access token is not valid.');
     }
-    const claims = await verifyAccessToken(match[1] as string, ctx.keys, ctx.tokens, ctx.clock.now());
+    const claims = await verifyAccessToken(match[1] as string, ctx.keys, ctx.tokens, ctx.clock.now(), verified);
     if (view.isRevoked(claims.sessionId)) throw new GatehouseError('session_revoked', 'This session has been signed out.');
     // A view not confirmed within the staleness bound may be missing a sign-out made on another
     // node: ask the database (503 if it cannot answer) rather than trust it.
