@@ -22,6 +22,7 @@ describe('configuration', () => {
       minPasswordLength: 8,
       trustProxy: false,
       secret: undefined,
+      serviceKeys: [],
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -45,6 +46,7 @@ describe('configuration', () => {
       GATEHOUSE_SESSION_RETENTION: '86400',
       GATEHOUSE_REVOCATION_MAX_STALENESS: '3',
       GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS: 'false',
+      GATEHOUSE_SERVICE_KEYS: ` ${'k'.repeat(32)} ,${'s'.repeat(40)}`,
       LOG_LEVEL: 'warn',
     });
     expect(config).toMatchObject({
@@ -64,6 +66,7 @@ describe('configuration', () => {
       sessionRetentionSeconds: 86400,
       revocationMaxStalenessSeconds: 3,
       replaceSameDeviceSessions: false,
+      serviceKeys: ['k'.repeat(32), 's'.repeat(40)],
       logLevel: 'warn',
     });
   });
@@ -118,6 +121,8 @@ describe('configuration', () => {
     ['GATEHOUSE_ISSUER', 'not a url', /^GATEHOUSE_ISSUER must be an http\(s\) URL/],
     ['GATEHOUSE_TRUST_PROXY', 'everyone', /^GATEHOUSE_TRUST_PROXY must be/],
     ['GATEHOUSE_SECRET', 'short', /^GATEHOUSE_SECRET must be at least 32 characters/],
+    ['GATEHOUSE_SERVICE_KEYS', 'short-key', /^GATEHOUSE_SERVICE_KEYS must be comma-separated keys of at least 32/],
+    ['GATEHOUSE_SERVICE_KEYS', `${'k'.repeat(32)},with space ${'x'.repeat(32)}`, /^GATEHOUSE_SERVICE_KEYS must be/],
     ['GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS', 'maybe', /^GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS must be true or false/],
     ['LOG_LEVEL', 'loud', /^LOG_LEVEL must be one of/],
   ])('stops with one line naming %s when it is %j', (name, value, message) => {
