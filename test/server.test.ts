@@ -1,56 +1,14 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DATABASES, type TestDatabase } from './helpers/databases.js';
-import { PASSWORD, USER_AGENTS } from './helpers/app.js';
+import { PASSWORD } from './helpers/app.js';
+import { call, SERVER, startServer, type RunningServer } from './helpers/server-process.js';
 
-const SERVER = resolve('dist/server.js');
 const MIGRATE = resolve('dist/cli/migrate.js');
-
-interface RunningServer {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  logs: string[];
-}
-
-/** Starts the real server process (as `npm start` does, from dist/) and waits for it to listen. */
-async function startServer(cwd: string, env: Record<string, string>): Promise<RunningServer> {
-  const child = spawn(process.execPath, [SERVER], { cwd, env: { PATH: process.env.PATH ?? '', PORT: '0', ...env } });
-  const logs: string[] = [];
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let buffered = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        logs.push(line);
-        const address = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1];
-        if (address) resolveUrl(address);
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${logs.join('\n')}`)));
-  });
-  return { child, url, logs };
-}
-
-async function call(base: string, method: string, path: string, options: { token?: string; body?: unknown } = {}) {
-  const response = await fetch(base + path, {
-    method,
-    headers: {
-      'user-agent': USER_AGENTS.chromeWindows,
-      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-    },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
 
 describe.each(DATABASES)('the server process on %s', (kind) => {
   const dirs: string[] = [];
