@@ -38,8 +38,8 @@ export class GatehouseError extends Error {
   readonly detail: string | undefined;
   readonly errors: FieldError[] | undefined;
 
-  constructor(code: ErrorCode, detail?: string, errors?: FieldError[]) {
-    super(detail ? `${code}: ${detail}` : code);
+  constructor(code: ErrorCode, detail?: string, errors?: FieldError[], options?: ErrorOptions) {
+    super(detail ? `${code}: ${detail}` : code, options);
     this.name = 'GatehouseError';
     this.code = code;
     this.detail = detail;

@@ -33,6 +33,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // Not the client's fault, so worth an operator's attention (once per request is enough).
+    if (error instanceof GatehouseError && error.code === 'unavailable' && error.cause) request.log.warn({ err: error.cause }, 'database unavailable');
     if (error instanceof GatehouseError) return send(reply, error);
     const known = translate(error);
     if (known) return send(reply, known);

@@ -6,6 +6,7 @@ import { connect, isUniqueViolation, REVOCATION_CHANNEL, type DatabaseLocation }
 import { fromNewSession, fromSigningKey, fromUser, toSession, toSigningKey, toUser } from './rows.js';
 import type { Database } from './tables.js';
 import { migrateToLatest } from '../migrate.js';
+import { reportingUnavailable } from './unavailable.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -18,7 +19,7 @@ export async function openStore(location: DatabaseLocation): Promise<KyselyStore
     await db.destroy();
     throw error;
   }
-  return new KyselyStore(db, dialect);
+  return reportingUnavailable(new KyselyStore(db, dialect));
 }
 
 export class KyselyStore implements Store {
