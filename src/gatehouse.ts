@@ -101,6 +101,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       activity,
       sync,
       trustProxy: config.trustProxy,
+      serviceKeys: config.serviceKeys,
       logger: overrides.logger ?? { level: config.logLevel },
     });
     app = built;

@@ -13,6 +13,8 @@ import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { meRoutes } from './routes/me.js';
+import { oauthRoutes } from './routes/oauth.js';
+import { revocationRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
 
 export interface AppParts {
@@ -23,6 +25,7 @@ export interface AppParts {
   activity: LastActivity;
   sync: RevocationSync;
   trustProxy: boolean | number | string[];
+  serviceKeys: readonly string[];
   logger: FastifyServerOptions['logger'];
 }
 
@@ -63,6 +66,8 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(meRoutes, { ctx: parts.ctx, authenticate });
   await app.register(sessionRoutes, { ctx: parts.ctx, authenticate });
   await app.register(jwksRoutes, { keys: parts.keys });
+  await app.register(revocationRoutes, { ctx: parts.ctx, view: parts.view, sync: parts.sync, serviceKeys: parts.serviceKeys });
+  await app.register(oauthRoutes, { ctx: parts.ctx, serviceKeys: parts.serviceKeys });
   await app.register(healthRoutes, { store: parts.store, sync: parts.sync });
   return app;
 }

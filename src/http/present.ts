@@ -1,7 +1,7 @@
-import type { SessionRecord, UserRecord } from '../core/records.js';
+import type { RevokedSession, SessionRecord, UserRecord } from '../core/records.js';
 import { sessionEndsAt } from '../core/session-policy.js';
 import type { SignedIn } from '../service/sign-in.js';
-import type { SessionJson, TokenResponseJson, UserJson } from './schemas.js';
+import type { RevocationFeedJson, SessionJson, TokenResponseJson, UserJson } from './schemas.js';
 
 /** Domain records → the JSON of the v1 contract. Times are ISO 8601 in UTC. */
 
@@ -35,4 +35,8 @@ export function presentSignIn(signedIn: SignedIn): TokenResponseJson {
     session: presentSession(signedIn.session, signedIn.session.id),
     user: presentUser(signedIn.user),
   };
+}
+
+export function presentRevocations(revoked: RevokedSession[]): RevocationFeedJson['revocations'] {
+  return revoked.map((r) => ({ session_id: r.id, revoked_at: iso(r.revokedAt) }));
 }

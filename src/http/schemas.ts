@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { CURSOR_PATTERN } from '../revocation/feed-cursor.js';
 
 /**
  * Request and response shapes of the v1 contract (design §6). Requests reject unknown fields;
@@ -81,6 +82,48 @@ export const TokenResponse = Type.Object({
   user: User,
 });
 
+export const RevocationFeedQuery = Type.Object({ since: Type.Optional(Type.String({ pattern: CURSOR_PATTERN })) }, closed);
+
+export const Revocation = Type.Object({ session_id: Type.String(), revoked_at: Timestamp });
+
+/** One read of the revocation feed; the SSE stream sends the same object in each `revocations` event. */
+export const RevocationFeedResponse = Type.Object({
+  revocations: Type.Array(Revocation),
+  cursor: Type.String(),
+  /** What a verifier needs to judge tokens as Gatehouse does, in seconds. */
+  access_token_ttl: Type.Integer(),
+  clock_tolerance: Type.Integer(),
+  /** How long after its revoked_at a revocation still matters (then every token it concerns has expired). */
+  retention_seconds: Type.Integer(),
+  /** How long ago, when this was sent, the answer was last confirmed against the database. */
+  staleness_ms: Type.Integer(),
+});
+
+/**
+ * RFC 7009 / 7662 requests. Other parameters OAuth clients add (client_id, client_secret)
+ * are ignored rather than refused: Gatehouse has no OAuth clients to authenticate.
+ */
+export const OAuthTokenBody = Type.Object({
+  token: Type.String({ minLength: 1, maxLength: 4096 }),
+  token_type_hint: Type.Optional(Type.Union([Type.Literal('access_token'), Type.Literal('refresh_token')])),
+});
+
+// An inactive token is exactly {"active": false}: the optional fields only appear when active.
+export const IntrospectionResponse = Type.Object({
+  active: Type.Boolean(),
+  token_type: Type.Optional(Type.String()),
+  sub: Type.Optional(Type.String()),
+  sid: Type.Optional(Type.String()),
+  username: Type.Optional(Type.String()),
+  iss: Type.Optional(Type.String()),
+  aud: Type.Optional(Type.String()),
+  exp: Type.Optional(Type.Integer()),
+  iat: Type.Optional(Type.Integer()),
+  auth_time: Type.Optional(Type.Integer()),
+  jti: Type.Optional(Type.String()),
+});
+
 export type UserJson = Static<typeof User>;
+export type RevocationFeedJson = Static<typeof RevocationFeedResponse>;
 export type SessionJson = Static<typeof Session>;
 export type TokenResponseJson = Static<typeof TokenResponse>;

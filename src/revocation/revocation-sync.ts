@@ -84,6 +84,14 @@ export class RevocationSync {
     return this.clock.now() - this.confirmedAt <= this.options.maxStalenessMs;
   }
 
+  /**
+   * When the last confirmation started: every revocation committed before it is in the view
+   * (the revocation feed uses it as the cursor of what it has streamed).
+   */
+  lastConfirmedAt(): number {
+    return this.confirmedAt;
+  }
+
   /** How long ago the view was last confirmed, in ms (for /readyz). */
   staleness(): number {
     return this.clock.now() - this.confirmedAt;
