@@ -31,3 +31,17 @@ describe('the revocation view', () => {
     expect(view.horizon()).toBe(clock.now() - 660_000);
   });
 });
+
+describe('listening to the revocation view', () => {
+  it('hears each revocation once, the first time the view learns it, until it stops listening', () => {
+    const view = new RevocationView(testClock(), 660_000);
+    const heard: string[][] = [];
+    const stop = view.subscribe((added) => heard.push(added.map((s) => s.id)));
+    view.revoked([{ id: 'a', revokedAt: 1 }]);
+    view.revoked([{ id: 'a', revokedAt: 1 }, { id: 'b', revokedAt: 2 }]);
+    view.revoked([{ id: 'b', revokedAt: 2 }]);
+    stop();
+    view.revoked([{ id: 'c', revokedAt: 3 }]);
+    expect(heard).toEqual([['a'], ['b']]);
+  });
+});
