@@ -1,14 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DATABASES, type TestDatabase } from './helpers/databases.js';
 import { PASSWORD } from './helpers/app.js';
-import { call, SERVER, startServer, type RunningServer } from './helpers/server-process.js';
+import { call, CLI, SERVER, startServer, type RunningServer } from './helpers/server-process.js';
 
-const MIGRATE = resolve('dist/cli/migrate.js');
+/** What `npm run migrate` runs. */
+const MIGRATE = [CLI, 'migrate'];
 
 describe.each(DATABASES)('the server process on %s', (kind) => {
   const dirs: string[] = [];
@@ -75,10 +76,10 @@ describe.each(DATABASES)('the server process on %s', (kind) => {
 
   it('applies migrations with `npm run migrate`, and a second run has nothing to do', async () => {
     const { cwd, env } = await environment();
-    const first = spawnSync(process.execPath, [MIGRATE], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+    const first = spawnSync(process.execPath, MIGRATE, { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toBe('gatehouse: applied 0001-initial\n');
-    const second = spawnSync(process.execPath, [MIGRATE], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+    const second = spawnSync(process.execPath, MIGRATE, { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
     expect(second.stdout).toBe('gatehouse: schema is up to date\n');
   });
 });

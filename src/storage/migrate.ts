@@ -1,4 +1,5 @@
 import { Migrator, type Kysely } from 'kysely';
+import { connect, type DatabaseLocation } from './kysely/connect.js';
 import { migrationProvider } from './migrations/index.js';
 
 /** Brings the schema to the latest version; throws with the failing migration's name. */
@@ -13,4 +14,17 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
     });
   }
   return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Connects to `location`, brings it to the latest schema, and disconnects: `gatehouse migrate`,
+ * and the `serve --workers` primary before it forks.
+ */
+export async function migrateDatabase(location: DatabaseLocation): Promise<string[]> {
+  const { db } = connect(location);
+  try {
+    return await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
 }

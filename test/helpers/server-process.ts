@@ -18,15 +18,19 @@ export interface RunningServer {
 export interface StartOptions {
   /** The script and its arguments; the default is `dist/server.js` (what `npm start` runs). */
   argv?: string[];
+  /** How many "Server listening" lines to wait for: one per worker of `serve --workers N`. */
+  listening?: number;
 }
 
 /**
  * Starts a real Gatehouse process (PORT=0 unless `env` says otherwise) and resolves once it
- * logs that it listens. Only PATH is inherited: the test states every other variable.
+ * logs that it listens (as many times as `options.listening` says). Only PATH is inherited:
+ * the test states every other variable.
  */
 export async function startServer(cwd: string, env: Record<string, string>, options: StartOptions = {}): Promise<RunningServer> {
   const child = spawn(process.execPath, options.argv ?? [SERVER], { cwd, env: { PATH: process.env.PATH ?? '', PORT: '0', ...env } });
   const logs: string[] = [];
+  let listening = 0;
   const url = await new Promise<string>((resolveUrl, reject) => {
     let buffered = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -36,7 +40,7 @@ export async function startServer(cwd: string, env: Record<string, string>, opti
       for (const line of lines) {
         logs.push(line);
         const address = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1];
-        if (address) resolveUrl(address);
+        if (address && ++listening === (options.listening ?? 1)) resolveUrl(address);
       }
     });
     child.stderr.on('data', (chunk: Buffer) => logs.push(chunk.toString()));

@@ -22,8 +22,8 @@ function eventReader(body: ReadableStream<Uint8Array>) {
         if (end >= 0) {
           const block = buffered.slice(0, end);
           buffered = buffered.slice(end + 2);
-          const fields = Object.fromEntries(block.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]));
-          if (fields.event) return { event: fields.event, id: fields.id, data: JSON.parse(fields.data) };
+          const fields: Record<string, string> = Object.fromEntries(block.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]));
+          if (fields.event) return { event: fields.event, id: fields.id ?? '', data: JSON.parse(fields.data ?? 'null') };
           continue; // the `retry:` preamble
         }
         const { value, done } = await reader.read();

@@ -1,0 +1,33 @@
+import { HELP_OPTION, type OptionSpecs } from './args.js';
+
+/** One `gatehouse <name>` command: its help, its options, and what it does. */
+export interface Command {
+  name: string;
+  /** One line for the list in `gatehouse --help`. */
+  summary: string;
+  /** The synopsis after "Usage:", e.g. `gatehouse serve [--workers N]`. */
+  usage: string;
+  /** What it does, wrapped at 80 columns, for `gatehouse <name> --help`. */
+  description: string;
+  /** What exit code 0 means for this command. */
+  success: string;
+  /** Its options, `--help` aside (every command takes that). */
+  options: OptionSpecs;
+  /** Runs it with the parsed options; resolves with the exit code. Throws UsageError for a bad value. */
+  run(options: Map<string, string | true>): Promise<number>;
+}
+
+/** The exit codes scripts can rely on, the same for every command. */
+export function exitCodes(success: string): string {
+  return ['Exit codes:', `  0  ${success}`, '  1  failed: configuration error, cannot start, database error', '  2  wrong usage: unknown command or option, bad value'].join('\n');
+}
+
+export function commandHelp(command: Command): string {
+  const options = { ...command.options, help: HELP_OPTION };
+  const labels = Object.entries(options).map(([name, spec]) => (name === 'help' ? '-h, --help' : `--${name}${spec.value ? ` ${spec.value}` : ''}`));
+  const width = Math.max(...labels.map((label) => label.length)) + 2;
+  const lines = Object.values(options).map((spec, i) =>
+    `  ${(labels[i] as string).padEnd(width)}${spec.description.split('\n').join(`\n  ${' '.repeat(width)}`)}`,
+  );
+  return [`Usage: ${command.usage}`, '', command.description, '', 'Options:', ...lines, '', exitCodes(command.success), ''].join('\n');
+}

@@ -1,0 +1,39 @@
+import { loadConfig } from '../../config.js';
+import { integerValue } from '../args.js';
+import type { Command } from '../command.js';
+import { cannotStart } from '../failure.js';
+
+/** Far more than the cores of any machine this runs on; a typo like 200 is refused, not forked. */
+export const MAX_WORKERS = 64;
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'run the server (what `npm start` runs)',
+  usage: 'gatehouse serve [--workers N]',
+  description: `Serves the Gatehouse API on HOST:PORT (default 127.0.0.1:3000) with the database at
+DATABASE_URL (default: SQLite at ./data/gatehouse.db), applying pending migrations
+first. SIGTERM or SIGINT stops it cleanly: requests in flight finish, last activity is
+written, the database is closed.`,
+  success: 'stopped cleanly by SIGTERM or SIGINT',
+  options: {
+    workers: {
+      value: 'N',
+      description: `run N worker processes (1 to ${MAX_WORKERS}) on the one port, with
+node:cluster: a sign-out reaches every worker at once, and a
+worker that dies is restarted. Even 1 runs as a worker under a
+supervising process. Without --workers, one process serves.`,
+    },
+  },
+  async run(options) {
+    const workers = options.has('workers') ? integerValue('workers', options.get('workers') as string, 1, MAX_WORKERS) : undefined;
+    const config = loadConfig();
+    try {
+      // Loaded here, not at the top: `gatehouse --help` should not wait for Fastify and the
+      // database drivers, and the primary of `--workers` never needs the server itself.
+      if (workers === undefined) return await (await import('../serve/one-process.js')).serveOneProcess(config);
+      return await (await import('../serve/primary.js')).servePrimary(config, workers);
+    } catch (error) {
+      throw cannotStart(error);
+    }
+  },
+};

@@ -1,0 +1,102 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI } from '../helpers/server-process.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+/** Runs `gatehouse …args` the way a script would, in an empty directory with only PATH set. */
+function gatehouse(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the gatehouse command', () => {
+  it('is an executable script: the compiled file keeps its shebang', () => {
+    expect(readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it.each([[['--help']], [['-h']], [['help']], [['help', '--help']]])('prints its commands and exit codes for `gatehouse %j`, on stdout, with 0', (args) => {
+    const { code, stdout, stderr } = gatehouse(args);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^Usage: gatehouse <command> \[options\]\n/);
+    expect(stdout).toMatch(/^ {2}serve {4}run the server/m);
+    expect(stdout).toMatch(/^ {2}migrate {2}apply pending database migrations/m);
+    expect(stdout).toContain('Exit codes:\n  0  done\n  1  failed: configuration error, cannot start, database error\n  2  wrong usage: unknown command or option, bad value\n');
+  });
+
+  it.each([
+    [['serve', '--help']],
+    [['serve', '-h']],
+    [['help', 'serve']],
+    // Help wins over a value it would otherwise refuse: asking how is never a mistake.
+    [['serve', '--workers', 'lots', '--help']],
+  ])('prints the help of serve for `gatehouse %j`, with --workers and what 0 means', (args) => {
+    const { code, stdout, stderr } = gatehouse(args);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^Usage: gatehouse serve \[--workers N\]\n/);
+    expect(stdout).toMatch(/^ {2}--workers N {2}run N worker processes \(1 to 64\)/m);
+    expect(stdout).toMatch(/^ {2}-h, --help {3}show this help$/m);
+    expect(stdout).toContain('  0  stopped cleanly by SIGTERM or SIGINT\n  1  failed');
+  });
+
+  it('prints the help of migrate', () => {
+    const { code, stdout } = gatehouse(['migrate', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: gatehouse migrate\n/);
+    expect(stdout).toContain('  0  migrated, or nothing to do\n');
+  });
+
+  it.each([
+    [[], 'gatehouse: no command given (see: gatehouse --help)'],
+    [['start'], 'gatehouse: unknown command "start" (see: gatehouse --help)'],
+    [['help', 'start'], 'gatehouse: unknown command "start" (see: gatehouse --help)'],
+    [['serve', '--port', '80'], 'gatehouse: unknown option --port (see: gatehouse serve --help)'],
+    [['serve', 'now'], 'gatehouse: unexpected argument "now" (see: gatehouse serve --help)'],
+    [['serve', '--workers'], 'gatehouse: --workers needs a value: --workers N (see: gatehouse serve --help)'],
+    [['serve', '--workers', '0'], 'gatehouse: --workers must be a whole number from 1 to 64; got "0" (see: gatehouse serve --help)'],
+    [['serve', '--workers', 'abc'], 'gatehouse: --workers must be a whole number from 1 to 64; got "abc" (see: gatehouse serve --help)'],
+    [['serve', '--workers=65'], 'gatehouse: --workers must be a whole number from 1 to 64; got "65" (see: gatehouse serve --help)'],
+    [['serve', '--workers', '2', '--workers', '3'], 'gatehouse: --workers is given more than once (see: gatehouse serve --help)'],
+    [['migrate', '--workers', '2'], 'gatehouse: unknown option --workers (see: gatehouse migrate --help)'],
+  ])('refuses `gatehouse %j` with one line on stderr and exit code 2', (args, line) => {
+    const { code, stdout, stderr } = gatehouse(args);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`${line}\n`);
+  });
+
+  it('stops `serve --workers 2` on a configuration mistake with one line and exit code 1, before forking or touching the database', () => {
+    const { code, stdout, stderr } = gatehouse(['serve', '--workers', '2'], { GATEHOUSE_ACCESS_TOKEN_TTL: 'ten minutes' });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('gatehouse: configuration error: GATEHOUSE_ACCESS_TOKEN_TTL must be a whole number from 1 to 86400; got "ten minutes"\n');
+    expect(existsSync(join(cwd, 'data'))).toBe(false);
+  });
+
+  it('stops `migrate` on a configuration mistake with one line and exit code 1', () => {
+    const { code, stderr } = gatehouse(['migrate'], { DATABASE_URL: 'mysql://nope' });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^gatehouse: configuration error: DATABASE_URL must be [^\n]*\n$/);
+  });
+
+  it('stops `serve --workers 2` with exit code 1 and the reason on stderr when its workers cannot listen', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const { code, stderr } = gatehouse(['serve', '--workers', '2'], { PORT: String(port), DATABASE_URL: `sqlite:${join(cwd, 'taken.db')}` });
+      expect(code).toBe(1);
+      // Once, not once per worker: the first worker starts alone.
+      expect(stderr).toMatch(/^gatehouse: cannot start: [^\n]*EADDRINUSE[^\n]*\n$/);
+    } finally {
+      taken.close();
+    }
+  });
+});
