@@ -34,6 +34,10 @@ export function connect(location: DatabaseLocation): Connection {
   // 'error' and discards that client; unheard, the event would crash the process. Queries that
   // fail still reject to their callers, and /readyz reports an unreachable database.
   pool.on('error', () => {});
+  // A client checked out of the pool has no pool listener: a connection cut while it is out
+  // (pg_terminate_backend, a restart) emits 'error' on the client itself, which would crash the
+  // process. Its query still rejects to its caller, and the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return { db: new Kysely({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
 }
 
