@@ -19,21 +19,32 @@ export interface VerifiedToken {
  * ones, and failed verifications are never stored, so forged tokens cannot fill it.
  */
 export class VerifiedTokenCache {
-  private readonly entries = new Map<string, VerifiedToken>();
+  private readonly entries = new Map<string, VerifiedToken & { slot: number }>();
+  /**
+   * Insertion order, as a ring of the tokens inserted last: the slot to fill next holds the
+   * oldest. (Evicting through `entries.keys().next()` costs ~9 µs on a full map, since V8 walks
+   * past every entry deleted from its front; bench/authenticated-route.js measured it.)
+   */
+  private readonly ring: Array<string | undefined>;
+  private next = 0;
 
-  constructor(readonly capacity = DEFAULT_CACHE_CAPACITY) {}
+  constructor(readonly capacity = DEFAULT_CACHE_CAPACITY) {
+    this.ring = new Array<string | undefined>(Math.max(0, capacity));
+  }
 
   get(token: string): VerifiedToken | undefined {
     return this.entries.get(token);
   }
 
   set(token: string, verified: VerifiedToken): void {
-    if (this.capacity <= 0) return;
-    if (this.entries.size >= this.capacity && !this.entries.has(token)) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
-    this.entries.set(token, verified);
+    if (this.capacity <= 0 || this.entries.has(token)) return;
+    const slot = this.next;
+    const oldest = this.ring[slot];
+    // The slot's token may have been deleted since (expired), or even stored again elsewhere.
+    if (oldest !== undefined && this.entries.get(oldest)?.slot === slot) this.entries.delete(oldest);
+    this.ring[slot] = token;
+    this.next = (slot + 1) % this.capacity;
+    this.entries.set(token, { ...verified, slot });
   }
 
   delete(token: string): void {

@@ -95,3 +95,32 @@ describe('the verified-token cache', () => {
     expect(cache.get(tokens[2] as string)).toBeDefined();
   });
 });
+
+describe('the cache’s bound', () => {
+  const entry = { claims: { userId: 'u', sessionId: 's', tokenId: 'j', issuedAt: 0, expiresAt: 0, authTime: 0 }, kid: 'k1' };
+
+  it('keeps the newest entries, whatever was deleted in between', () => {
+    const cache = new VerifiedTokenCache(3);
+    for (const token of ['a', 'b', 'c']) cache.set(token, entry);
+    cache.delete('b');
+    for (const token of ['d', 'e', 'f', 'g']) cache.set(token, entry);
+    expect(['a', 'b', 'c', 'd', 'e', 'f', 'g'].filter((t) => cache.get(t))).toEqual(['e', 'f', 'g']);
+    expect(cache.size).toBe(3);
+  });
+
+  it('does not let a token deleted and stored again be evicted by its old place', () => {
+    const cache = new VerifiedTokenCache(3);
+    for (const token of ['a', 'b', 'c']) cache.set(token, entry);
+    cache.delete('a');
+    cache.set('d', entry); // takes a's old place
+    cache.set('a', entry); // a again, newest now
+    cache.set('e', entry);
+    expect(['a', 'b', 'c', 'd', 'e'].filter((t) => cache.get(t))).toEqual(['a', 'd', 'e']);
+  });
+
+  it('stores nothing with a capacity of 0', () => {
+    const cache = new VerifiedTokenCache(0);
+    cache.set('a', entry);
+    expect(cache.size).toBe(0);
+  });
+});
