@@ -54,6 +54,14 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<RevocationFeedOptions> 
     const pending: RevokedSession[] = [];
     let live: ((added: RevokedSession[]) => void) | undefined;
     const unsubscribe = streaming ? view.subscribe((added) => (live ? live(added) : pending.push(...added))) : () => {};
+    // Cleaning up must not depend on a 'close' event that may come while the read is running.
+    let heartbeat: NodeJS.Timeout | undefined;
+    let stream: EventStream | undefined;
+    reply.raw.once('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      if (stream) streams.delete(stream);
+    });
     const startedAt = ctx.clock.now();
     let revoked: RevokedSession[];
     try {
@@ -61,6 +69,10 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<RevocationFeedOptions> 
     } catch (error) {
       unsubscribe();
       throw error;
+    }
+    if (streaming && (request.raw.destroyed || reply.raw.destroyed)) {
+      unsubscribe(); // the reader left during the read
+      return reply.hijack();
     }
     const answer = (sessions: RevokedSession[], cursorNow: string, stalenessMs: number): RevocationFeedJson => ({
       revocations: presentRevocations(sessions),
@@ -71,26 +83,22 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<RevocationFeedOptions> 
     if (!streaming) return answer(revoked, encodeCursor(startedAt), ctx.clock.now() - startedAt);
 
     reply.hijack();
-    const stream = openEventStream(reply.raw, RECONNECT_MS);
+    stream = openEventStream(reply.raw, RECONNECT_MS);
     streams.add(stream);
     // Everything committed before the last catch-up is in the view, and everything the view
     // learnt since this stream began has been sent on it: that is the stream's cursor.
     const current = () => encodeCursor(Math.max(startedAt, sync.lastConfirmedAt()));
-    stream.send('revocations', encodeCursor(startedAt), answer(revoked, encodeCursor(startedAt), ctx.clock.now() - startedAt));
+    const open = stream;
+    open.send('revocations', encodeCursor(startedAt), answer(revoked, encodeCursor(startedAt), ctx.clock.now() - startedAt));
     live = (added) => {
       const cursorNow = current();
-      stream.send('revocations', cursorNow, answer(added, cursorNow, sync.staleness()));
+      open.send('revocations', cursorNow, answer(added, cursorNow, sync.staleness()));
     };
     if (pending.length > 0) live(pending.splice(0));
-    const heartbeat = setInterval(() => {
+    heartbeat = setInterval(() => {
       const cursorNow = current();
-      stream.send('heartbeat', cursorNow, { cursor: cursorNow, staleness_ms: sync.staleness() });
+      open.send('heartbeat', cursorNow, { cursor: cursorNow, staleness_ms: sync.staleness() });
     }, heartbeatMs);
-    reply.raw.on('close', () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      streams.delete(stream);
-    });
   });
 };
 

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, expectProblem, registerUser, signIn, startTestGatehouse, type TestGatehouse } from '../../helpers/app.js';
-import { DATABASES } from '../../helpers/databases.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createGatehouse } from '../../../src/gatehouse.js';
+import { openStore } from '../../../src/storage/kysely/kysely-store.js';
+import { bearer, expectProblem, registerUser, signIn, startTestGatehouse, testConfig, type TestGatehouse } from '../../helpers/app.js';
+import { createTestDatabase, DATABASES } from '../../helpers/databases.js';
 
 const SERVICE_KEY = 'svc_' + 'k'.repeat(40);
 const OTHER_KEY = 'svc_' + 'o'.repeat(40);
@@ -203,6 +206,32 @@ describe.each(DATABASES)('the revocation feed on %s', (kind) => {
       } finally {
         await resumed.cancel();
       }
+    });
+
+    it('leaves nothing running for a reader that leaves while the snapshot is read', async () => {
+      const reader = await createTestDatabase(kind);
+      const real = await openStore(reader.location);
+      // A slow read, as a loaded database gives: the reader hangs up during it.
+      const slow = new Proxy(real, {
+        get: (target, name, receiver) =>
+          name === 'listRevokedSince'
+            ? async (since: number) => (await sleep(300), target.listRevokedSince(since))
+            : (Reflect.get(target, name, receiver) as unknown),
+      });
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      const before = timers();
+      const node = await createGatehouse(testConfig({ database: reader.location, serviceKeys: [SERVICE_KEY] }), { store: slow, logger: false });
+      const url = await node.app.listen({ host: '127.0.0.1', port: 0 });
+      await Promise.all(
+        [1, 2, 3].map(() =>
+          fetch(`${url}/v1/revocations`, { headers: { accept: 'text/event-stream', ...bearer(SERVICE_KEY) }, signal: AbortSignal.timeout(50) }).catch(() => undefined),
+        ),
+      );
+      await sleep(600);
+      await node.close();
+      // A leaked heartbeat would still be ticking now that the node is closed.
+      expect(timers()).toBeLessThanOrEqual(before);
+      await reader.drop();
     });
 
     it('does not keep the server from shutting down', async () => {
