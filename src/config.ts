@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseEnv } from 'node:util';
+import type { GeoipDatabase } from './geo/open-locator.js';
 import type { DatabaseLocation } from './storage/kysely/connect.js';
 
 /** Everything configurable, read once at start, validated, frozen (design §7). */
@@ -30,6 +31,8 @@ export interface Config {
   secret: string | undefined;
   /** Credentials of other services (revocation feed, introspection); empty: those routes refuse all. */
   serviceKeys: string[];
+  /** Where sign-in locations come from; the file is opened at start, not here. */
+  geoipDatabase: GeoipDatabase;
   logLevel: string;
 }
 
@@ -80,6 +83,7 @@ export function loadConfig(env: Env = readEnvironment()): Readonly<Config> {
     trustProxy: trustProxy(env.GATEHOUSE_TRUST_PROXY),
     secret: secret(env.GATEHOUSE_SECRET),
     serviceKeys: serviceKeys(env.GATEHOUSE_SERVICE_KEYS),
+    geoipDatabase: geoipDatabase(env.GATEHOUSE_GEOIP_DATABASE),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
   };
   return Object.freeze(config);
@@ -176,4 +180,15 @@ function serviceKeys(value: string | undefined): string[] {
     }
   }
   return keys;
+}
+
+function geoipDatabase(value: string | undefined): GeoipDatabase {
+  const v = value?.trim();
+  if (!v) return { kind: 'bundled' };
+  if (['false', '0', 'no', 'off'].includes(v.toLowerCase())) return { kind: 'off' };
+  // Location is on by default, so a "switch it on" value is a misunderstanding, not a file name.
+  if (['true', '1', 'yes', 'on'].includes(v.toLowerCase())) {
+    fail('GATEHOUSE_GEOIP_DATABASE', 'a path to a GeoIP2/GeoLite2 Country or City .mmdb file, or off (unset: the bundled database)', v);
+  }
+  return { kind: 'file', path: v };
 }

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { SECOND, systemClock, type Clock } from './core/clock.js';
 import type { PasswordHasher } from './core/password-hasher.js';
 import type { RevokedSession } from './core/records.js';
+import { openLocator } from './geo/open-locator.js';
 import { buildApp } from './http/app.js';
 import { KeyRing } from './keys/key-ring.js';
 import { argon2Hasher } from './passwords/argon2-hasher.js';
@@ -59,16 +60,24 @@ const FIRST_PURGE_DELAY_MS = 60 * SECOND;
  */
 export async function createGatehouse(config: Readonly<Config>, overrides: GatehouseOverrides = {}): Promise<Gatehouse> {
   const clock = overrides.clock ?? systemClock;
+  let app: FastifyInstance | undefined;
+  // Before the database, so a wrong GATEHOUSE_GEOIP_DATABASE stops the start having created
+  // and migrated nothing, like any other configuration mistake.
+  const locator = await openLocator(config.geoipDatabase, (error) =>
+    app?.log.warn({ err: error }, 'location lookup failed; such sign-ins get no location (logged once)'),
+  ).catch(async (error: unknown) => {
+    await overrides.store?.close();
+    throw error;
+  });
   const store = overrides.store ?? (await openStore(config.database));
   try {
     const keys = await KeyRing.open(store, clock, config.secret);
     const revocationHorizonMs = (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * SECOND + REVOCATION_MARGIN_MS;
     const view = new RevocationView(clock, revocationHorizonMs);
-    const loadedAt = clock.now();
+    const loaded = { at: clock.now(), monotonic: clock.monotonic() };
     view.revoked(await store.listRevokedSince(view.horizon()));
-    const sync = new RevocationSync(store, view, clock, { intervalMs: CATCH_UP_INTERVAL_MS, maxStalenessMs: config.revocationMaxStalenessSeconds * SECOND }, loadedAt);
+    const sync = new RevocationSync(store, view, clock, { intervalMs: CATCH_UP_INTERVAL_MS, maxStalenessMs: config.revocationMaxStalenessSeconds * SECOND }, loaded);
 
-    let app: FastifyInstance | undefined;
     const ctx: ServiceContext = {
       store,
       clock,
@@ -91,6 +100,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
         maxSessions: config.maxSessions,
       },
       minPasswordLength: config.minPasswordLength,
+      locator,
     };
     const activity = new LastActivity(store, clock, ctx.sessions);
     const built = await buildApp({

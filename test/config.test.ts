@@ -23,6 +23,7 @@ describe('configuration', () => {
       trustProxy: false,
       secret: undefined,
       serviceKeys: [],
+      geoipDatabase: { kind: 'bundled' },
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -47,6 +48,7 @@ describe('configuration', () => {
       GATEHOUSE_REVOCATION_MAX_STALENESS: '3',
       GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS: 'false',
       GATEHOUSE_SERVICE_KEYS: ` ${'k'.repeat(32)} ,${'s'.repeat(40)}`,
+      GATEHOUSE_GEOIP_DATABASE: ' /var/lib/GeoIP/GeoLite2-Country.mmdb ',
       LOG_LEVEL: 'warn',
     });
     expect(config).toMatchObject({
@@ -67,6 +69,7 @@ describe('configuration', () => {
       revocationMaxStalenessSeconds: 3,
       replaceSameDeviceSessions: false,
       serviceKeys: ['k'.repeat(32), 's'.repeat(40)],
+      geoipDatabase: { kind: 'file', path: '/var/lib/GeoIP/GeoLite2-Country.mmdb' },
       logLevel: 'warn',
     });
   });
@@ -81,6 +84,16 @@ describe('configuration', () => {
 
   it.each([['true', true], ['1', 1], ['false', false], ['', false]])('understands GATEHOUSE_TRUST_PROXY=%j', (value, expected) => {
     expect(loadConfig({ GATEHOUSE_TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it.each([['off'], ['false'], ['OFF'], ['0'], ['no']])('turns location off with GATEHOUSE_GEOIP_DATABASE=%s', (value) => {
+    expect(loadConfig({ GATEHOUSE_GEOIP_DATABASE: value }).geoipDatabase).toEqual({ kind: 'off' });
+  });
+
+  it('uses the bundled location database when GATEHOUSE_GEOIP_DATABASE is empty, and opens no file while reading the configuration', () => {
+    expect(loadConfig({ GATEHOUSE_GEOIP_DATABASE: ' ' }).geoipDatabase).toEqual({ kind: 'bundled' });
+    // A missing file is found when the server starts (test/geo/open-locator.test.ts), not here.
+    expect(loadConfig({ GATEHOUSE_GEOIP_DATABASE: '/nowhere/GeoLite2-City.mmdb' }).geoipDatabase).toEqual({ kind: 'file', path: '/nowhere/GeoLite2-City.mmdb' });
   });
 
   it('takes every duration down to 1 second, for demos and black-box tests', () => {
@@ -125,6 +138,7 @@ describe('configuration', () => {
     ['GATEHOUSE_SERVICE_KEYS', `${'k'.repeat(32)},with space ${'x'.repeat(32)}`, /^GATEHOUSE_SERVICE_KEYS must be/],
     ['GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS', 'maybe', /^GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS must be true or false/],
     ['LOG_LEVEL', 'loud', /^LOG_LEVEL must be one of/],
+    ['GATEHOUSE_GEOIP_DATABASE', 'true', /^GATEHOUSE_GEOIP_DATABASE must be a path to a GeoIP2\/GeoLite2 Country or City \.mmdb file, or off/],
   ])('stops with one line naming %s when it is %j', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrowError(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrowError(message);

@@ -153,6 +153,22 @@ describe('a configuration mistake', () => {
     }
   });
 
+  it('a location database that is not there stops the start the same way, before any database is created', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-server-'));
+    try {
+      const result = spawnSync(process.execPath, [SERVER], {
+        cwd,
+        env: { PATH: process.env.PATH ?? '', GATEHOUSE_GEOIP_DATABASE: '/nowhere/GeoLite2-Country.mmdb' },
+        encoding: 'utf8',
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe('gatehouse: configuration error: GATEHOUSE_GEOIP_DATABASE (/nowhere/GeoLite2-Country.mmdb): no such file\n');
+      expect(existsSync(join(cwd, 'data'))).toBe(false);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   it('is read from a .env file in the working directory too', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-server-'));
     try {

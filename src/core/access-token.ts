@@ -134,6 +134,11 @@ function checkLifetime(claims: AccessClaims, settings: AccessTokenSettings, now:
     forget();
     throw new GatehouseError('token_expired', 'The access token has expired.');
   }
+  // The clock stepped back since the first check: "issued in the future" again, as readClaims says.
+  if (seconds(claims.issuedAt) > nowS + tolerance) {
+    forget();
+    throw new GatehouseError('token_invalid', 'The access token is not valid.');
+  }
 }
 
 async function keyFor(keys: VerificationKeys, header: JWTHeaderParameters): Promise<CryptoKey> {

@@ -28,7 +28,10 @@ export interface RevocationSyncOptions {
  */
 export class RevocationSync {
   private cursor: number;
+  /** Wall-clock time of the last confirmation: the feed's cursor. */
   private confirmedAt: number;
+  /** The same moment on the monotonic clock: what staleness is measured from. */
+  private confirmedMonotonic: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   /** A catch-up was asked for while one was running: run again after it. */
@@ -39,11 +42,12 @@ export class RevocationSync {
     private readonly view: RevocationView,
     private readonly clock: Clock,
     private readonly options: RevocationSyncOptions,
-    /** When the view was last built from the database (at start). */
-    loadedAt: number,
+    /** When the view was last built from the database (at start), on both clocks. */
+    loaded: { at: number; monotonic: number },
   ) {
-    this.cursor = loadedAt;
-    this.confirmedAt = loadedAt;
+    this.cursor = loaded.at;
+    this.confirmedAt = loaded.at;
+    this.confirmedMonotonic = loaded.monotonic;
   }
 
   start(onError: (error: unknown) => void): void {
@@ -81,7 +85,7 @@ export class RevocationSync {
 
   /** Whether the view was confirmed against the database recently enough to be trusted. */
   isFresh(): boolean {
-    return this.clock.now() - this.confirmedAt <= this.options.maxStalenessMs;
+    return this.staleness() <= this.options.maxStalenessMs;
   }
 
   /**
@@ -94,7 +98,7 @@ export class RevocationSync {
 
   /** How long ago the view was last confirmed, in ms (for /readyz). */
   staleness(): number {
-    return this.clock.now() - this.confirmedAt;
+    return Math.max(0, Math.round(this.clock.monotonic() - this.confirmedMonotonic));
   }
 
   /**
@@ -115,9 +119,11 @@ export class RevocationSync {
 
   private async readSinceCursor(): Promise<void> {
     const startedAt = this.clock.now();
+    const startedMonotonic = this.clock.monotonic();
     const revoked = await this.store.listRevokedSince(this.cursor - CATCH_UP_OVERLAP_MS);
     this.view.revoked(revoked);
     this.cursor = startedAt;
     this.confirmedAt = startedAt;
+    this.confirmedMonotonic = startedMonotonic;
   }
 }

@@ -39,7 +39,16 @@ export class RevocationView implements RevocationSink {
       this.revokedAt.set(session.id, session.revokedAt);
       added.push(session);
     }
-    if (added.length > 0) for (const listener of this.listeners) listener(added);
+    if (added.length === 0) return;
+    for (const listener of this.listeners) {
+      // A listener (a feed stream) failing must not fail the revocation or the catch-up that
+      // told us: both are committed facts by now.
+      try {
+        listener(added);
+      } catch {
+        this.listeners.delete(listener);
+      }
+    }
   }
 
   /**

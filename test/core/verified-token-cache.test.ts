@@ -124,3 +124,15 @@ describe('the cache’s bound', () => {
     expect(cache.size).toBe(0);
   });
 });
+
+describe('a cached token after the clock steps back', () => {
+  it('is refused as issued in the future, exactly as a full verification refuses it', async () => {
+    const { keys } = await countingKeys();
+    const cache = new VerifiedTokenCache();
+    const { token } = await signAccessToken(keys, SETTINGS, SUBJECT, NOW + 8 * SECOND);
+    await verifyAccessToken(token, keys, SETTINGS, NOW + 5 * SECOND, cache);
+    const stepped = NOW - 5 * SECOND;
+    await expect(outcome(verifyAccessToken(token, keys, SETTINGS, stepped))).resolves.toBe('token_invalid');
+    await expect(outcome(verifyAccessToken(token, keys, SETTINGS, stepped, cache))).resolves.toBe('token_invalid');
+  });
+});

@@ -6,7 +6,7 @@ import { migrateDatabase } from '../../storage/migrate.js';
 import { SHUTDOWN_GRACE_MS } from './shutdown-grace.js';
 import { primaryLog, type PrimaryLog } from './primary-log.js';
 
-/** More unexpected deaths than this within the window: the workers cannot run; give up. */
+/** More unexpected deaths than this within the window, with no worker left serving: give up. */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
 /** The pause before a restart, doubled for each restart already in the window, so a crash loop does not spin. */
@@ -36,6 +36,8 @@ function supervise(count: number, log: PrimaryLog): Promise<number> {
   return new Promise((resolve) => {
     const live = new Set<Worker>();
     const listening = new Set<number>();
+    /** Workers listening right now: while any is, the service is up and restarts go on. */
+    const serving = new Set<number>();
     /** When each recent restart happened, oldest first. */
     const restarts: number[] = [];
     const pendingRestarts = new Set<NodeJS.Timeout>();
@@ -46,6 +48,7 @@ function supervise(count: number, log: PrimaryLog): Promise<number> {
     const fork = () => live.add(cluster.fork());
 
     const onListening = (worker: Worker, address: { address: string; port: number }) => {
+      serving.add(worker.id);
       // A restarted worker's own "Server listening" line says enough.
       if (started || stopping) return;
       listening.add(worker.id);
@@ -57,6 +60,7 @@ function supervise(count: number, log: PrimaryLog): Promise<number> {
 
     const onExit = (worker: Worker, code: number | null, signal: string | null) => {
       live.delete(worker);
+      serving.delete(worker.id);
       const died = { worker_pid: worker.process.pid, code, signal };
       if (stopping) {
         if (code !== 0) failed = true;
@@ -75,7 +79,9 @@ function supervise(count: number, log: PrimaryLog): Promise<number> {
     const restart = (died: object) => {
       const now = Date.now();
       while (restarts.length > 0 && now - (restarts[0] as number) > RESTART_WINDOW_MS) restarts.shift();
-      if (restarts.length >= MAX_RESTARTS) {
+      // Give up only when nothing serves any more: a worker that cannot start while the
+      // database is down must not take its healthy siblings with it; it is retried every 5 s.
+      if (restarts.length >= MAX_RESTARTS && serving.size === 0) {
         log.fatal(died, `workers died ${MAX_RESTARTS + 1} times within ${RESTART_WINDOW_MS / 1000} s; stopping`);
         failed = true;
         stop('SIGTERM');

@@ -18,7 +18,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
   });
 
   app.post('/v1/auth/login', { schema: { body: LoginBody, response: { 200: TokenResponse } } }, async (request) => {
-    return presentSignIn(await signIn(ctx, request.body, clientInfo(request)));
+    return presentSignIn(await signIn(ctx, request.body, clientInfo(request, ctx.locator)));
   });
 
   app.post('/v1/auth/refresh', { schema: { body: RefreshBody, response: { 200: TokenResponse } } }, async (request) => {

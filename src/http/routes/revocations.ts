@@ -63,6 +63,8 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<RevocationFeedOptions> 
       if (stream) streams.delete(stream);
     });
     const startedAt = ctx.clock.now();
+    const startedMonotonic = ctx.clock.monotonic();
+    const readAgo = () => Math.round(ctx.clock.monotonic() - startedMonotonic);
     let revoked: RevokedSession[];
     try {
       revoked = await ctx.store.listRevokedSince(readFrom(cursor, view.horizon(), startedAt));
@@ -80,7 +82,7 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<RevocationFeedOptions> 
       ...settings,
       staleness_ms: Math.max(0, stalenessMs),
     });
-    if (!streaming) return answer(revoked, encodeCursor(startedAt), ctx.clock.now() - startedAt);
+    if (!streaming) return answer(revoked, encodeCursor(startedAt), readAgo());
 
     reply.hijack();
     stream = openEventStream(reply.raw, RECONNECT_MS);
@@ -89,7 +91,7 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<RevocationFeedOptions> 
     // learnt since this stream began has been sent on it: that is the stream's cursor.
     const current = () => encodeCursor(Math.max(startedAt, sync.lastConfirmedAt()));
     const open = stream;
-    open.send('revocations', encodeCursor(startedAt), answer(revoked, encodeCursor(startedAt), ctx.clock.now() - startedAt));
+    open.send('revocations', encodeCursor(startedAt), answer(revoked, encodeCursor(startedAt), readAgo()));
     live = (added) => {
       const cursorNow = current();
       open.send('revocations', cursorNow, answer(added, cursorNow, sync.staleness()));

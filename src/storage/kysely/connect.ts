@@ -23,6 +23,13 @@ export function connect(location: DatabaseLocation): Connection {
     connectionString: location.url,
     max: 10,
     connectionTimeoutMillis: 5000,
+    // Fail fast rather than queue: a statement waiting on a row lock gives up after 5 s, and a
+    // query on a connection that went silent (a database behind a dead network path, which
+    // never resets the socket) after 30 s, with keepalives to notice sooner. Each failure
+    // answers 503 (unavailable.ts) instead of a request, or the catch-up, hanging for ever.
+    lock_timeout: 5000,
+    query_timeout: 30_000,
+    keepAlive: true,
     // Times are bigint epoch milliseconds; they fit a double exactly, so read them as numbers
     // (pg returns int8 as strings by default). Scoped to this pool, not pg's global parsers.
     types: {

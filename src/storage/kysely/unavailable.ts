@@ -5,16 +5,18 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 
 /**
  * PostgreSQL SQLSTATEs for "not now" rather than "wrong query": class 08 (connection
- * exception), 57P01–57P03 (admin shutdown, crash shutdown, cannot connect now), 53300 (too
- * many connections).
+ * exception), 57P01–57P03 (admin shutdown, crash shutdown, cannot connect now), class 53
+ * (insufficient resources: disk full, out of memory, too many connections), 57014 (statement
+ * cancelled: a timeout), 55P03 (lock not available: lock_timeout), 25006 (read-only
+ * transaction: connected to a standby, or during a failover).
  */
-const POSTGRES_STATES = /^(08\d{3}|57P0[123]|53300)$/;
+const POSTGRES_STATES = /^(08\d{3}|57P0[123]|53\d{3}|57014|55P03|25006)$/;
 
 /** SQLite result codes for a database that is locked, unreadable or full, as opposed to a bug. */
 const SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY)/;
 
 /** pg reports these without a code. */
-const POSTGRES_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/i;
+const POSTGRES_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|Query read timeout/i;
 
 /** True when the error says the database cannot serve us right now, rather than a bug. */
 export function isDatabaseUnavailable(error: unknown): boolean {

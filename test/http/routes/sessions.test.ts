@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES } from '../../helpers/databases.js';
-import { bearer, expectProblem, registerUser, signIn, startTestGatehouse, USER_AGENTS, type TestGatehouse } from '../../helpers/app.js';
+import { bearer, expectProblem, PASSWORD, registerUser, signIn, startTestGatehouse, USER_AGENTS, type TestGatehouse } from '../../helpers/app.js';
 
 describe.each(DATABASES)('session routes on %s', (kind) => {
   let t: TestGatehouse;
@@ -45,6 +45,77 @@ describe.each(DATABASES)('session routes on %s', (kind) => {
       const body = (await list(session.access_token)).body;
       expect(body).not.toContain(session.refresh_token.split('.')[1]);
       expect(body).not.toMatch(/refresh|hash|token/i);
+    });
+  });
+
+  describe('location', () => {
+    const locations = async (token: string) => (await list(token)).json().sessions.map((s: { ip: string; location: string | null }) => [s.ip, s.location]);
+
+    it('shows the country of a sign-in from a public address, at sign-in and in the list', async () => {
+      await registerUser(t.app, 'lena@example.com');
+      const home = await signIn(t.app, 'lena@example.com', { ip: '130.149.7.201' });
+      const travel = await signIn(t.app, 'lena@example.com', { ip: '2001:67c:2e8:22::c100:68b', userAgent: USER_AGENTS.safariIphone });
+      expect(home.session.location).toBe('DE');
+      expect(travel.session.location).toBe('NL');
+      expect((await locations(home.access_token)).sort()).toEqual([
+        ['130.149.7.201', 'DE'],
+        ['2001:67c:2e8:22::c100:68b', 'NL'],
+      ]);
+    });
+
+    it('shows no location for a sign-in from this machine or a private network', async () => {
+      await registerUser(t.app, 'milo@example.com');
+      const local = await signIn(t.app, 'milo@example.com', { ip: '127.0.0.1' });
+      await signIn(t.app, 'milo@example.com', { ip: '::1', userAgent: USER_AGENTS.chromeWindows });
+      await signIn(t.app, 'milo@example.com', { ip: '::ffff:192.168.1.20', userAgent: USER_AGENTS.safariIphone });
+      expect(local.session.location).toBeNull();
+      expect((await locations(local.access_token)).sort()).toEqual([
+        ['127.0.0.1', null],
+        ['192.168.1.20', null],
+        ['::1', null],
+      ]);
+    });
+
+    it('is not taken from an X-Forwarded-For header that no trusted proxy set', async () => {
+      await registerUser(t.app, 'nina@example.com');
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        payload: { email: 'nina@example.com', password: PASSWORD },
+        headers: { 'x-forwarded-for': '8.8.8.8' },
+        remoteAddress: '127.0.0.1',
+      });
+      expect(response.json().session).toMatchObject({ ip: '127.0.0.1', location: null });
+    });
+
+    it('is the forwarded client’s behind a trusted proxy', async () => {
+      const proxied = await startTestGatehouse(kind, { trustProxy: ['127.0.0.1'] });
+      try {
+        await registerUser(proxied.app, 'olga@example.com');
+        const response = await proxied.app.inject({
+          method: 'POST',
+          url: '/v1/auth/login',
+          payload: { email: 'olga@example.com', password: PASSWORD },
+          headers: { 'x-forwarded-for': '133.11.0.1' },
+          remoteAddress: '127.0.0.1',
+        });
+        expect(response.json().session).toMatchObject({ ip: '133.11.0.1', location: 'JP' });
+      } finally {
+        await proxied.close();
+      }
+    });
+
+    it('is null for everyone when GATEHOUSE_GEOIP_DATABASE=off', async () => {
+      const off = await startTestGatehouse(kind, { geoipDatabase: { kind: 'off' } });
+      try {
+        await registerUser(off.app, 'pia@example.com');
+        const session = await signIn(off.app, 'pia@example.com', { ip: '8.8.8.8' });
+        expect(session.session.location).toBeNull();
+        const { sessions } = (await off.app.inject({ method: 'GET', url: '/v1/me/sessions', headers: bearer(session.access_token) })).json();
+        expect(sessions).toMatchObject([{ ip: '8.8.8.8', location: null }]);
+      } finally {
+        await off.close();
+      }
     });
   });
 
