@@ -7,4 +7,11 @@ export interface PasswordHasher {
    * email must cost what a wrong password costs, or response times would reveal who has an account.
    */
   verifyNothing(password: string): Promise<false>;
+  /**
+   * True when the stored hash was made with another algorithm or other parameters than this
+   * hasher's `hash` uses today, so a sign-in that just proved the password should store a
+   * fresh hash of it. Reads the stored string only: it must cost next to nothing on every
+   * sign-in.
+   */
+  needsRehash(hash: string): boolean;
 }

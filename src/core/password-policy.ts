@@ -1,4 +1,5 @@
 import { GatehouseError } from './errors.js';
+import { blockedPassword, type BlockRule } from './password-blocklist.js';
 
 /** The longest password accepted (design: 128); long enough for any passphrase or manager. */
 export const MAX_PASSWORD_LENGTH = 128;
@@ -18,8 +19,19 @@ export function passwordLength(password: string): number {
   return count;
 }
 
-/** Checks a new password against the policy and returns it normalised, ready to hash. */
-export function acceptNewPassword(password: string, minLength: number, pointer = '/password'): string {
+/** What a refused password is, said to its owner; never the password or the word it matched. */
+const BLOCK_REASONS: Record<BlockRule, string> = {
+  email: 'is your email address or a part of it',
+  service_name: 'is the name of this service',
+  common: 'is one of the 10,000 most common passwords',
+};
+
+/**
+ * Checks a new password against the policy and returns it normalised, ready to hash: 8 (or the
+ * configured minimum) to 128 characters, not on the blocklist (password-blocklist.ts, given the
+ * account's `email`), and nothing else: no composition rules (NIST SP 800-63B 5.1.1.2).
+ */
+export function acceptNewPassword(password: string, minLength: number, pointer = '/password', email?: string): string {
   const normalized = normalizePassword(password);
   const length = passwordLength(normalized);
   if (length > MAX_PASSWORD_LENGTH) {
@@ -31,6 +43,11 @@ export function acceptNewPassword(password: string, minLength: number, pointer =
     throw new GatehouseError('weak_password', `The password must be at least ${minLength} characters long.`, [
       { pointer, detail: `must be at least ${minLength} characters` },
     ]);
+  }
+  const blocked = blockedPassword(normalized, { email });
+  if (blocked) {
+    const reason = BLOCK_REASONS[blocked.rule] + (blocked.exact ? '' : ', give or take digits or symbols at either end');
+    throw new GatehouseError('weak_password', `The password is too easy to guess: it ${reason}.`, [{ pointer, detail: reason }]);
   }
   return normalized;
 }

@@ -5,6 +5,12 @@ import type { PasswordHasher } from '../core/password-hasher.js';
 // (`Algorithm` is a const enum, which isolated modules cannot read: 2 is Argon2id.)
 const OPTIONS = { algorithm: 2 as Algorithm, memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
+// A hash is a PHC string, `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<digest>`: algorithm, version
+// and parameters come first, in a fixed order (the argon2 encoding), so a hash made today starts
+// with exactly this. Anything else (argon2i or argon2d, an older version, fewer or more KiB or
+// passes) is rehashed at the next sign-in; a hash with extra parameters is too, harmlessly.
+const CURRENT_PREFIX = `$argon2id$v=19$m=${OPTIONS.memoryCost},t=${OPTIONS.timeCost},p=${OPTIONS.parallelism}$`;
+
 export function argon2Hasher(): PasswordHasher {
   // A real hash of a random password, made once, for `verifyNothing` to check against.
   let decoy: Promise<string> | undefined;
@@ -16,5 +22,6 @@ export function argon2Hasher(): PasswordHasher {
       await verify(await decoy, password);
       return false;
     },
+    needsRehash: (stored) => !stored.startsWith(CURRENT_PREFIX),
   };
 }

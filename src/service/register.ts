@@ -16,7 +16,7 @@ export interface Registration {
 export async function register(ctx: ServiceContext, input: Registration): Promise<UserRecord> {
   // Pointers name the request field, as schema errors do: `/body/email`.
   const email = parseEmail(input.email, '/body/email');
-  const password = acceptNewPassword(input.password, ctx.minPasswordLength, '/body/password');
+  const password = acceptNewPassword(input.password, ctx.minPasswordLength, '/body/password', email.address);
   const name = parseName(input.name);
   const user = await ctx.store.createUser({
     id: newId(),

@@ -10,6 +10,7 @@ export type SecurityEvent =
   | { event: 'reauth_failed'; userId: string; sessionId: string }
   | { event: 'password_changed'; userId: string; sessionId: string }
   | { event: 'password_change_failed'; userId: string; sessionId: string }
+  | { event: 'password_rehashed'; userId: string; outcome: 'stored' | 'lost_race' | 'failed' }
   | { event: 'refresh_token_reused'; userId: string; sessionId: string }
   | { event: 'sessions_revoked'; userId: string; reason: string; by: string; sessionIds: string[] };
 

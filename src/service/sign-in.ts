@@ -1,5 +1,5 @@
 import { emailKey } from '../core/email.js';
-import { GatehouseError } from '../core/errors.js';
+import { GatehouseError, isGatehouseError } from '../core/errors.js';
 import { MAX_PASSWORD_LENGTH, normalizePassword, passwordLength } from '../core/password-policy.js';
 import { newId } from '../core/random.js';
 import type { ClientInfo, SessionRecord, UserRecord } from '../core/records.js';
@@ -7,6 +7,7 @@ import { issueRefreshToken, newRefreshKey } from '../core/refresh-token.js';
 import { newSessionTimes } from '../core/session-policy.js';
 import type { Caller, ServiceContext } from './context.js';
 import { issueAccessToken } from './issue-tokens.js';
+import { rehashIfOutdated } from './password-rehash.js';
 import { announce } from './sessions.js';
 
 export interface SignedIn {
@@ -36,16 +37,41 @@ export async function signIn(ctx: ServiceContext, input: { email: string; passwo
     client,
     refresh: { hash: refresh.hash, key: refreshKey, generation: 0, rotatedAt: null, previousRotatedAt: null, sealedSuccessor: null },
   };
-  const { replaced, evicted } = await ctx.store.startSession(session, {
-    replaceSameDevice: ctx.sessions.replaceSameDevice,
-    maxSessions: ctx.sessions.maxSessions,
-    passwordHash: user.passwordHash,
-  });
+  const { replaced, evicted, passwordHash } = await writeAgainstVerifiedHash(ctx, user, input.password, async (passwordHash) => ({
+    ...(await ctx.store.startSession(session, { replaceSameDevice: ctx.sessions.replaceSameDevice, maxSessions: ctx.sessions.maxSessions, passwordHash })),
+    passwordHash,
+  }));
   ctx.log({ event: 'login_succeeded', userId: user.id, sessionId: id, ip: client.ip });
   announce(ctx, user.id, 'replaced', user.id, replaced);
   announce(ctx, user.id, 'session_limit', user.id, evicted);
+  await rehashIfOutdated(ctx, user.id, passwordHash, input.password);
   const access = await issueAccessToken(ctx, session);
   return { user, session, accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refresh.token };
+}
+
+/**
+ * Runs `write`, a compare-and-swap on the user's password hash, against the hash the password
+ * was verified with. The store refuses it (`invalid_credentials`) when that hash is no longer
+ * the user's: a password change won. One more case looks the same: a sign-in at the same
+ * moment rehashed an outdated hash (password-rehash.ts). So only when the verified hash was
+ * outdated, the stored one is checked against the password once more and `write` retried with
+ * it: a rehash still admits the password (as would a change to the same one), a real change not.
+ */
+export async function writeAgainstVerifiedHash<T>(
+  ctx: ServiceContext,
+  user: UserRecord,
+  password: string,
+  write: (verifiedHash: string) => Promise<T>,
+): Promise<T> {
+  try {
+    return await write(user.passwordHash);
+  } catch (error) {
+    if (!isGatehouseError(error, 'invalid_credentials') || !ctx.hasher.needsRehash(user.passwordHash)) throw error;
+    const current = await ctx.store.findUserById(user.id);
+    const rehashed = current !== undefined && current.disabledAt === null && current.passwordHash !== user.passwordHash;
+    if (!rehashed || !(await passwordMatches(ctx, current, password))) throw error;
+    return write(current.passwordHash);
+  }
 }
 
 /** Proves the password again for the caller's session: sensitive actions become possible. */

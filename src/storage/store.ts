@@ -106,4 +106,13 @@ export interface Store {
   /** Round-trips to the database; throws when it cannot. */
   ping(): Promise<void>;
   close(): Promise<void>;
+
+  /**
+   * Replaces the user's password hash with a fresh hash of the same password (made with
+   * today's parameters), only while the stored hash is still `currentPasswordHash`: a
+   * compare-and-swap, so it never overwrites a password change that landed meanwhile. Changes
+   * nothing else: not `password_changed_at`, not `updated_at`, no session; the password is the
+   * same. Returns false when it lost the race (the caller just moves on).
+   */
+  rehashPassword(rehash: { userId: string; currentPasswordHash: string; passwordHash: string }): Promise<boolean>;
 }

@@ -284,6 +284,18 @@ export class KyselyStore implements Store {
   async close(): Promise<void> {
     await this.db.destroy();
   }
+
+  async rehashPassword(rehash: { userId: string; currentPasswordHash: string; passwordHash: string }): Promise<boolean> {
+    // One conditional statement: a password change (which swaps on the same column) either
+    // lands first and this updates nothing, or lands after and replaces the rehashed value.
+    const result = await this.db
+      .updateTable('users')
+      .set({ password_hash: rehash.passwordHash })
+      .where('id', '=', rehash.userId)
+      .where('password_hash', '=', rehash.currentPasswordHash)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
 }
 
 /**

@@ -1,0 +1,93 @@
+import { COMMON_PASSWORDS } from './common-passwords.js';
+
+/**
+ * Which new passwords are refused as too easy to guess, whatever their length (NIST SP 800-63B
+ * 5.1.1.2: passwords from breach corpuses, and context-specific words such as the name of the
+ * service and the user's own identifier).
+ *
+ * One matching rule for every blocked word, so a person can predict it: a password is blocked
+ * when it is the word, or when both are the same once digits, punctuation, symbols and spaces
+ * at their start and end are dropped and what is left has at least 3 characters. Both sides
+ * are compared in NFKC form and lower case.
+ * - Lower case: guessing tools try "Password" and "PASSWORD" right after "password"; a
+ *   case-sensitive list would let through exactly the variants they try first.
+ * - The ends only: "gatehouse123!" and "Sunshine2024" are a word plus what people add for
+ *   composition rules, and cracking rules add those first. A word inside a passphrase ("ann
+ *   likes long walks") is no weakness, so nothing is searched for in the middle.
+ * - 3 characters: less than that is no word ("12345678x" is digits); matching it would refuse
+ *   passwords whose strength lies in the padding.
+ */
+
+/** The product's own name: among the first words anyone tries at its sign-in form. */
+export const SERVICE_NAMES: readonly string[] = ['gatehouse'];
+
+export type BlockRule = 'email' | 'service_name' | 'common';
+
+export interface Blocked {
+  rule: BlockRule;
+  /** False when it matched only once digits or symbols at the ends were dropped. */
+  exact: boolean;
+}
+
+const PADDING = /^[\p{N}\p{P}\p{S}\p{Z}\s]+|[\p{N}\p{P}\p{S}\p{Z}\s]+$/gu;
+const MIN_CORE_LENGTH = 3;
+
+interface Words {
+  whole: Set<string>;
+  cores: Set<string>;
+}
+
+const fold = (text: string) => text.normalize('NFKC').toLowerCase();
+
+function coreOf(folded: string): string | undefined {
+  const core = folded.replace(PADDING, '');
+  return Array.from(core).length >= MIN_CORE_LENGTH ? core : undefined;
+}
+
+function words(list: Iterable<string>): Words {
+  const result: Words = { whole: new Set(), cores: new Set() };
+  for (const word of list) {
+    const folded = fold(word);
+    if (folded === '') continue;
+    result.whole.add(folded);
+    const core = coreOf(folded);
+    if (core !== undefined) result.cores.add(core);
+  }
+  return result;
+}
+
+// Built once, when the module loads (a few milliseconds); every check is then two set lookups.
+const COMMON = words(COMMON_PASSWORDS);
+const SERVICE = words(SERVICE_NAMES);
+
+/**
+ * The words of an email address a guesser would try: the address, its local part (as typed
+ * and without its dots, dashes or plus signs), each piece of the local part, the domain and
+ * each label of the domain but the top-level one. For ann.smith@example.com: the address,
+ * "ann.smith", "annsmith", "ann", "smith", "example.com" and "example".
+ */
+export function emailWords(email: string): string[] {
+  const address = fold(email.trim());
+  const at = address.lastIndexOf('@');
+  if (at < 0) return [address];
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  const pieces = local.split(/[^\p{L}\p{N}]+/u);
+  return [address, local, pieces.join(''), ...pieces, domain, ...domain.split('.').slice(0, -1)];
+}
+
+/** Why `password` may not be used, or undefined when it may. Never says which word matched. */
+export function blockedPassword(password: string, context: { email?: string | undefined } = {}): Blocked | undefined {
+  const folded = fold(password);
+  const core = coreOf(folded);
+  const match = (list: Words, rule: BlockRule): Blocked | undefined => {
+    if (list.whole.has(folded)) return { rule, exact: true };
+    if (core !== undefined && list.cores.has(core)) return { rule, exact: false };
+    return undefined;
+  };
+  return (
+    (context.email ? match(words(emailWords(context.email)), 'email') : undefined) ??
+    match(SERVICE, 'service_name') ??
+    match(COMMON, 'common')
+  );
+}

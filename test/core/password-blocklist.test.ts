@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { COMMON_PASSWORDS } from '../../src/core/common-passwords.js';
+import { blockedPassword, emailWords } from '../../src/core/password-blocklist.js';
+
+describe('the blocklist data', () => {
+  it('holds the 10,000 most common passwords of the list it names, each once', () => {
+    expect(COMMON_PASSWORDS).toHaveLength(10_000);
+    expect(new Set(COMMON_PASSWORDS).size).toBe(10_000);
+    for (const password of ['123456', 'password', 'qwerty', '12345678', 'aaaaaaaa', 'abcdefgh']) expect(COMMON_PASSWORDS).toContain(password);
+  });
+});
+
+describe('the words of an email address', () => {
+  it('are the address, its local part with and without separators, its pieces, the domain and its labels but the last', () => {
+    expect(emailWords('Ann.Smith@Example.COM')).toEqual(['ann.smith@example.com', 'ann.smith', 'annsmith', 'ann', 'smith', 'example.com', 'example']);
+    expect(emailWords('ann+news@mail.example.co.uk')).toEqual(['ann+news@mail.example.co.uk', 'ann+news', 'annnews', 'ann', 'news', 'mail.example.co.uk', 'mail', 'example', 'co']);
+  });
+});
+
+describe('blockedPassword', () => {
+  it('names the first rule that matches: the email, then the service name, then the common list', () => {
+    expect(blockedPassword('smith', { email: 'ann.smith@example.com' })).toEqual({ rule: 'email', exact: true });
+    expect(blockedPassword('smith')).toEqual({ rule: 'common', exact: true });
+    expect(blockedPassword('gatehouse!', { email: 'ann@gatehouse.example' })).toEqual({ rule: 'email', exact: false });
+    expect(blockedPassword('gatehouse!')).toEqual({ rule: 'service_name', exact: false });
+  });
+
+  it('matches a list word that itself carries padding by what is left of it', () => {
+    // "2fast4u" is on the list, and "fast4u" is not: it is "2fast4u" give or take a digit.
+    expect(blockedPassword('2fast4u')).toEqual({ rule: 'common', exact: true });
+    expect(blockedPassword('fast4u!!')).toEqual({ rule: 'common', exact: false });
+  });
+
+  it('lets through what is neither a listed word nor one with only padding around it', () => {
+    expect(blockedPassword('correct horse battery staple')).toBeUndefined();
+    expect(blockedPassword('pass word')).toBeUndefined();
+    expect(blockedPassword('83920174')).toBeUndefined();
+  });
+});

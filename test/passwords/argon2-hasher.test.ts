@@ -1,0 +1,33 @@
+import { hash, type Algorithm } from '@node-rs/argon2';
+import { describe, expect, it } from 'vitest';
+import { argon2Hasher } from '../../src/passwords/argon2-hasher.js';
+
+const hasher = argon2Hasher();
+const weaker = (algorithm: number, memoryCost: number, timeCost: number) =>
+  hash('correct horse battery staple', { algorithm: algorithm as Algorithm, memoryCost, timeCost, parallelism: 1 });
+
+describe('the argon2 hasher', () => {
+  it('makes argon2id hashes with m=19456 KiB, t=2, p=1 that verify', async () => {
+    const stored = await hasher.hash('correct horse battery staple');
+    expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(await hasher.verify(stored, 'correct horse battery staple')).toBe(true);
+    expect(await hasher.verify(stored, 'correct horse battery stapler')).toBe(false);
+  });
+
+  it('finds nothing to rehash in a hash it makes today', async () => {
+    expect(hasher.needsRehash(await hasher.hash('correct horse battery staple'))).toBe(false);
+  });
+
+  it('wants to rehash a hash with weaker parameters, or of another argon2 variant', async () => {
+    expect(hasher.needsRehash(await weaker(2, 4096, 1))).toBe(true);
+    expect(hasher.needsRehash(await weaker(2, 19456, 1))).toBe(true);
+    expect(hasher.needsRehash(await weaker(2, 65536, 3))).toBe(true); // other, even if stronger: today's is the one policy
+    expect(hasher.needsRehash(await weaker(1, 19456, 2))).toBe(true); // argon2i
+    expect(hasher.needsRehash(await weaker(0, 19456, 2))).toBe(true); // argon2d
+  });
+
+  it('wants to rehash a hash of another algorithm altogether', () => {
+    expect(hasher.needsRehash('$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW')).toBe(true);
+    expect(hasher.needsRehash('$argon2id$v=16$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g')).toBe(true);
+  });
+});
