@@ -3,20 +3,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AccessClaims } from '../../src/core/access-token.js';
-import { GatehouseError, type ErrorCode } from '../../src/core/errors.js';
+import { GatehouseError } from '../../src/core/errors.js';
+import { CLAIMS, stubVerifier } from './stub-verifier.js';
 import { answerFor, expressAuth, type Verifier } from '../../src/verify/index.js';
 
-const CLAIMS: AccessClaims = { userId: 'user-ann', sessionId: 'session-laptop', tokenId: 'token-1', issuedAt: 0, expiresAt: 600_000, authTime: 0 };
-
-/** A verifier that accepts `Bearer good`, and otherwise throws what the header names (`Bearer <code>`). */
-const stub: Pick<Verifier, 'authenticate'> = {
-  authenticate: async (header) => {
-    if (header === 'Bearer good') return CLAIMS;
-    if (header === 'Bearer boom') throw new Error('a bug, not a refusal');
-    throw new GatehouseError((header?.slice(7) || 'token_missing') as ErrorCode, 'refused by the stub');
-  },
-};
+const stub = stubVerifier;
 
 const servers: Server[] = [];
 afterEach(async () => {

@@ -1,20 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AccessClaims } from '../../src/core/access-token.js';
 import { GatehouseError, type ErrorCode } from '../../src/core/errors.js';
+import { CLAIMS, stubVerifier } from './stub-verifier.js';
 import { registerErrorHandling } from '../../src/http/plugins/errors.js';
 import { fastifyAuth, type Verifier } from '../../src/verify/index.js';
 
-const CLAIMS: AccessClaims = { userId: 'user-ann', sessionId: 'session-laptop', tokenId: 'token-1', issuedAt: 0, expiresAt: 600_000, authTime: 0 };
-
-/** A verifier that accepts `Bearer good`, and otherwise throws what the header names (`Bearer <code>`). */
-const stub: Pick<Verifier, 'authenticate'> = {
-  authenticate: async (header) => {
-    if (header === 'Bearer good') return CLAIMS;
-    if (header === 'Bearer boom') throw new Error('a bug, not a refusal');
-    throw new GatehouseError((header?.slice(7) || 'token_missing') as ErrorCode, 'refused by the stub');
-  },
-};
+const stub = stubVerifier;
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {
