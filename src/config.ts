@@ -26,6 +26,12 @@ export interface Config {
   revocationMaxStalenessSeconds: number;
   replaceSameDeviceSessions: boolean;
   minPasswordLength: number;
+  /** Consecutive failed sign-ins of one email before the progressive delay (NIST 800-63B: at most 100). */
+  signInMaxConsecutiveFailures: number;
+  /** Failed sign-ins of one email per hour. */
+  signInMaxFailuresPerHour: number;
+  /** Failed sign-ins from one address per 15 minutes, over any emails; 0: no address limit. */
+  signInIpMaxFailures: number;
   /** false: the socket address is the client; otherwise which proxies may set X-Forwarded-For. */
   trustProxy: boolean | number | string[];
   secret: string | undefined;
@@ -80,6 +86,12 @@ export function loadConfig(env: Env = readEnvironment()): Readonly<Config> {
     revocationMaxStalenessSeconds: integer(env, 'GATEHOUSE_REVOCATION_MAX_STALENESS', 5, 2, 3600),
     replaceSameDeviceSessions: boolean(env, 'GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS', true),
     minPasswordLength: integer(env, 'GATEHOUSE_PASSWORD_MIN_LENGTH', 8, 1, 128),
+    // Account limits cannot be turned off: NIST 800-63B 5.2.2 requires one, at most 100 failures.
+    signInMaxConsecutiveFailures: integer(env, 'GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES', 10, 1, 100),
+    signInMaxFailuresPerHour: integer(env, 'GATEHOUSE_SIGNIN_MAX_FAILURES_PER_HOUR', 100, 1, 100_000),
+    // 100 per 15 min: far above what one household or office mistypes, far below a spraying run.
+    // 0 turns it off, for a proxy setup where every client shares one address (or fix TRUST_PROXY).
+    signInIpMaxFailures: integer(env, 'GATEHOUSE_SIGNIN_IP_MAX_FAILURES', 100, 0, 1_000_000),
     trustProxy: trustProxy(env.GATEHOUSE_TRUST_PROXY),
     secret: secret(env.GATEHOUSE_SECRET),
     serviceKeys: serviceKeys(env.GATEHOUSE_SERVICE_KEYS),

@@ -11,7 +11,7 @@ import { PostgresListener } from './revocation/postgres-listener.js';
 import { RevocationSync } from './revocation/revocation-sync.js';
 import { RevocationView, type RevocationSink } from './revocation/revocation-view.js';
 import type { ServiceContext } from './service/context.js';
-import { purgeEndedSessions } from './service/housekeeping.js';
+import { purgeEndedSessions, purgeSignInFailures } from './service/housekeeping.js';
 import { LastActivity } from './service/last-activity.js';
 import type { SecurityEvent } from './service/security-log.js';
 import { openStore } from './storage/kysely/kysely-store.js';
@@ -25,7 +25,7 @@ export interface Gatehouse {
   keys: KeyRing;
   activity: LastActivity;
   ctx: ServiceContext;
-  /** Deletes sessions past their retention now (it also runs every hour). */
+  /** Deletes sessions past their retention and stale sign-in failure counters now (it also runs every hour). */
   purge(): Promise<number>;
   /** Closes the app, writes pending activity, then closes the database. */
   close(): Promise<void>;
@@ -100,6 +100,11 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
         maxSessions: config.maxSessions,
       },
       minPasswordLength: config.minPasswordLength,
+      signInLimits: {
+        maxConsecutiveFailures: config.signInMaxConsecutiveFailures,
+        maxFailuresPerHour: config.signInMaxFailuresPerHour,
+        ipMaxFailures: config.signInIpMaxFailures,
+      },
       locator,
     };
     const activity = new LastActivity(store, clock, ctx.sessions);
@@ -115,7 +120,11 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       logger: overrides.logger ?? { level: config.logLevel },
     });
     app = built;
-    const purge = () => purgeEndedSessions(ctx, { retentionSeconds: config.sessionRetentionSeconds, revocationHorizonMs });
+    const purge = async () => {
+      const sessions = await purgeEndedSessions(ctx, { retentionSeconds: config.sessionRetentionSeconds, revocationHorizonMs });
+      await purgeSignInFailures(ctx);
+      return sessions;
+    };
 
     // Background work never throws into the process: a failure is logged and tried next time.
     const every = (ms: number, what: string, work: () => unknown) =>

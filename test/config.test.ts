@@ -20,6 +20,9 @@ describe('configuration', () => {
       revocationMaxStalenessSeconds: 5,
       replaceSameDeviceSessions: true,
       minPasswordLength: 8,
+      signInMaxConsecutiveFailures: 10,
+      signInMaxFailuresPerHour: 100,
+      signInIpMaxFailures: 100,
       trustProxy: false,
       secret: undefined,
       serviceKeys: [],
@@ -42,6 +45,9 @@ describe('configuration', () => {
       GATEHOUSE_TRUST_PROXY: '10.0.0.0/8, 192.168.1.1',
       GATEHOUSE_SECRET: 'x'.repeat(32),
       GATEHOUSE_PASSWORD_MIN_LENGTH: '12',
+      GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES: '5',
+      GATEHOUSE_SIGNIN_MAX_FAILURES_PER_HOUR: '50',
+      GATEHOUSE_SIGNIN_IP_MAX_FAILURES: '500',
       GATEHOUSE_REFRESH_REUSE_GRACE: '3',
       GATEHOUSE_MAX_SESSIONS: '5',
       GATEHOUSE_SESSION_RETENTION: '86400',
@@ -63,6 +69,9 @@ describe('configuration', () => {
       reauthWindowSeconds: 120,
       trustProxy: ['10.0.0.0/8', '192.168.1.1'],
       minPasswordLength: 12,
+      signInMaxConsecutiveFailures: 5,
+      signInMaxFailuresPerHour: 50,
+      signInIpMaxFailures: 500,
       refreshReuseGraceSeconds: 3,
       maxSessions: 5,
       sessionRetentionSeconds: 86400,
@@ -104,6 +113,13 @@ describe('configuration', () => {
       GATEHOUSE_REFRESH_REUSE_GRACE: '1',
     });
     expect(config).toMatchObject({ accessTokenTtlSeconds: 1, sessionIdleTtlSeconds: 1, sessionMaxAgeSeconds: 1, refreshReuseGraceSeconds: 1 });
+  });
+
+  it('turns the per-address sign-in limit off with 0, but never the per-account ones (NIST 800-63B requires them)', () => {
+    expect(loadConfig({ GATEHOUSE_SIGNIN_IP_MAX_FAILURES: '0' }).signInIpMaxFailures).toBe(0);
+    expect(() => loadConfig({ GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES: '0' })).toThrowError(/^GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES must be a whole number from 1 to 100/);
+    expect(() => loadConfig({ GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES: '101' })).toThrowError(/^GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES must be/);
+    expect(() => loadConfig({ GATEHOUSE_SIGNIN_MAX_FAILURES_PER_HOUR: '0' })).toThrowError(/^GATEHOUSE_SIGNIN_MAX_FAILURES_PER_HOUR must be a whole number from 1 to/);
   });
 
   it('never repeats the database password in an error', () => {

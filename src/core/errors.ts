@@ -37,13 +37,16 @@ export class GatehouseError extends Error {
   readonly code: ErrorCode;
   readonly detail: string | undefined;
   readonly errors: FieldError[] | undefined;
+  /** For `rate_limited`: whole seconds until a retry can succeed, sent as `Retry-After`. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, detail?: string, errors?: FieldError[], options?: ErrorOptions) {
+  constructor(code: ErrorCode, detail?: string, errors?: FieldError[], options?: ErrorOptions & { retryAfterSeconds?: number }) {
     super(detail ? `${code}: ${detail}` : code, options);
     this.name = 'GatehouseError';
     this.code = code;
     this.detail = detail;
     this.errors = errors;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 

@@ -2,6 +2,7 @@ import type { AccessTokenKeys, AccessTokenSettings } from '../core/access-token.
 import type { Clock } from '../core/clock.js';
 import type { PasswordHasher } from '../core/password-hasher.js';
 import type { SessionPolicy } from '../core/session-policy.js';
+import type { SignInLimitPolicy } from '../core/sign-in-limits.js';
 import type { Locator } from '../geo/locator.js';
 import type { RevocationSink } from '../revocation/revocation-view.js';
 import type { Store } from '../storage/store.js';
@@ -22,6 +23,8 @@ export interface ServiceContext {
   tokens: AccessTokenSettings;
   sessions: SessionPolicy;
   minPasswordLength: number;
+  /** Brute-force limits on sign-in (src/core/sign-in-limits.ts). */
+  signInLimits: SignInLimitPolicy;
   /** Client address → country, for sessions and whatever else records where a client was. */
   locator: Locator;
 }

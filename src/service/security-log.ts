@@ -6,6 +6,7 @@ export type SecurityEvent =
   | { event: 'user_registered'; userId: string }
   | { event: 'login_succeeded'; userId: string; sessionId: string; ip: string }
   | { event: 'login_failed'; reason: 'unknown_email' | 'wrong_password' | 'disabled'; userId?: string; ip: string }
+  | { event: 'login_refused'; reason: 'rate_limited'; ip: string; retryAfterSeconds: number }
   | { event: 'reauth_succeeded'; userId: string; sessionId: string }
   | { event: 'reauth_failed'; userId: string; sessionId: string }
   | { event: 'password_changed'; userId: string; sessionId: string }

@@ -9,6 +9,7 @@ import type { Caller, ServiceContext } from './context.js';
 import { issueAccessToken } from './issue-tokens.js';
 import { rehashIfOutdated } from './password-rehash.js';
 import { announce } from './sessions.js';
+import { countFailure, countSuccess, refuseIfLimited } from './sign-in-limits.js';
 
 export interface SignedIn {
   user: UserRecord;
@@ -22,7 +23,17 @@ export interface SignedIn {
 const invalidCredentials = () => new GatehouseError('invalid_credentials', 'The email or password is incorrect.');
 
 export async function signIn(ctx: ServiceContext, input: { email: string; password: string }, client: ClientInfo): Promise<SignedIn> {
-  const user = await checkPassword(ctx, input, client.ip);
+  const key = emailKey(input.email);
+  // Brute-force limits before the password: a refused attempt costs no hash and counts nothing.
+  await refuseIfLimited(ctx, key, client.ip);
+  let user: UserRecord;
+  try {
+    user = await checkPassword(ctx, input, client.ip);
+  } catch (error) {
+    if (isGatehouseError(error, 'invalid_credentials')) await countFailure(ctx, key, client.ip);
+    throw error;
+  }
+  await countSuccess(ctx, key);
   const now = ctx.clock.now();
   const id = newId();
   const refreshKey = newRefreshKey();
@@ -89,7 +100,7 @@ export async function reauthenticate(ctx: ServiceContext, caller: Caller, passwo
 }
 
 /**
- * Every path costs exactly one argon2 verification (a decoy one for an unknown or disabled
+ * Every path that gets past the limits costs exactly one argon2 verification (a decoy one for an unknown or disabled
  * account, or an over-long password) so the response time does not reveal which emails exist.
  */
 async function checkPassword(ctx: ServiceContext, input: { email: string; password: string }, ip: string): Promise<UserRecord> {

@@ -1,3 +1,4 @@
+import type { SignInCounters } from '../core/sign-in-limits.js';
 import type {
   Revocation,
   RevokedSession,
@@ -115,4 +116,20 @@ export interface Store {
    * same. Returns false when it lost the race (the caller just moves on).
    */
   rehashPassword(rehash: { userId: string; currentPasswordHash: string; passwordHash: string }): Promise<boolean>;
+
+  /** The failure counters of an email key and of a client address, in one read. */
+  signInLimits(emailKey: string, ip: string): Promise<SignInCounters>;
+  /**
+   * Counts one failed sign-in at `now` for the email key and for the address, as core's
+   * `afterFailure` says, each in one upsert that increments in SQL: parallel failures on
+   * several nodes are all counted.
+   */
+  recordSignInFailure(emailKey: string, ip: string, now: number): Promise<void>;
+  /** A successful sign-in: the email key's consecutive failures start again from 0. */
+  recordSignInSuccess(emailKey: string): Promise<void>;
+  /**
+   * Deletes up to `limit` counter rows that no longer limit anything: accounts without a
+   * failure since `accountsBefore`, addresses whose window opened before `addressesBefore`.
+   */
+  purgeSignInFailures(accountsBefore: number, addressesBefore: number, limit: number): Promise<number>;
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { ErrorCode } from '../../src/core/errors.js';
+import type { PasswordHasher } from '../../src/core/password-hasher.js';
 import { createGatehouse, type Gatehouse } from '../../src/gatehouse.js';
 import { testClock, type TestClock } from './clock.js';
 import { createTestDatabase, type DatabaseKind } from './databases.js';
@@ -29,13 +30,16 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return { ...loadConfig({}), logLevel: 'silent', ...overrides };
 }
 
-/** A whole Gatehouse node on a new database of `kind`, with a clock the test controls. */
-export async function startTestGatehouse(kind: DatabaseKind, overrides: Partial<Config> = {}): Promise<TestGatehouse> {
+/**
+ * A whole Gatehouse node on a new database of `kind`, with a clock the test controls. A test
+ * that signs in hundreds of times may pass a cheaper `hasher` than argon2 (test/helpers/hashers.ts).
+ */
+export async function startTestGatehouse(kind: DatabaseKind, overrides: Partial<Config> = {}, services: { hasher?: PasswordHasher } = {}): Promise<TestGatehouse> {
   const database = await createTestDatabase(kind);
   const config = testConfig({ database: database.location, ...overrides });
   const clock = testClock();
   const store = await openStore(database.location);
-  const gatehouse = await createGatehouse(config, { clock, store, logger: false });
+  const gatehouse = await createGatehouse(config, { clock, store, logger: false, ...(services.hasher ? { hasher: services.hasher } : {}) });
   return {
     gatehouse,
     app: gatehouse.app,

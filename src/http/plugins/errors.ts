@@ -76,5 +76,7 @@ export function send(reply: FastifyReply, error: GatehouseError): FastifyReply {
   const body = problem(error.code, error.detail, error.errors);
   const challenge = challengeFor(error.code);
   if (challenge) reply.header('www-authenticate', challenge);
+  // RFC 9110 10.2.3: delay-seconds, a non-negative integer; never 0, which invites a tight loop.
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   return reply.code(body.status).type('application/problem+json').serializer(JSON.stringify).send(body);
 }

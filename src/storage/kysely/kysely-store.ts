@@ -7,6 +7,8 @@ import { fromNewSession, fromSigningKey, fromUser, toSession, toSigningKey, toUs
 import type { Database } from './tables.js';
 import { migrateToLatest } from '../migrate.js';
 import { reportingUnavailable } from './unavailable.js';
+import { countSignInFailure, deleteStaleSignInFailures, readSignInCounters, resetConsecutiveFailures } from './sign-in-failures.js';
+import type { SignInCounters } from '../../core/sign-in-limits.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -295,6 +297,23 @@ export class KyselyStore implements Store {
       .where('password_hash', '=', rehash.currentPasswordHash)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  // Brute-force counters: the SQL lives in sign-in-failures.ts.
+  signInLimits(emailKey: string, ip: string): Promise<SignInCounters> {
+    return readSignInCounters(this.db, emailKey, ip);
+  }
+
+  recordSignInFailure(emailKey: string, ip: string, now: number): Promise<void> {
+    return countSignInFailure(this.db, emailKey, ip, now);
+  }
+
+  recordSignInSuccess(emailKey: string): Promise<void> {
+    return resetConsecutiveFailures(this.db, emailKey);
+  }
+
+  purgeSignInFailures(accountsBefore: number, addressesBefore: number, limit: number): Promise<number> {
+    return deleteStaleSignInFailures(this.db, accountsBefore, addressesBefore, limit);
   }
 }
 

@@ -51,8 +51,26 @@ export interface SigningKeysTable {
   retired_at: number | null;
 }
 
+/** Failed sign-ins per email key (src/core/sign-in-limits.ts). */
+export interface SignInFailuresTable {
+  email_key: string;
+  consecutive: number;
+  last_failure_at: number;
+  window_start: number;
+  window_count: number;
+}
+
+/** Failed sign-ins per client address, over any emails. */
+export interface SignInAddressFailuresTable {
+  ip: string;
+  window_start: number;
+  window_count: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   signing_keys: SigningKeysTable;
+  sign_in_failures: SignInFailuresTable;
+  sign_in_address_failures: SignInAddressFailuresTable;
 }

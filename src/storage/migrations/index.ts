@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
+import * as signInLimits from './0002-sign-in-limits.js';
 
 /**
  * Every migration, in order. Names sort lexically (Kysely applies them in that order), so they
@@ -7,6 +8,7 @@ import * as initial from './0001-initial.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-sign-in-limits': signInLimits,
 };
 
 export const migrationProvider: MigrationProvider = {

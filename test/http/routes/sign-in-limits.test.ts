@@ -1,0 +1,165 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createGatehouse } from '../../../src/gatehouse.js';
+import { openStore } from '../../../src/storage/kysely/kysely-store.js';
+import { expectProblem, PASSWORD, registerUser, startTestGatehouse, testConfig, USER_AGENTS, type TestGatehouse } from '../../helpers/app.js';
+import { testClock } from '../../helpers/clock.js';
+import { createTestDatabase, DATABASES } from '../../helpers/databases.js';
+import { instantHasher } from '../../helpers/hashers.js';
+
+/**
+ * Brute-force limits on POST /v1/auth/login (src/core/sign-in-limits.ts), with the clock in the
+ * test's hands. The hasher costs nothing here (these tests sign in hundreds of times); what it
+ * is asked to verify is counted where that matters.
+ */
+
+const WRONG = 'not the password at all';
+/** Addresses the guesses come from, so no test passes just because all came from one. */
+const ips = (i: number) => `198.51.100.${(i % 200) + 1}`;
+
+describe.each(DATABASES)('sign-in limits on %s', (kind) => {
+  let t: TestGatehouse;
+  beforeEach(async () => {
+    t = await startTestGatehouse(kind, {}, { hasher: instantHasher() });
+    await registerUser(t.app, 'ann@example.com');
+  });
+  afterEach(() => t.close());
+
+  const attempt = (email: string, password: string, ip: string): Promise<LightMyRequestResponse> =>
+    t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password }, headers: { 'user-agent': USER_AGENTS.firefoxUbuntu }, remoteAddress: ip });
+
+  async function failTimes(n: number, email = 'ann@example.com', ip: (i: number) => string = ips): Promise<void> {
+    for (let i = 0; i < n; i++) expectProblem(await attempt(email, WRONG, ip(i)), 401, 'invalid_credentials');
+  }
+
+  function expectRateLimited(response: LightMyRequestResponse, retryAfterSeconds: number): void {
+    expectProblem(response, 429, 'rate_limited');
+    expect(response.headers['retry-after']).toBe(String(retryAfterSeconds));
+  }
+
+  it('answers ten wrong passwords from ten addresses, then refuses the eleventh attempt with 429 and Retry-After', async () => {
+    await failTimes(10);
+    expectRateLimited(await attempt('ann@example.com', WRONG, '203.0.113.99'), 30);
+  });
+
+  it('refuses even the right password while the account is locked', async () => {
+    await failTimes(10);
+    expectRateLimited(await attempt('ann@example.com', PASSWORD, '203.0.113.7'), 30);
+  });
+
+  it('lets one more attempt through when the delay is over, and doubles the delay after each further failure', async () => {
+    await failTimes(10);
+    for (const delay of [30, 60, 120, 240, 480, 900, 900]) {
+      expectRateLimited(await attempt('ann@example.com', WRONG, '203.0.113.99'), delay);
+      t.clock.advance(delay - 1);
+      expectRateLimited(await attempt('ann@example.com', WRONG, '203.0.113.99'), 1);
+      t.clock.advance(1);
+      expectProblem(await attempt('ann@example.com', WRONG, '203.0.113.99'), 401, 'invalid_credentials');
+    }
+  });
+
+  it('signs in with the right password once the delay is over, and the success starts the count again', async () => {
+    await failTimes(10);
+    t.clock.advance(30);
+    expect((await attempt('ann@example.com', PASSWORD, '203.0.113.7')).statusCode).toBe(200);
+    await failTimes(10);
+    expectRateLimited(await attempt('ann@example.com', WRONG, '203.0.113.99'), 30);
+  });
+
+  it('does not verify a refused attempt, nor count it as another failure', async () => {
+    await failTimes(10);
+    const verify = vi.spyOn(t.gatehouse.ctx.hasher, 'verify');
+    const verifyNothing = vi.spyOn(t.gatehouse.ctx.hasher, 'verifyNothing');
+    for (let i = 0; i < 20; i++) {
+      t.clock.advance(1);
+      expectProblem(await attempt('ann@example.com', i % 2 ? PASSWORD : WRONG, ips(i)), 429, 'rate_limited');
+    }
+    expect(verify).not.toHaveBeenCalled();
+    expect(verifyNothing).not.toHaveBeenCalled();
+    // The lock still ends 30 s after the 10th failure: the 20 refusals did not extend it.
+    t.clock.advance(10);
+    expect((await attempt('ann@example.com', PASSWORD, '203.0.113.7')).statusCode).toBe(200);
+    expect(verify).toHaveBeenCalledTimes(1);
+  });
+
+  it('locks an account at 100 failures within an hour from many addresses, even though its owner signs in between', async () => {
+    // 11 rounds of 9 guesses and one sign-in by the owner: the consecutive count never reaches 10.
+    for (let round = 0; round < 11; round++) {
+      for (let i = 0; i < 9; i++) {
+        t.clock.advance(10);
+        expectProblem(await attempt('ann@example.com', WRONG, ips(round * 9 + i)), 401, 'invalid_credentials');
+      }
+      expect((await attempt('ann@example.com', PASSWORD, '203.0.113.7')).statusCode).toBe(200);
+    }
+    t.clock.advance(10);
+    expectProblem(await attempt('ann@example.com', WRONG, ips(99)), 401, 'invalid_credentials'); // the 100th failure, 1000 s after the first
+    expectRateLimited(await attempt('ann@example.com', PASSWORD, '203.0.113.7'), 3600 - 990);
+    t.clock.advance(3600 - 990 - 1);
+    expectRateLimited(await attempt('ann@example.com', PASSWORD, '203.0.113.7'), 1);
+    t.clock.advance(1);
+    expect((await attempt('ann@example.com', PASSWORD, '203.0.113.7')).statusCode).toBe(200);
+  });
+
+  it('limits one address trying one password against many emails, without locking those emails elsewhere', async () => {
+    const sprayer = '192.0.2.66';
+    for (let i = 0; i < 100; i++) {
+      t.clock.advance(1);
+      expectProblem(await attempt(`user${i}@example.com`, 'Winter2026!', sprayer), 401, 'invalid_credentials');
+    }
+    expectRateLimited(await attempt('ann@example.com', 'Winter2026!', sprayer), 900 - 99);
+    expectRateLimited(await attempt('ann@example.com', PASSWORD, sprayer), 900 - 99);
+    // Ann herself, from her own address, is not affected.
+    expect((await attempt('ann@example.com', PASSWORD, '203.0.113.7')).statusCode).toBe(200);
+    t.clock.advance(900 - 99);
+    expectProblem(await attempt('user0@example.com', 'Winter2026!', sprayer), 401, 'invalid_credentials');
+  });
+
+  it('never counts successful sign-ins against an address', async () => {
+    const office = '192.0.2.10';
+    for (let i = 0; i < 99; i++) expectProblem(await attempt(`typo${i}@example.com`, WRONG, office), 401, 'invalid_credentials');
+    for (let i = 0; i < 20; i++) expect((await attempt('ann@example.com', PASSWORD, office)).statusCode).toBe(200);
+    expectProblem(await attempt('typo99@example.com', WRONG, office), 401, 'invalid_credentials');
+    expectRateLimited(await attempt('ann@example.com', PASSWORD, office), 900);
+  });
+
+  it('answers a locked account and an unknown email under the same failures byte for byte alike', async () => {
+    for (let i = 0; i < 10; i++) {
+      t.clock.advance(2);
+      await attempt('ann@example.com', WRONG, ips(i));
+      await attempt('nobody@example.com', WRONG, ips(i));
+    }
+    t.clock.advance(7);
+    const locked = await attempt('ann@example.com', PASSWORD, '203.0.113.7');
+    const unknown = await attempt('nobody@example.com', PASSWORD, '203.0.113.7');
+    expectRateLimited(locked, 23);
+    const { date: _a, ...lockedHeaders } = locked.headers;
+    const { date: _b, ...unknownHeaders } = unknown.headers;
+    expect({ status: unknown.statusCode, headers: unknownHeaders, body: unknown.body }).toEqual({ status: locked.statusCode, headers: lockedHeaders, body: locked.body });
+    expect(locked.body).not.toMatch(/ann|account|exist|locked/i);
+  });
+});
+
+describe.each(DATABASES)('sign-in limits across a restart on %s', (kind) => {
+  it('keeps an account locked when the node restarts on the same database', async () => {
+    const database = await createTestDatabase(kind);
+    const config = testConfig({ database: database.location });
+    const clock = testClock();
+    const start = async () => createGatehouse(config, { clock, store: await openStore(database.location), hasher: instantHasher(), logger: false });
+    const login = (app: Awaited<ReturnType<typeof start>>['app'], password: string) =>
+      app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: 'ann@example.com', password }, remoteAddress: '203.0.113.7' });
+    try {
+      const before = await start();
+      await registerUser(before.app, 'ann@example.com');
+      for (let i = 0; i < 10; i++) expectProblem(await login(before.app, WRONG), 401, 'invalid_credentials');
+      await before.close();
+      clock.advance(5);
+      const after = await start();
+      const refused = await login(after.app, PASSWORD);
+      expectProblem(refused, 429, 'rate_limited');
+      expect(refused.headers['retry-after']).toBe('25');
+      await after.close();
+    } finally {
+      await database.drop();
+    }
+  });
+});
