@@ -7,15 +7,17 @@ import { COMMON_PASSWORDS } from './common-passwords.js';
  *
  * One matching rule for every blocked word, so a person can predict it: a password is blocked
  * when it is the word, or when both are the same once digits, punctuation, symbols and spaces
- * at their start and end are dropped and what is left has at least 3 characters. Both sides
- * are compared in NFKC form and lower case.
+ * at their start and end are dropped, what is left has at least 3 characters, and what was
+ * dropped is at most twice as long as what is left (6 characters for the shortest words).
+ * Both sides are compared in NFKC form and lower case.
  * - Lower case: guessing tools try "Password" and "PASSWORD" right after "password"; a
  *   case-sensitive list would let through exactly the variants they try first.
  * - The ends only: "gatehouse123!" and "Sunshine2024" are a word plus what people add for
  *   composition rules, and cracking rules add those first. A word inside a passphrase ("ann
  *   likes long walks") is no weakness, so nothing is searched for in the middle.
- * - 3 characters: less than that is no word ("12345678x" is digits); matching it would refuse
- *   passwords whose strength lies in the padding.
+ * - 3 characters, and padding in proportion to the word: less than that is no word
+ *   ("12345678x" is digits); "ann12345" and "2024-sunshine-2024" are a word with what rules
+ *   add, while "abc 8391 5527 0416" or "Ann#48213957!" owe their strength to the padding.
  */
 
 /** The product's own name: among the first words anyone tries at its sign-in form. */
@@ -41,7 +43,9 @@ const fold = (text: string) => text.normalize('NFKC').toLowerCase();
 
 function coreOf(folded: string): string | undefined {
   const core = folded.replace(PADDING, '');
-  return Array.from(core).length >= MIN_CORE_LENGTH ? core : undefined;
+  const coreLength = Array.from(core).length;
+  const paddingLength = Array.from(folded).length - coreLength;
+  return coreLength >= MIN_CORE_LENGTH && paddingLength <= Math.max(2 * coreLength, 6) ? core : undefined;
 }
 
 function words(list: Iterable<string>): Words {

@@ -6,10 +6,18 @@ import type { PasswordHasher } from '../core/password-hasher.js';
 const OPTIONS = { algorithm: 2 as Algorithm, memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
 // A hash is a PHC string, `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<digest>`: algorithm, version
-// and parameters come first, in a fixed order (the argon2 encoding), so a hash made today starts
-// with exactly this. Anything else (argon2i or argon2d, an older version, fewer or more KiB or
-// passes) is rehashed at the next sign-in; a hash with extra parameters is too, harmlessly.
-const CURRENT_PREFIX = `$argon2id$v=19$m=${OPTIONS.memoryCost},t=${OPTIONS.timeCost},p=${OPTIONS.parallelism}$`;
+// and parameters first, in a fixed order (the argon2 encoding). A hash is rehashed at the next
+// sign-in when it is weaker than today's: another variant or version, less memory or fewer
+// passes. A stronger one (an operator who raised the cost before) is kept: replacing it would
+// lower its cost.
+const PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/;
+
+function weakerThanToday(stored: string): boolean {
+  const match = PHC.exec(stored);
+  if (!match) return true;
+  const [memory, passes] = [Number(match[1]), Number(match[2])];
+  return memory < OPTIONS.memoryCost || passes < OPTIONS.timeCost;
+}
 
 export function argon2Hasher(): PasswordHasher {
   // A real hash of a random password, made once, for `verifyNothing` to check against.
@@ -22,6 +30,6 @@ export function argon2Hasher(): PasswordHasher {
       await verify(await decoy, password);
       return false;
     },
-    needsRehash: (stored) => !stored.startsWith(CURRENT_PREFIX),
+    needsRehash: weakerThanToday,
   };
 }

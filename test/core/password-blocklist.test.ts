@@ -36,4 +36,11 @@ describe('blockedPassword', () => {
     expect(blockedPassword('pass word')).toBeUndefined();
     expect(blockedPassword('83920174')).toBeUndefined();
   });
+
+  it('lets through a short word whose padding is longer than the word: there the padding is the strength', () => {
+    expect(blockedPassword('abc 8391 5527 0416')).toBeUndefined();
+    expect(blockedPassword('Ann#48213957!', { email: 'ann@example.com' })).toBeUndefined();
+    expect(blockedPassword('ann2024!', { email: 'ann@example.com' })).toEqual({ rule: 'email', exact: false });
+    expect(blockedPassword('password12345678')).toEqual({ rule: 'common', exact: false });
+  });
 });

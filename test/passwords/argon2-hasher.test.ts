@@ -21,9 +21,13 @@ describe('the argon2 hasher', () => {
   it('wants to rehash a hash with weaker parameters, or of another argon2 variant', async () => {
     expect(hasher.needsRehash(await weaker(2, 4096, 1))).toBe(true);
     expect(hasher.needsRehash(await weaker(2, 19456, 1))).toBe(true);
-    expect(hasher.needsRehash(await weaker(2, 65536, 3))).toBe(true); // other, even if stronger: today's is the one policy
     expect(hasher.needsRehash(await weaker(1, 19456, 2))).toBe(true); // argon2i
     expect(hasher.needsRehash(await weaker(0, 19456, 2))).toBe(true); // argon2d
+  });
+
+  it('keeps a stronger argon2id hash: replacing it would lower its cost', async () => {
+    expect(hasher.needsRehash(await weaker(2, 65536, 3))).toBe(false);
+    expect(hasher.needsRehash(await weaker(2, 19456, 4))).toBe(false);
   });
 
   it('wants to rehash a hash of another algorithm altogether', () => {
