@@ -17,6 +17,7 @@ const IPV4: Array<[string, number]> = [
   ['172.16.0.0', 12],
   ['192.0.0.0', 24], // IETF protocol assignments
   ['192.0.2.0', 24], // documentation (TEST-NET-1)
+  ['192.88.99.0', 24], // the retired 6to4 relay anycast
   ['192.168.0.0', 16],
   ['198.18.0.0', 15], // benchmarking
   ['198.51.100.0', 24], // documentation (TEST-NET-2)
@@ -27,8 +28,14 @@ const IPV4: Array<[string, number]> = [
 const IPV6: Array<[string, number]> = [
   ['::', 128], // unspecified
   ['::1', 128],
+  ['::', 96], // IPv4-compatible (deprecated): hides an IPv4 address of any kind
+  ['64:ff9b:1::', 48], // local-use IPv4/IPv6 translation
   ['100::', 64], // discard-only
+  ['2001::', 23], // IETF protocol assignments: Teredo, benchmarking, ORCHID and the like
   ['2001:db8::', 32], // documentation
+  ['2002::', 16], // 6to4: carries an IPv4 address, often a private one
+  ['3fff::', 20], // documentation (RFC 9637)
+  ['5f00::', 16], // segment routing
   ['fc00::', 7], // unique local
   ['fe80::', 10], // link-local
   ['fec0::', 10], // the deprecated site-local range
