@@ -56,6 +56,16 @@ export interface SignInCounters {
 
 export type SignInVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
+/**
+ * An attempt's place in the counters, taken before its password is verified. Allowed: the
+ * attempt is already counted as a failure (`afterFailure`), in the windows that opened at
+ * `accountWindowStart` and `addressWindowStart`; a success takes it back off those windows and
+ * resets the consecutive count. Refused: nothing was counted.
+ */
+export type SignInClaim =
+  | { allowed: true; accountWindowStart: number; addressWindowStart: number }
+  | { allowed: false; retryAfterSeconds: number };
+
 /** How long the account is locked after its `consecutive`-th consecutive failure. */
 export function lockDurationMs(policy: SignInLimitPolicy, consecutive: number): number {
   const beyond = consecutive - policy.maxConsecutiveFailures;
@@ -87,9 +97,10 @@ function addressLockedUntil(policy: SignInLimitPolicy, address: AddressFailures 
 }
 
 /**
- * The counters after one more failure at `now`. The store does the same in SQL, in one
- * statement per counter so parallel failures on several nodes lose no count; this is the rule
- * it implements, for reading and for tests.
+ * The counters after one more failure at `now`. Every attempt that `signInVerdict` allows is
+ * counted so before its password is verified (the store writes these values with a
+ * compare-and-swap on the counters they were computed from, so parallel attempts each take a
+ * distinct place and none is verified beyond a limit); a success takes it back afterwards.
  */
 export function afterFailure(counters: SignInCounters, now: number): SignInCounters {
   const { account, address } = counters;
@@ -98,10 +109,48 @@ export function afterFailure(counters: SignInCounters, now: number): SignInCount
   return {
     account: {
       consecutive: (account?.consecutive ?? 0) + 1,
-      lastFailureAt: now,
+      // Nodes' clocks differ a little; the lock runs from the latest failure any of them saw.
+      lastFailureAt: Math.max(account?.lastFailureAt ?? now, now),
       windowStart: accountOpen ? account.windowStart : now,
       windowCount: accountOpen ? account.windowCount + 1 : 1,
     },
     address: { windowStart: addressOpen ? address.windowStart : now, windowCount: addressOpen ? address.windowCount + 1 : 1 },
   };
+}
+
+/**
+ * The key an address's failures are counted under: an IPv4 address itself (/32; an IPv4-mapped
+ * IPv6 address is its IPv4 address), an IPv6 address its /64 prefix, because one IPv6 client
+ * is usually given a whole /64 and could otherwise take a fresh address for every guess. Any
+ * `%zone` is dropped. Anything that does not parse is used as it is.
+ */
+export function addressKey(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const groups = ipv6Groups(ip.replace(/%.*$/, ''));
+  if (!groups) return ip;
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+  }
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (with `::` and a dotted IPv4 tail), or undefined. */
+function ipv6Groups(text: string): number[] | undefined {
+  let address = text.toLowerCase();
+  const tail = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  if (tail) {
+    const bytes = tail.slice(2, 6).map(Number);
+    if (bytes.some((b) => b > 255)) return undefined;
+    address = `${tail[1]}${((bytes[0]! << 8) | bytes[1]!).toString(16)}:${((bytes[2]! << 8) | bytes[3]!).toString(16)}`;
+  }
+  const halves = address.split('::');
+  if (halves.length > 2) return undefined;
+  const parse = (part: string) => (part === '' ? [] : part.split(':'));
+  const head = parse(halves[0]!);
+  const rest = halves.length === 2 ? parse(halves[1]!) : [];
+  const missing = 8 - head.length - rest.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...rest];
+  if (!all.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined;
+  return all.map((g) => parseInt(g, 16));
 }

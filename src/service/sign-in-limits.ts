@@ -1,28 +1,31 @@
 import { GatehouseError } from '../core/errors.js';
-import { signInVerdict } from '../core/sign-in-limits.js';
+import { addressKey, type SignInClaim } from '../core/sign-in-limits.js';
 import type { ServiceContext } from './context.js';
 
+export type AllowedAttempt = Extract<SignInClaim, { allowed: true }>;
+
 /**
- * Refuses a sign-in that the brute-force limits forbid, before any password is verified: a
- * refused attempt costs no argon2 hash and is not counted as another failure. The answer is
- * the same whether or not the email has an account (the counters are keyed by the email key),
- * and says nothing about which limit was hit.
+ * Takes the attempt's place in the brute-force counters before any password is verified: it
+ * counts as a failure from the moment it starts, so parallel attempts cannot all pass a check
+ * before any of them is counted. A refused attempt costs no argon2 hash and counts nothing (it
+ * does not extend a lock). The answer is the same whether or not the email has an account (the
+ * counters are keyed by the email key), and says nothing about which limit was hit. When the
+ * counters cannot be written the store throws `unavailable`: no password is verified uncounted.
  */
-export async function refuseIfLimited(ctx: ServiceContext, emailKey: string, ip: string): Promise<void> {
-  const counters = await ctx.store.signInLimits(emailKey, ip);
-  const verdict = signInVerdict(ctx.signInLimits, counters, ctx.clock.now());
-  if (verdict.allowed) return;
-  ctx.log({ event: 'login_refused', reason: 'rate_limited', ip, retryAfterSeconds: verdict.retryAfterSeconds });
+export async function claimAttempt(ctx: ServiceContext, emailKey: string, ip: string): Promise<AllowedAttempt> {
+  const claim = await ctx.store.claimSignInAttempt(emailKey, addressKey(ip), ctx.signInLimits, ctx.clock.now());
+  if (claim.allowed) return claim;
+  ctx.log({ event: 'login_refused', reason: 'rate_limited', ip, retryAfterSeconds: claim.retryAfterSeconds });
   throw new GatehouseError('rate_limited', 'Too many failed sign-in attempts. Try again later.', undefined, {
-    retryAfterSeconds: verdict.retryAfterSeconds,
+    retryAfterSeconds: claim.retryAfterSeconds,
   });
 }
 
-export function countFailure(ctx: ServiceContext, emailKey: string, ip: string): Promise<void> {
-  return ctx.store.recordSignInFailure(emailKey, ip, ctx.clock.now());
-}
-
-/** Successes reset the email key's consecutive count and never touch the address's count. */
-export function countSuccess(ctx: ServiceContext, emailKey: string): Promise<void> {
-  return ctx.store.recordSignInSuccess(emailKey);
+/**
+ * The claimed attempt succeeded (its session is stored): the email key's consecutive count starts
+ * again from 0 and the attempt is taken back off the hourly and address windows. A failure needs
+ * nothing more: it was counted when it started.
+ */
+export function countSuccess(ctx: ServiceContext, emailKey: string, ip: string, claim: AllowedAttempt): Promise<void> {
+  return ctx.store.recordSignInSuccess(emailKey, addressKey(ip), claim);
 }

@@ -9,7 +9,7 @@ import type { Caller, ServiceContext } from './context.js';
 import { issueAccessToken } from './issue-tokens.js';
 import { rehashIfOutdated } from './password-rehash.js';
 import { announce } from './sessions.js';
-import { countFailure, countSuccess, refuseIfLimited } from './sign-in-limits.js';
+import { claimAttempt, countSuccess } from './sign-in-limits.js';
 
 export interface SignedIn {
   user: UserRecord;
@@ -24,16 +24,10 @@ const invalidCredentials = () => new GatehouseError('invalid_credentials', 'The 
 
 export async function signIn(ctx: ServiceContext, input: { email: string; password: string }, client: ClientInfo): Promise<SignedIn> {
   const key = emailKey(input.email);
-  // Brute-force limits before the password: a refused attempt costs no hash and counts nothing.
-  await refuseIfLimited(ctx, key, client.ip);
-  let user: UserRecord;
-  try {
-    user = await checkPassword(ctx, input, client.ip);
-  } catch (error) {
-    if (isGatehouseError(error, 'invalid_credentials')) await countFailure(ctx, key, client.ip);
-    throw error;
-  }
-  await countSuccess(ctx, key);
+  // Brute-force limits before the password: the attempt counts as a failure from here on (so a
+  // burst cannot outrun a limit); a refused one costs no hash and counts nothing.
+  const claim = await claimAttempt(ctx, key, client.ip);
+  const user = await checkPassword(ctx, input, client.ip);
   const now = ctx.clock.now();
   const id = newId();
   const refreshKey = newRefreshKey();
@@ -52,6 +46,8 @@ export async function signIn(ctx: ServiceContext, input: { email: string; passwo
     ...(await ctx.store.startSession(session, { replaceSameDevice: ctx.sessions.replaceSameDevice, maxSessions: ctx.sessions.maxSessions, passwordHash })),
     passwordHash,
   }));
+  // Only once the session is stored: a sign-in that lost to a password change stays a failure.
+  await countSuccess(ctx, key, client.ip, claim);
   ctx.log({ event: 'login_succeeded', userId: user.id, sessionId: id, ip: client.ip });
   announce(ctx, user.id, 'replaced', user.id, replaced);
   announce(ctx, user.id, 'session_limit', user.id, evicted);

@@ -1,4 +1,4 @@
-import type { SignInCounters } from '../core/sign-in-limits.js';
+import type { SignInClaim, SignInCounters, SignInLimitPolicy } from '../core/sign-in-limits.js';
 import type {
   Revocation,
   RevokedSession,
@@ -117,16 +117,21 @@ export interface Store {
    */
   rehashPassword(rehash: { userId: string; currentPasswordHash: string; passwordHash: string }): Promise<boolean>;
 
-  /** The failure counters of an email key and of a client address, in one read. */
+  /** The failure counters of an email key and of a client address key, in one read. */
   signInLimits(emailKey: string, ip: string): Promise<SignInCounters>;
   /**
-   * Counts one failed sign-in at `now` for the email key and for the address, as core's
-   * `afterFailure` says, each in one upsert that increments in SQL: parallel failures on
-   * several nodes are all counted.
+   * Before a password is verified: if core's `signInVerdict` allows an attempt at `now`, counts
+   * it as a failure of the email key and of the address key (`afterFailure`) and says where;
+   * otherwise changes nothing and says for how long. Atomic per counter (a compare-and-swap on
+   * the counters the verdict was made on), so of parallel attempts on several nodes each is
+   * decided on a distinct count, and no more are allowed than the limits allow.
    */
-  recordSignInFailure(emailKey: string, ip: string, now: number): Promise<void>;
-  /** A successful sign-in: the email key's consecutive failures start again from 0. */
-  recordSignInSuccess(emailKey: string): Promise<void>;
+  claimSignInAttempt(emailKey: string, ip: string, policy: SignInLimitPolicy, now: number): Promise<SignInClaim>;
+  /**
+   * A claimed attempt succeeded: the email key's consecutive failures start again from 0, and
+   * the attempt is taken back off the email's hourly window and the address's window.
+   */
+  recordSignInSuccess(emailKey: string, ip: string, claim: { accountWindowStart: number; addressWindowStart: number }): Promise<void>;
   /**
    * Deletes up to `limit` counter rows that no longer limit anything: accounts without a
    * failure since `accountsBefore`, addresses whose window opened before `addressesBefore`.

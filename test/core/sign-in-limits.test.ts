@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterFailure, lockDurationMs, signInVerdict, type SignInCounters, type SignInLimitPolicy } from '../../src/core/sign-in-limits.js';
+import { addressKey, afterFailure, lockDurationMs, signInVerdict, type SignInCounters, type SignInLimitPolicy } from '../../src/core/sign-in-limits.js';
 
 const POLICY: SignInLimitPolicy = { maxConsecutiveFailures: 10, maxFailuresPerHour: 100, ipMaxFailures: 100 };
 const T0 = Date.parse('2026-11-27T09:00:00Z');
@@ -65,5 +65,36 @@ describe('sign-in limits', () => {
   it('answers the longer of two locks', () => {
     const counters: SignInCounters = { ...failures(10), address: { windowStart: T0, windowCount: 100 } };
     expect(signInVerdict(POLICY, counters, T0 + 9 * SECOND)).toEqual({ allowed: false, retryAfterSeconds: 900 - 9 });
+  });
+
+  it('keeps the latest failure time when a node with a slower clock counts after a faster one', () => {
+    expect(afterFailure(failures(1, T0 + 5), T0).account).toMatchObject({ consecutive: 2, lastFailureAt: T0 + 5 });
+  });
+});
+
+describe('address keys', () => {
+  it('keys an IPv4 address by itself', () => {
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+  });
+
+  it('keys an IPv4-mapped IPv6 address as its IPv4 address', () => {
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::FFFF:cb00:7107')).toBe('203.0.113.7');
+    expect(addressKey('0:0:0:0:0:ffff:203.0.113.7')).toBe('203.0.113.7');
+  });
+
+  it('keys an IPv6 address by its /64, however it is written, without its zone', () => {
+    const key = '2001:db8:aa:bb::/64';
+    for (const ip of ['2001:db8:aa:bb::1', '2001:0DB8:00aa:00bb:ffff:ffff:ffff:ffff', '2001:db8:aa:bb:1:2:3:4', '2001:db8:aa:bb::1.2.3.4', '2001:db8:aa:bb::9%eth0']) {
+      expect(addressKey(ip)).toBe(key);
+    }
+    expect(addressKey('2001:db8:aa:bc::1')).not.toBe(key);
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressKey('2001:db8::')).toBe('2001:db8:0:0::/64');
+  });
+
+  it('leaves what does not parse as it is', () => {
+    for (const ip of ['1:2:3:4:5:6:7:8:9', '1::2::3', 'g::1', '::ffff:1.2.3.300', 'unknown']) expect(addressKey(ip)).toBe(ip);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { afterFailure, type SignInCounters } from '../../src/core/sign-in-limits.js';
+import { afterFailure, type SignInClaim, type SignInCounters, type SignInLimitPolicy } from '../../src/core/sign-in-limits.js';
 import { openStore, type KyselyStore } from '../../src/storage/kysely/kysely-store.js';
 import { createTestStore, DATABASES, type TestDatabase } from '../helpers/databases.js';
 
@@ -14,6 +14,13 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const NONE: SignInCounters = { account: undefined, address: undefined };
+/** Limits no test here reaches: every claim is allowed, so each is one counted failure. */
+const OPEN: SignInLimitPolicy = { maxConsecutiveFailures: 1_000_000, maxFailuresPerHour: 1_000_000, ipMaxFailures: 0 };
+const POLICY: SignInLimitPolicy = { maxConsecutiveFailures: 10, maxFailuresPerHour: 100, ipMaxFailures: 100 };
+
+async function fail(store: KyselyStore, email: string, ip: string, at: number, policy = OPEN): Promise<SignInClaim> {
+  return store.claimSignInAttempt(email, ip, policy, at);
+}
 
 describe.each(DATABASES)('sign-in failure counters on %s', (kind) => {
   let store: KyselyStore;
@@ -30,7 +37,7 @@ describe.each(DATABASES)('sign-in failure counters on %s', (kind) => {
   });
 
   it('counts a failure for the email key and for the address', async () => {
-    await store.recordSignInFailure('ann@example.com', '203.0.113.7', T0);
+    await fail(store, 'ann@example.com', '203.0.113.7', T0);
     expect(await store.signInLimits('ann@example.com', '203.0.113.7')).toEqual({
       account: { consecutive: 1, lastFailureAt: T0, windowStart: T0, windowCount: 1 },
       address: { windowStart: T0, windowCount: 1 },
@@ -43,27 +50,64 @@ describe.each(DATABASES)('sign-in failure counters on %s', (kind) => {
     let expected = NONE;
     // Failures 40 minutes apart: the hour window and the 15-minute address window both roll over.
     for (const at of [T0, T0 + 5 * MINUTE, T0 + 40 * MINUTE, T0 + 80 * MINUTE, T0 + 81 * MINUTE, T0 + 3 * HOUR]) {
-      await store.recordSignInFailure('ann@example.com', '2001:db8::1', at);
+      await fail(store, 'ann@example.com', '2001:db8::1', at);
       expected = afterFailure(expected, at);
       expect(await store.signInLimits('ann@example.com', '2001:db8::1')).toEqual(expected);
     }
     expect(expected.account).toMatchObject({ consecutive: 6, windowStart: T0 + 3 * HOUR, windowCount: 1 });
   });
 
-  it('resets only the consecutive count on success: the hourly and address counts stay', async () => {
-    for (let i = 0; i < 3; i++) await store.recordSignInFailure('ann@example.com', '203.0.113.7', T0 + i * SECOND);
-    await store.recordSignInSuccess('ann@example.com');
+  it('on success resets the consecutive count and takes the attempt back off the hourly and address windows', async () => {
+    for (let i = 0; i < 3; i++) await fail(store, 'ann@example.com', '203.0.113.7', T0 + i * SECOND);
+    const claim = await fail(store, 'ann@example.com', '203.0.113.7', T0 + 3 * SECOND);
+    expect(claim).toEqual({ allowed: true, accountWindowStart: T0, addressWindowStart: T0 });
+    if (!claim.allowed) return;
+    await store.recordSignInSuccess('ann@example.com', '203.0.113.7', claim);
     expect(await store.signInLimits('ann@example.com', '203.0.113.7')).toEqual({
-      account: { consecutive: 0, lastFailureAt: T0 + 2 * SECOND, windowStart: T0, windowCount: 3 },
+      account: { consecutive: 0, lastFailureAt: T0 + 3 * SECOND, windowStart: T0, windowCount: 3 },
       address: { windowStart: T0, windowCount: 3 },
     });
+  });
+
+  it('refuses a claim inside a lock without changing any counter', async () => {
+    for (let i = 0; i < 10; i++) expect(await fail(store, 'ann@example.com', `198.51.100.${i}`, T0 + i * SECOND, POLICY)).toMatchObject({ allowed: true });
+    const before = await store.signInLimits('ann@example.com', '203.0.113.7');
+    expect(await fail(store, 'ann@example.com', '203.0.113.7', T0 + 20 * SECOND, POLICY)).toEqual({ allowed: false, retryAfterSeconds: 19 });
+    expect(await store.signInLimits('ann@example.com', '203.0.113.7')).toEqual(before);
+  });
+
+  it('of 30 parallel claims for one email on two nodes allows exactly 10, and counts exactly those', async () => {
+    const other = await openStore(database.location);
+    let claims: SignInClaim[];
+    try {
+      claims = await Promise.all(Array.from({ length: 30 }, (_, i) => fail(i % 2 ? store : other, 'ann@example.com', `198.51.100.${i}`, T0, POLICY)));
+    } finally {
+      await other.close();
+    }
+    expect(claims.filter((c) => c.allowed)).toHaveLength(10);
+    expect(claims.filter((c) => !c.allowed)).toHaveLength(20);
+    expect((await store.signInLimits('ann@example.com', '198.51.100.0')).account).toEqual({ consecutive: 10, lastFailureAt: T0, windowStart: T0, windowCount: 10 });
+  });
+
+  it('of 30 parallel claims from one address for many emails on two nodes allows exactly the address limit', async () => {
+    const other = await openStore(database.location);
+    const policy = { ...POLICY, ipMaxFailures: 12 };
+    let claims: SignInClaim[];
+    try {
+      claims = await Promise.all(Array.from({ length: 30 }, (_, i) => fail(i % 2 ? store : other, `u${i}@example.com`, '192.0.2.66', T0, policy)));
+    } finally {
+      await other.close();
+    }
+    expect(claims.filter((c) => c.allowed)).toHaveLength(12);
+    // The refused ones gave their places back: exactly the allowed ones are counted.
+    expect((await store.signInLimits('nobody@example.com', '192.0.2.66')).address).toEqual({ windowStart: T0, windowCount: 12 });
   });
 
   it('loses no count when two nodes record failures for one email and address at the same moment', async () => {
     const other = await openStore(database.location);
     try {
       await Promise.all(
-        Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? store : other).recordSignInFailure('ann@example.com', '203.0.113.7', T0 + (i % 3))),
+        Array.from({ length: 60 }, (_, i) => fail(i % 2 === 0 ? store : other, 'ann@example.com', '203.0.113.7', T0 + (i % 3))),
       );
     } finally {
       await other.close();
@@ -74,8 +118,8 @@ describe.each(DATABASES)('sign-in failure counters on %s', (kind) => {
   });
 
   it('purges emails with no failure for a day and addresses whose window has closed, keeping the rest', async () => {
-    await store.recordSignInFailure('old@example.com', '198.51.100.1', T0);
-    await store.recordSignInFailure('recent@example.com', '198.51.100.2', T0 + DAY);
+    await fail(store, 'old@example.com', '198.51.100.1', T0);
+    await fail(store, 'recent@example.com', '198.51.100.2', T0 + DAY);
     const now = T0 + DAY + 10 * MINUTE;
     expect(await store.purgeSignInFailures(now - DAY, now - 15 * MINUTE, 500)).toBe(2);
     expect(await store.signInLimits('old@example.com', '198.51.100.1')).toEqual(NONE);
@@ -86,7 +130,7 @@ describe.each(DATABASES)('sign-in failure counters on %s', (kind) => {
   });
 
   it('purges at most `limit` rows of each kind at a time', async () => {
-    for (let i = 0; i < 5; i++) await store.recordSignInFailure(`u${i}@example.com`, `198.51.100.${i}`, T0);
+    for (let i = 0; i < 5; i++) await fail(store, `u${i}@example.com`, `198.51.100.${i}`, T0);
     expect(await store.purgeSignInFailures(T0 + 1, T0 + 1, 3)).toBe(6);
     expect(await store.purgeSignInFailures(T0 + 1, T0 + 1, 3)).toBe(4);
     expect(await store.purgeSignInFailures(T0 + 1, T0 + 1, 3)).toBe(0);

@@ -7,8 +7,8 @@ import { fromNewSession, fromSigningKey, fromUser, toSession, toSigningKey, toUs
 import type { Database } from './tables.js';
 import { migrateToLatest } from '../migrate.js';
 import { reportingUnavailable } from './unavailable.js';
-import { countSignInFailure, deleteStaleSignInFailures, readSignInCounters, resetConsecutiveFailures } from './sign-in-failures.js';
-import type { SignInCounters } from '../../core/sign-in-limits.js';
+import { claimSignInAttempt, deleteStaleSignInFailures, readSignInCounters, releaseSuccessfulAttempt } from './sign-in-failures.js';
+import type { SignInClaim, SignInCounters, SignInLimitPolicy } from '../../core/sign-in-limits.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -304,12 +304,12 @@ export class KyselyStore implements Store {
     return readSignInCounters(this.db, emailKey, ip);
   }
 
-  recordSignInFailure(emailKey: string, ip: string, now: number): Promise<void> {
-    return countSignInFailure(this.db, emailKey, ip, now);
+  claimSignInAttempt(emailKey: string, ip: string, policy: SignInLimitPolicy, now: number): Promise<SignInClaim> {
+    return claimSignInAttempt(this.db, emailKey, ip, policy, now);
   }
 
-  recordSignInSuccess(emailKey: string): Promise<void> {
-    return resetConsecutiveFailures(this.db, emailKey);
+  recordSignInSuccess(emailKey: string, ip: string, claim: { accountWindowStart: number; addressWindowStart: number }): Promise<void> {
+    return releaseSuccessfulAttempt(this.db, emailKey, ip, claim);
   }
 
   purgeSignInFailures(accountsBefore: number, addressesBefore: number, limit: number): Promise<number> {

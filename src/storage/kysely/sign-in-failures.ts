@@ -1,14 +1,27 @@
 import { sql, type Kysely } from 'kysely';
-import { ACCOUNT_WINDOW_MS, IP_WINDOW_MS, type SignInCounters } from '../../core/sign-in-limits.js';
+import {
+  afterFailure,
+  signInVerdict,
+  type AccountFailures,
+  type AddressFailures,
+  type SignInClaim,
+  type SignInCounters,
+  type SignInLimitPolicy,
+} from '../../core/sign-in-limits.js';
 import type { Database } from './tables.js';
 
 /**
- * The brute-force counters' SQL (rules: src/core/sign-in-limits.ts `afterFailure`). Every
- * change is one `INSERT … ON CONFLICT … DO UPDATE` that computes the new values from the row
- * as it is in the database, never a read-then-write: two nodes counting a failure for the same
- * email at the same moment both count. In DO UPDATE, both SQLite and PostgreSQL read the
- * existing row's values in every SET expression, so the CASEs see the old window.
+ * The brute-force counters' SQL (rules: src/core/sign-in-limits.ts). An attempt takes its place
+ * before its password is verified: the counters are read, core decides, and the counted values
+ * (`afterFailure`) are written by a compare-and-swap, one `INSERT … ON CONFLICT … DO UPDATE …
+ * WHERE <the row is still what was read> RETURNING` per counter. Of parallel attempts on one
+ * email or address (on any node) exactly one wins each place; the others read again and are
+ * decided on the new counters, so a burst cannot outrun a limit. Single statements, no
+ * transaction: nothing is held across an await, on either database.
  */
+
+/** Rounds of read-decide-swap before an attempt that keeps losing is refused (it is in a burst). */
+const MAX_ROUNDS = 500;
 
 export async function readSignInCounters(db: Kysely<Database>, emailKey: string, ip: string): Promise<SignInCounters> {
   const [account, address] = await Promise.all([
@@ -26,40 +39,108 @@ export async function readSignInCounters(db: Kysely<Database>, emailKey: string,
   };
 }
 
-export async function countSignInFailure(db: Kysely<Database>, emailKey: string, ip: string, now: number): Promise<void> {
-  const accountWindow = sql.ref('sign_in_failures.window_start');
-  const accountOpen = sql<boolean>`${accountWindow} > ${now - ACCOUNT_WINDOW_MS}`;
-  // Account first, then address, always: two PostgreSQL transactions never wait on each other crosswise.
-  await db
+/**
+ * Counts one attempt at `now` as a failure of the email key and of the address, if the limits
+ * allow it; a refused attempt changes nothing. The address is claimed first: when the email's
+ * swap then loses or the email refuses, the address's place is given back exactly (one less in
+ * the window it was counted in), while the email's counters, which carry the lock's start, are
+ * only ever written by an attempt that is allowed.
+ */
+export async function claimSignInAttempt(
+  db: Kysely<Database>,
+  emailKey: string,
+  ip: string,
+  policy: SignInLimitPolicy,
+  now: number,
+): Promise<SignInClaim> {
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const counters = await readSignInCounters(db, emailKey, ip);
+    const verdict = signInVerdict(policy, counters, now);
+    if (!verdict.allowed) return verdict;
+    const next = afterFailure(counters, now);
+    if (!(await swapAddress(db, ip, counters.address, next.address!))) continue;
+    if (await swapAccount(db, emailKey, counters.account, next.account!)) {
+      return { allowed: true, accountWindowStart: next.account!.windowStart, addressWindowStart: next.address!.windowStart };
+    }
+    await releaseAddress(db, ip, next.address!.windowStart);
+  }
+  // Still losing after this many rounds: hundreds of attempts on this email or address at once.
+  return { allowed: false, retryAfterSeconds: 1 };
+}
+
+async function swapAccount(db: Kysely<Database>, emailKey: string, was: AccountFailures | undefined, next: AccountFailures): Promise<boolean> {
+  const values = { consecutive: next.consecutive, last_failure_at: next.lastFailureAt, window_start: next.windowStart, window_count: next.windowCount };
+  const row = await db
     .insertInto('sign_in_failures')
-    .values({ email_key: emailKey, consecutive: 1, last_failure_at: now, window_start: now, window_count: 1 })
+    .values({ email_key: emailKey, ...values })
     .onConflict((oc) =>
-      oc.column('email_key').doUpdateSet({
-        consecutive: sql`${sql.ref('sign_in_failures.consecutive')} + 1`,
-        // Nodes' clocks differ a little; the lock runs from the latest failure either saw.
-        last_failure_at: sql`case when ${sql.ref('sign_in_failures.last_failure_at')} > ${now} then ${sql.ref('sign_in_failures.last_failure_at')} else ${now} end`,
-        window_start: sql`case when ${accountOpen} then ${accountWindow} else ${now} end`,
-        window_count: sql`case when ${accountOpen} then ${sql.ref('sign_in_failures.window_count')} + 1 else 1 end`,
-      }),
+      was === undefined
+        ? oc.column('email_key').doNothing()
+        : oc
+            .column('email_key')
+            .doUpdateSet(values)
+            .where('sign_in_failures.consecutive', '=', was.consecutive)
+            .where('sign_in_failures.last_failure_at', '=', was.lastFailureAt)
+            .where('sign_in_failures.window_start', '=', was.windowStart)
+            .where('sign_in_failures.window_count', '=', was.windowCount),
     )
-    .execute();
-  const addressWindow = sql.ref('sign_in_address_failures.window_start');
-  const addressOpen = sql<boolean>`${addressWindow} > ${now - IP_WINDOW_MS}`;
-  await db
+    .returning('email_key')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+async function swapAddress(db: Kysely<Database>, ip: string, was: AddressFailures | undefined, next: AddressFailures): Promise<boolean> {
+  const values = { window_start: next.windowStart, window_count: next.windowCount };
+  const row = await db
     .insertInto('sign_in_address_failures')
-    .values({ ip, window_start: now, window_count: 1 })
+    .values({ ip, ...values })
     .onConflict((oc) =>
-      oc.column('ip').doUpdateSet({
-        window_start: sql`case when ${addressOpen} then ${addressWindow} else ${now} end`,
-        window_count: sql`case when ${addressOpen} then ${sql.ref('sign_in_address_failures.window_count')} + 1 else 1 end`,
-      }),
+      was === undefined
+        ? oc.column('ip').doNothing()
+        : oc
+            .column('ip')
+            .doUpdateSet(values)
+            .where('sign_in_address_failures.window_start', '=', was.windowStart)
+            .where('sign_in_address_failures.window_count', '=', was.windowCount),
     )
+    .returning('ip')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Takes one attempt back off the address's window, if that window is still the one it was counted in. */
+async function releaseAddress(db: Kysely<Database>, ip: string, windowStart: number): Promise<void> {
+  await db
+    .updateTable('sign_in_address_failures')
+    .set({ window_count: sql`${sql.ref('window_count')} - 1` })
+    .where('ip', '=', ip)
+    .where('window_start', '=', windowStart)
+    .where('window_count', '>', 0)
     .execute();
 }
 
-export async function resetConsecutiveFailures(db: Kysely<Database>, emailKey: string): Promise<void> {
-  // Only the consecutive count: the hourly count keeps guesses made between the owner's sign-ins.
-  await db.updateTable('sign_in_failures').set({ consecutive: 0 }).where('email_key', '=', emailKey).where('consecutive', '>', 0).execute();
+/**
+ * A claimed attempt whose password was right: the email's consecutive count starts again from
+ * 0, and the attempt is taken back off the email's hourly window and the address's window
+ * (successes never count against either), each only if it is still the window it was counted
+ * in. Relative updates in one statement each, so parallel claims are not lost.
+ */
+export async function releaseSuccessfulAttempt(
+  db: Kysely<Database>,
+  emailKey: string,
+  ip: string,
+  claim: { accountWindowStart: number; addressWindowStart: number },
+): Promise<void> {
+  const sameWindow = sql<boolean>`${sql.ref('window_start')} = ${claim.accountWindowStart} and ${sql.ref('window_count')} > 0`;
+  await db
+    .updateTable('sign_in_failures')
+    .set({
+      consecutive: 0,
+      window_count: sql`case when ${sameWindow} then ${sql.ref('window_count')} - 1 else ${sql.ref('window_count')} end`,
+    })
+    .where('email_key', '=', emailKey)
+    .execute();
+  await releaseAddress(db, ip, claim.addressWindowStart);
 }
 
 export async function deleteStaleSignInFailures(db: Kysely<Database>, accountsBefore: number, addressesBefore: number, limit: number): Promise<number> {

@@ -6,6 +6,8 @@ import { expectProblem, PASSWORD, registerUser, startTestGatehouse, testConfig, 
 import { testClock } from '../../helpers/clock.js';
 import { createTestDatabase, DATABASES } from '../../helpers/databases.js';
 import { instantHasher } from '../../helpers/hashers.js';
+import { GatehouseError } from '../../../src/core/errors.js';
+import type { PasswordHasher } from '../../../src/core/password-hasher.js';
 
 /**
  * Brute-force limits on POST /v1/auth/login (src/core/sign-in-limits.ts), with the clock in the
@@ -161,5 +163,84 @@ describe.each(DATABASES)('sign-in limits across a restart on %s', (kind) => {
     } finally {
       await database.drop();
     }
+  });
+});
+
+/**
+ * Bursts: attempts sent at once, each verified slowly (an instant hasher with a 20 ms delay, as
+ * argon2 would take), must not get past a limit that sequential attempts would meet: each
+ * counts from the moment it starts.
+ */
+describe.each(DATABASES)('sign-in limits under parallel attempts on %s', (kind) => {
+  let t: TestGatehouse;
+  let verified: () => number;
+  beforeEach(async () => {
+    t = await startTestGatehouse(kind, { signInIpMaxFailures: 12 }, { hasher: instantHasher() });
+    await registerUser(t.app, 'ann@example.com');
+    const hasher: PasswordHasher = t.gatehouse.ctx.hasher;
+    const slow = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return f(...a);
+    };
+    const [realVerify, realVerifyNothing] = [hasher.verify.bind(hasher), hasher.verifyNothing.bind(hasher)];
+    const verify = vi.spyOn(hasher, 'verify').mockImplementation(slow(realVerify));
+    const verifyNothing = vi.spyOn(hasher, 'verifyNothing').mockImplementation(slow(realVerifyNothing));
+    verified = () => verify.mock.calls.length + verifyNothing.mock.calls.length;
+  });
+  afterEach(() => t.close());
+
+  const attempt = (email: string, password: string, ip: string): Promise<LightMyRequestResponse> =>
+    t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password }, headers: { 'user-agent': USER_AGENTS.firefoxUbuntu }, remoteAddress: ip });
+  const statuses = (responses: LightMyRequestResponse[]) => responses.map((r) => r.statusCode).sort();
+
+  it('verifies exactly 10 of 30 parallel wrong passwords for one email from 30 addresses, and refuses the other 20', async () => {
+    const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => attempt('ann@example.com', WRONG, `198.51.100.${i + 1}`)));
+    expect(statuses(responses)).toEqual([...Array<number>(10).fill(401), ...Array<number>(20).fill(429)]);
+    expect(verified()).toBe(10);
+    // The refused ones did not extend the lock: it ends 30 s after the burst.
+    t.clock.advance(30);
+    expect((await attempt('ann@example.com', PASSWORD, '203.0.113.7')).statusCode).toBe(200);
+  });
+
+  it('lets exactly one of a parallel burst through when a lock ends', async () => {
+    for (let i = 0; i < 10; i++) await attempt('ann@example.com', WRONG, `198.51.100.${i + 1}`);
+    t.clock.advance(30);
+    const before = verified();
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => attempt('ann@example.com', WRONG, `198.51.100.${i + 1}`)));
+    expect(statuses(responses)).toEqual([401, ...Array<number>(19).fill(429)]);
+    expect(verified() - before).toBe(1);
+  });
+
+  it('verifies exactly the address limit of 30 parallel attempts from one address on 30 emails', async () => {
+    const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => attempt(i === 0 ? 'ann@example.com' : `user${i}@example.com`, WRONG, '192.0.2.66')));
+    expect(statuses(responses)).toEqual([...Array<number>(12).fill(401), ...Array<number>(18).fill(429)]);
+    expect(verified()).toBe(12);
+    expect((await t.gatehouse.store.signInLimits('nobody@example.com', '192.0.2.66')).address?.windowCount).toBe(12);
+  });
+
+  it('counts a /64 of IPv6 addresses as one address, and another /64 apart', async () => {
+    for (let i = 0; i < 12; i++) expectProblem(await attempt(`user${i}@example.com`, WRONG, `2001:db8:1:2:${i.toString(16)}:${i}:0:1`), 401, 'invalid_credentials');
+    expectProblem(await attempt('ann@example.com', PASSWORD, '2001:db8:1:2:ffff::9'), 429, 'rate_limited');
+    expectProblem(await attempt('user0@example.com', WRONG, '2001:db8:1:3::1'), 401, 'invalid_credentials');
+    // The limit's key is the prefix; the session still records the full address.
+    const ok = await attempt('ann@example.com', PASSWORD, '2001:db8:1:3::abcd');
+    expect(ok.statusCode).toBe(200);
+    const sessions = await t.gatehouse.store.listUserSessions(ok.json<{ user: { id: string } }>().user.id, t.clock.now());
+    expect(sessions.map((s) => s.client.ip)).toEqual(['2001:db8:1:3::abcd']);
+  });
+
+  it('resets the consecutive count on success, and counts the success against neither the hour nor the address', async () => {
+    for (let i = 0; i < 9; i++) await attempt('ann@example.com', WRONG, '203.0.113.7');
+    expect((await attempt('ann@example.com', PASSWORD, '203.0.113.7')).statusCode).toBe(200);
+    expect(await t.gatehouse.store.signInLimits('ann@example.com', '203.0.113.7')).toEqual({
+      account: { consecutive: 0, lastFailureAt: t.clock.now(), windowStart: t.clock.now(), windowCount: 9 },
+      address: { windowStart: t.clock.now(), windowCount: 9 },
+    });
+  });
+
+  it('refuses with 503, verifying nothing, when the attempt cannot be counted', async () => {
+    vi.spyOn(t.gatehouse.store, 'claimSignInAttempt').mockRejectedValue(new GatehouseError('unavailable', 'The database is unavailable.'));
+    expectProblem(await attempt('ann@example.com', PASSWORD, '203.0.113.7'), 503, 'unavailable');
+    expect(verified()).toBe(0);
   });
 });
