@@ -11,11 +11,12 @@ import type { Locator } from '../geo/locator.js';
  */
 export function clientInfo(request: FastifyRequest, locator: Locator): ClientInfo {
   const userAgent = clampUserAgent(request.headers['user-agent']);
-  const ip = normalizeIp(request.ip);
+  const ip = clientAddress(request);
   return { ip, userAgent, device: describeDevice(userAgent), country: locator.countryOf(ip) };
 }
 
-/** `::ffff:203.0.113.7` is an IPv4 client on a dual-stack socket: show it as IPv4. */
-function normalizeIp(ip: string): string {
+/** The client's address alone, as above; `::ffff:203.0.113.7` (IPv4 on a dual-stack socket) as IPv4. */
+export function clientAddress(request: FastifyRequest): string {
+  const ip = request.ip;
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }

@@ -3,6 +3,7 @@ import { acceptNewPassword } from '../core/password-policy.js';
 import type { Caller, ServiceContext } from './context.js';
 import { announce, revocation } from './sessions.js';
 import { passwordMatches, writeAgainstVerifiedHash } from './sign-in.js';
+import { limitedPasswordCheck } from './sign-in-limits.js';
 
 /**
  * Changes the password after proving the current one, and signs out every other session: a
@@ -12,12 +13,13 @@ export async function changePassword(
   ctx: ServiceContext,
   caller: Caller,
   input: { currentPassword: string; newPassword: string },
+  ip: string,
 ): Promise<void> {
   const user = await ctx.store.findUserById(caller.userId);
   // The policy is checked before the current password, a cheap answer without argon2; its
   // blocklist needs the account's email, hence the read first.
   const password = acceptNewPassword(input.newPassword, ctx.minPasswordLength, '/body/new_password', user?.email);
-  if (!user || !(await passwordMatches(ctx, user, input.currentPassword))) {
+  if (!user || !(await limitedPasswordCheck(ctx, user.emailKey, ip, () => passwordMatches(ctx, user, input.currentPassword)))) {
     ctx.log({ event: 'password_change_failed', userId: caller.userId, sessionId: caller.sessionId });
     throw new GatehouseError('invalid_credentials', 'The current password is incorrect.');
   }

@@ -29,3 +29,15 @@ export async function claimAttempt(ctx: ServiceContext, emailKey: string, ip: st
 export function countSuccess(ctx: ServiceContext, emailKey: string, ip: string, claim: AllowedAttempt): Promise<void> {
   return ctx.store.recordSignInSuccess(emailKey, addressKey(ip), claim);
 }
+
+/**
+ * A password check of a signed-in user (reauthentication, password change) under the same
+ * limits as sign-in, keyed by the account's email: a stolen access token must not turn these
+ * into an unlimited password guesser. Resolves with whether the password matched.
+ */
+export async function limitedPasswordCheck(ctx: ServiceContext, emailKey: string, ip: string, check: () => Promise<boolean>): Promise<boolean> {
+  const claim = await claimAttempt(ctx, emailKey, ip);
+  const matched = await check();
+  if (matched) await countSuccess(ctx, emailKey, ip, claim);
+  return matched;
+}

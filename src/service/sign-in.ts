@@ -9,7 +9,7 @@ import type { Caller, ServiceContext } from './context.js';
 import { issueAccessToken } from './issue-tokens.js';
 import { rehashIfOutdated } from './password-rehash.js';
 import { announce } from './sessions.js';
-import { claimAttempt, countSuccess } from './sign-in-limits.js';
+import { claimAttempt, countSuccess, limitedPasswordCheck } from './sign-in-limits.js';
 
 export interface SignedIn {
   user: UserRecord;
@@ -82,9 +82,12 @@ export async function writeAgainstVerifiedHash<T>(
 }
 
 /** Proves the password again for the caller's session: sensitive actions become possible. */
-export async function reauthenticate(ctx: ServiceContext, caller: Caller, password: string): Promise<void> {
+export async function reauthenticate(ctx: ServiceContext, caller: Caller, password: string, ip: string): Promise<void> {
   const user = await ctx.store.findUserById(caller.userId);
-  const ok = user !== undefined && user.disabledAt === null && (await passwordMatches(ctx, user, password));
+  const ok =
+    user !== undefined &&
+    user.disabledAt === null &&
+    (await limitedPasswordCheck(ctx, user.emailKey, ip, () => passwordMatches(ctx, user, password)));
   if (!ok) {
     ctx.log({ event: 'reauth_failed', userId: caller.userId, sessionId: caller.sessionId });
     throw invalidCredentials();

@@ -4,7 +4,7 @@ import { register } from '../../service/register.js';
 import { refresh, signOutWithRefreshToken } from '../../service/refresh.js';
 import { signOut } from '../../service/sessions.js';
 import { reauthenticate, signIn } from '../../service/sign-in.js';
-import { clientInfo } from '../client-info.js';
+import { clientAddress, clientInfo } from '../client-info.js';
 import { presentSignIn, presentUser } from '../present.js';
 import { LoginBody, LogoutBody, ReauthBody, RefreshBody, RegisterBody, TokenResponse, UserResponse } from '../schemas.js';
 import type { RouteOptions } from './route-options.js';
@@ -41,7 +41,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
   });
 
   app.post('/v1/auth/reauth', { onRequest: authenticate, schema: { body: ReauthBody } }, async (request, reply) => {
-    await reauthenticate(ctx, callerOf(request), request.body.password);
+    await reauthenticate(ctx, callerOf(request), request.body.password, clientAddress(request));
     return reply.code(204).send();
   });
 };

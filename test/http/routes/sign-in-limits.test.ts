@@ -44,6 +44,21 @@ describe.each(DATABASES)('sign-in limits on %s', (kind) => {
     expectRateLimited(await attempt('ann@example.com', WRONG, '203.0.113.99'), 30);
   });
 
+  it('counts wrong passwords at reauthentication and password change too, so a stolen access token cannot guess the password', async () => {
+    const session = (await attempt('ann@example.com', PASSWORD, '203.0.113.7')).json();
+    const headers = { authorization: `Bearer ${session.access_token}` };
+    const reauth = (password: string) => t.app.inject({ method: 'POST', url: '/v1/auth/reauth', payload: { password }, headers, remoteAddress: '203.0.113.7' });
+    const change = (current: string) =>
+      t.app.inject({ method: 'POST', url: '/v1/me/password', payload: { current_password: current, new_password: 'a brand new passphrase' }, headers, remoteAddress: '203.0.113.7' });
+    for (let i = 0; i < 5; i++) expectProblem(await reauth(WRONG), 401, 'invalid_credentials');
+    for (let i = 0; i < 5; i++) expectProblem(await change(WRONG), 401, 'invalid_credentials');
+    expectRateLimited(await reauth(PASSWORD), 30);
+    expectRateLimited(await change(PASSWORD), 30);
+    expectRateLimited(await attempt('ann@example.com', PASSWORD, '198.51.100.200'), 30);
+    t.clock.advance(30);
+    expect((await reauth(PASSWORD)).statusCode).toBe(204);
+  });
+
   it('refuses even the right password while the account is locked', async () => {
     await failTimes(10);
     expectRateLimited(await attempt('ann@example.com', PASSWORD, '203.0.113.7'), 30);
