@@ -1,5 +1,6 @@
-import { hash, verify, type Algorithm } from '@node-rs/argon2';
+import type { Algorithm } from '@node-rs/argon2';
 import type { PasswordHasher } from '../core/password-hasher.js';
+import { Argon2Pool } from './argon2-pool.js';
 
 // OWASP Password Storage Cheat Sheet, first choice: argon2id, 19 MiB, 2 passes, 1 lane.
 // (`Algorithm` is a const enum, which isolated modules cannot read: 2 is Argon2id.)
@@ -19,15 +20,21 @@ function weakerThanToday(stored: string): boolean {
   return memory < OPTIONS.memoryCost || passes < OPTIONS.timeCost;
 }
 
+// One pool for the process, made at the first hash: every hasher (and every node of a test run)
+// shares the same one-per-core workers, so together they never run more hashes than there are
+// cores. Sized then, so a process pinned to fewer cores after it started gets fewer workers.
+let shared: Argon2Pool | undefined;
+const pool = () => (shared ??= new Argon2Pool());
+
 export function argon2Hasher(): PasswordHasher {
   // A real hash of a random password, made once, for `verifyNothing` to check against.
   let decoy: Promise<string> | undefined;
   return {
-    hash: (password) => hash(password, OPTIONS),
-    verify: (stored, password) => verify(stored, password),
+    hash: (password) => pool().hash(password, OPTIONS),
+    verify: (stored, password) => pool().verify(stored, password),
     async verifyNothing(password) {
-      decoy ??= hash(crypto.randomUUID(), OPTIONS);
-      await verify(await decoy, password);
+      decoy ??= pool().hash(crypto.randomUUID(), OPTIONS);
+      await pool().verify(await decoy, password);
       return false;
     },
     needsRehash: weakerThanToday,

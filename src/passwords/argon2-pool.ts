@@ -1,0 +1,130 @@
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { GatehouseError } from '../core/errors.js';
+import { ARGON2_WORKER_SOURCE } from './argon2-worker-source.js';
+
+type Job = { op: 'hash'; args: [string, object] } | { op: 'verify'; args: [string, string] };
+interface Pending {
+  id: number;
+  job: Job;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+interface Slot {
+  worker: Worker;
+  busy: Pending | undefined;
+}
+
+export interface Argon2PoolOptions {
+  /** Worker threads, each hashing one password at a time: one per core uses every core. */
+  size?: number;
+  /** Jobs that may wait for a worker; more are refused with `unavailable`. */
+  maxWaiting?: number;
+  /** Nice value of the workers' threads (19: the lowest priority). */
+  nice?: number;
+}
+
+/**
+ * argon2 in a few worker threads of low priority, instead of libuv's thread pool. On libuv's
+ * pool (4 threads, whatever the core count) a flood of sign-ins keeps more threads hashing
+ * than there are cores, at the event loop's priority: every other request then waits for CPU
+ * behind the hashes. Here at most one hash runs per core, at the lowest priority, so requests
+ * that need a little CPU get it at once and hashing still takes all the CPU left over.
+ */
+export class Argon2Pool {
+  readonly size: number;
+  readonly maxWaiting: number;
+  private readonly nice: number;
+  private readonly slots: Slot[] = [];
+  private readonly waiting: Pending[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(options: Argon2PoolOptions = {}) {
+    this.size = Math.max(1, options.size ?? os.availableParallelism());
+    // Under a flood the queue would otherwise grow without end, and every sign-in in it would
+    // wait for all before it, long after its client gave up: past this bound a sign-in is
+    // refused at once (503, try again) instead of being answered when no one is listening.
+    this.maxWaiting = options.maxWaiting ?? 64 * this.size;
+    this.nice = options.nice ?? 19;
+  }
+
+  hash(password: string, options: object): Promise<string> {
+    return this.run({ op: 'hash', args: [password, options] }) as Promise<string>;
+  }
+
+  verify(hash: string, password: string): Promise<boolean> {
+    return this.run({ op: 'verify', args: [hash, password] }) as Promise<boolean>;
+  }
+
+  /** Jobs running and waiting: what a flood has piled up. */
+  get load(): { running: number; waiting: number } {
+    return { running: this.slots.filter((s) => s.busy).length, waiting: this.waiting.length };
+  }
+
+  /** Ends every worker; jobs not yet finished are rejected, never left hanging. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const gone = new Error('The password hasher was closed.');
+    for (const pending of this.waiting.splice(0)) pending.reject(gone);
+    const slots = this.slots.splice(0);
+    for (const slot of slots) slot.busy?.reject(gone);
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+
+  private run(job: Job): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error('The password hasher was closed.'));
+    if (this.waiting.length >= this.maxWaiting) {
+      return Promise.reject(new GatehouseError('unavailable', 'Too many passwords are being checked right now; try again shortly.'));
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ id: this.nextId++, job, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.waiting.length > 0) {
+      const slot = this.slots.find((s) => !s.busy) ?? (this.slots.length < this.size ? this.spawn() : undefined);
+      if (!slot) return;
+      const pending = this.waiting.shift()!;
+      slot.busy = pending;
+      // Referenced only while it works: a pending hash keeps the process alive (a CLI command
+      // awaiting it), an idle pool never does, so tests and `npm start` exit without a close().
+      slot.worker.ref();
+      slot.worker.postMessage({ id: pending.id, ...pending.job });
+    }
+  }
+
+  private spawn(): Slot {
+    const argon2Url = pathToFileURL(createRequire(import.meta.url).resolve('@node-rs/argon2')).href;
+    const worker = new Worker(ARGON2_WORKER_SOURCE, { eval: true, workerData: { argon2Url, nice: this.nice } });
+    const slot: Slot = { worker, busy: undefined };
+    worker.on('message', (message: { id: number; value?: unknown; error?: string }) => {
+      const pending = slot.busy;
+      if (!pending || pending.id !== message.id) return;
+      slot.busy = undefined;
+      worker.unref();
+      if (message.error !== undefined) pending.reject(new Error(message.error));
+      else pending.resolve(message.value);
+      this.dispatch();
+    });
+    // A worker that dies (out of memory, a native crash, terminated) fails its one job rather
+    // than leaving its sign-in hanging, and is replaced by a fresh one on the next job.
+    const lost = (error: Error) => {
+      const at = this.slots.indexOf(slot);
+      if (at < 0) return;
+      this.slots.splice(at, 1);
+      slot.busy?.reject(error);
+      slot.busy = undefined;
+      this.dispatch();
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => lost(new Error(`An argon2 worker stopped (exit code ${code}).`)));
+    worker.unref();
+    this.slots.push(slot);
+    return slot;
+  }
+}

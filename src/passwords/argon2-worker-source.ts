@@ -1,0 +1,29 @@
+/**
+ * What each argon2 worker thread runs. Kept as source text (a worker started with `eval`) so the
+ * same pool works from the TypeScript sources under vitest and from dist/, with no separate
+ * worker file to build and find. Only dynamic `import()`, which works whether the text is run as
+ * CommonJS or, when the process was started with `--input-type=module`, as a module.
+ * `workerData` carries the URL of @node-rs/argon2 (resolved by the pool, so it does not depend
+ * on the working directory) and the nice value to take.
+ */
+export const ARGON2_WORKER_SOURCE = `
+import('node:worker_threads').then(async ({ parentPort, workerData }) => {
+  const { setPriority } = await import('node:os');
+  const loaded = await import(workerData.argon2Url);
+  const argon2 = loaded.hashSync ? loaded : loaded.default;
+  // Linux keeps a nice value per thread, so this lowers this thread only: the event loop of the
+  // process keeps its priority and wins the CPU whenever it has work; hashing gets what is left.
+  // Where the call is refused, hashing runs at normal priority.
+  try {
+    setPriority(workerData.nice);
+  } catch {}
+  parentPort.on('message', ({ id, op, args }) => {
+    try {
+      const value = op === 'hash' ? argon2.hashSync(args[0], args[1]) : argon2.verifySync(args[0], args[1]);
+      parentPort.postMessage({ id, value });
+    } catch (error) {
+      parentPort.postMessage({ id, error: String((error && error.message) || error) });
+    }
+  });
+});
+`;
