@@ -39,6 +39,16 @@ export interface Config {
   serviceKeys: string[];
   /** Where sign-in locations come from; the file is opened at start, not here. */
   geoipDatabase: GeoipDatabase;
+  /** How long login history (the events table) is kept. */
+  eventRetentionSeconds: number;
+  /** Where notifications are POSTed; undefined: no webhooks (and no outbox rows are written). */
+  webhookUrl: string | undefined;
+  /** Signs every webhook (HMAC-SHA256) and keys the "this wasn't me" links; set with webhookUrl. */
+  webhookSecret: string | undefined;
+  /** The address people reach Gatehouse at, for links in notifications: GATEHOUSE_PUBLIC_URL, else the issuer. */
+  publicUrl: string;
+  /** How long a "this wasn't me" link works. */
+  notMeLinkTtlSeconds: number;
   logLevel: string;
 }
 
@@ -96,6 +106,10 @@ export function loadConfig(env: Env = readEnvironment()): Readonly<Config> {
     secret: secret(env.GATEHOUSE_SECRET),
     serviceKeys: serviceKeys(env.GATEHOUSE_SERVICE_KEYS),
     geoipDatabase: geoipDatabase(env.GATEHOUSE_GEOIP_DATABASE),
+    eventRetentionSeconds: integer(env, 'GATEHOUSE_EVENT_RETENTION', 365 * DAY, DAY, TEN_YEARS),
+    ...webhooks(env),
+    publicUrl: url(env, 'GATEHOUSE_PUBLIC_URL', url(env, 'GATEHOUSE_ISSUER', `http://localhost:${port}`)).replace(/\/+$/, ''),
+    notMeLinkTtlSeconds: integer(env, 'GATEHOUSE_NOT_ME_LINK_TTL', 7 * DAY, 60, 90 * DAY),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
   };
   return Object.freeze(config);
@@ -192,6 +206,32 @@ function serviceKeys(value: string | undefined): string[] {
     }
   }
   return keys;
+}
+
+function webhooks(env: Env): Pick<Config, 'webhookUrl' | 'webhookSecret'> {
+  const target = present(env, 'GATEHOUSE_WEBHOOK_URL');
+  const secret = present(env, 'GATEHOUSE_WEBHOOK_SECRET');
+  if (target === undefined) {
+    if (secret !== undefined) throw new ConfigError('GATEHOUSE_WEBHOOK_SECRET is set but GATEHOUSE_WEBHOOK_URL is not: set both, or neither');
+    return { webhookUrl: undefined, webhookSecret: undefined };
+  }
+  const webhookUrl = url(env, 'GATEHOUSE_WEBHOOK_URL', target);
+  // Unsigned notifications would let anyone who finds the receiver forge "new sign-in" alerts,
+  // and the secret also keys the "this wasn't me" links: no webhooks without a strong one.
+  if (secret === undefined || secret.length < 32) {
+    throw new ConfigError('GATEHOUSE_WEBHOOK_SECRET must be set with GATEHOUSE_WEBHOOK_URL, at least 32 characters (try: openssl rand -base64 32)');
+  }
+  // A Standard Webhooks secret's key is its base64 part, decoded (src/webhooks/signature.ts). A
+  // typo there would not fail: the lenient decoder would just sign with other bytes than the
+  // receiver's library, and every delivery would be refused. Their libraries want 24 to 64 bytes.
+  if (secret.startsWith('whsec_')) {
+    const encoded = secret.slice('whsec_'.length);
+    const bytes = Buffer.from(encoded, 'base64').length;
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0 || bytes < 24 || bytes > 64) {
+      throw new ConfigError('GATEHOUSE_WEBHOOK_SECRET starting with whsec_ must continue with 24 to 64 bytes in base64 (a Standard Webhooks secret)');
+    }
+  }
+  return { webhookUrl, webhookSecret: secret };
 }
 
 function geoipDatabase(value: string | undefined): GeoipDatabase {

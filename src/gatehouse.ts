@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { SECOND, systemClock, type Clock } from './core/clock.js';
+import { notMeKey } from './core/not-me-link.js';
 import type { PasswordHasher } from './core/password-hasher.js';
 import type { RevokedSession } from './core/records.js';
 import { openLocator } from './geo/open-locator.js';
@@ -11,11 +12,13 @@ import { PostgresListener } from './revocation/postgres-listener.js';
 import { RevocationSync } from './revocation/revocation-sync.js';
 import { RevocationView, type RevocationSink } from './revocation/revocation-view.js';
 import type { ServiceContext } from './service/context.js';
-import { purgeEndedSessions, purgeSignInFailures } from './service/housekeeping.js';
+import { purgeEndedSessions, purgeEvents, purgeSignInFailures, recordSessionExpiries } from './service/housekeeping.js';
 import { LastActivity } from './service/last-activity.js';
 import type { SecurityEvent } from './service/security-log.js';
 import { openStore } from './storage/kysely/kysely-store.js';
 import type { Store } from './storage/store.js';
+import { WebhookDeliverer } from './webhooks/deliverer.js';
+import { purgeSettledDeliveries } from './webhooks/retention.js';
 
 export interface Gatehouse {
   app: FastifyInstance;
@@ -25,7 +28,9 @@ export interface Gatehouse {
   keys: KeyRing;
   activity: LastActivity;
   ctx: ServiceContext;
-  /** Deletes sessions past their retention and stale sign-in failure counters now (it also runs every hour). */
+  /** Sends the webhook outbox; undefined when GATEHOUSE_WEBHOOK_URL is not set. */
+  webhooks?: WebhookDeliverer;
+  /** Deletes sessions and history past their retention and stale sign-in failure counters now (it also runs every hour). */
   purge(): Promise<number>;
   /** Closes the app, writes pending activity, then closes the database. */
   close(): Promise<void>;
@@ -51,6 +56,8 @@ const PRUNE_INTERVAL_MS = 60 * SECOND;
 const CATCH_UP_INTERVAL_MS = 1 * SECOND;
 const ACTIVITY_FLUSH_MS = 10 * SECOND;
 const PURGE_INTERVAL_MS = 3600 * SECOND;
+/** How late a session's expiry may appear in its history. */
+const EXPIRY_SWEEP_INTERVAL_MS = 60 * SECOND;
 const FIRST_PURGE_DELAY_MS = 60 * SECOND;
 
 /**
@@ -106,6 +113,11 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
         ipMaxFailures: config.signInIpMaxFailures,
       },
       locator,
+      webhooks: config.webhookUrl !== undefined,
+      notMeLinks:
+        config.webhookSecret === undefined
+          ? undefined
+          : { key: notMeKey(config.webhookSecret), ttlSeconds: config.notMeLinkTtlSeconds, publicUrl: config.publicUrl },
     };
     const activity = new LastActivity(store, clock, ctx.sessions);
     const built = await buildApp({
@@ -123,6 +135,8 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
     const purge = async () => {
       const sessions = await purgeEndedSessions(ctx, { retentionSeconds: config.sessionRetentionSeconds, revocationHorizonMs });
       await purgeSignInFailures(ctx);
+      await purgeSettledDeliveries(ctx);
+      await purgeEvents(ctx, config.eventRetentionSeconds);
       return sessions;
     };
 
@@ -140,10 +154,16 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
         ? new PostgresListener(config.database.url, () => sync.catchUp().catch(catchUpFailed), (error) => built.log.warn({ err: error }, 'revocation listener disconnected'))
         : undefined;
     await listener?.start();
+    const webhooks =
+      config.webhookUrl === undefined || config.webhookSecret === undefined
+        ? undefined
+        : new WebhookDeliverer({ url: config.webhookUrl, secret: config.webhookSecret, notMeLinks: ctx.notMeLinks, store, clock, log: built.log.child({ component: 'webhooks' }) });
+    webhooks?.start();
     const timers = [
       every(PRUNE_INTERVAL_MS, 'revocation view pruning', () => view.prune()),
       every(ACTIVITY_FLUSH_MS, 'last-activity write', () => activity.flush()),
       every(PURGE_INTERVAL_MS, 'session purge', purge),
+      every(EXPIRY_SWEEP_INTERVAL_MS, 'session expiry history', () => recordSessionExpiries(ctx)),
     ];
     const firstPurge = setTimeout(() => purge().catch((error: unknown) => built.log.error({ err: error }, 'session purge failed')), FIRST_PURGE_DELAY_MS).unref();
 
@@ -160,9 +180,11 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
           built.log.error({ err: error }, 'last-activity write failed');
         });
       }
+      // Attempts in flight finish (or are handed back) while the database is still there.
+      await webhooks?.close();
       await store.close();
     });
-    return { app: built, store, view, sync, keys, activity, ctx, purge, close: () => built.close() };
+    return { app: built, store, view, sync, keys, activity, ctx, ...(webhooks ? { webhooks } : {}), purge, close: () => built.close() };
   } catch (error) {
     await store.close();
     throw error;

@@ -160,3 +160,22 @@ describe('configuration', () => {
     expect(() => loadConfig({ [name]: value })).toThrowError(message);
   });
 });
+
+describe('webhook configuration', () => {
+  const url = 'https://hooks.example.com/gatehouse';
+
+  it('takes a Standard Webhooks secret (whsec_ and base64) as it is', () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    expect(loadConfig({ GATEHOUSE_WEBHOOK_URL: url, GATEHOUSE_WEBHOOK_SECRET: secret })).toMatchObject({ webhookUrl: url, webhookSecret: secret });
+  });
+
+  it.each([
+    ['not base64', `whsec_${'!'.repeat(32)}`],
+    ['cut short', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS'],
+    ['too few bytes', `whsec_${Buffer.alloc(21, 7).toString('base64')}`],
+  ])('refuses a whsec_ secret that is %s, instead of signing with bytes the receiver does not have', (_, secret) => {
+    expect(() => loadConfig({ GATEHOUSE_WEBHOOK_URL: url, GATEHOUSE_WEBHOOK_SECRET: secret })).toThrowError(
+      /^GATEHOUSE_WEBHOOK_SECRET starting with whsec_ must continue with 24 to 64 bytes in base64/,
+    );
+  });
+});

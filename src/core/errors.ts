@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'reauth_required',
   'forbidden',
   'not_found',
+  'link_used',
+  'link_expired',
   'rate_limited',
   'unavailable',
   'internal',

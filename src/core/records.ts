@@ -42,7 +42,8 @@ export type RevocationReason =
   | 'password_changed'
   | 'replaced'
   | 'refresh_token_reused'
-  | 'session_limit';
+  | 'session_limit'
+  | 'reported';
 
 export interface Revocation {
   reason: RevocationReason;

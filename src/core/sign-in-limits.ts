@@ -63,7 +63,7 @@ export type SignInVerdict = { allowed: true } | { allowed: false; retryAfterSeco
  * resets the consecutive count. Refused: nothing was counted.
  */
 export type SignInClaim =
-  | { allowed: true; accountWindowStart: number; addressWindowStart: number }
+  | { allowed: true; accountWindowStart: number; addressWindowStart: number; account: AccountFailures }
   | { allowed: false; retryAfterSeconds: number };
 
 /** How long the account is locked after its `consecutive`-th consecutive failure. */
@@ -80,6 +80,16 @@ export function signInVerdict(policy: SignInLimitPolicy, counters: SignInCounter
   if (until <= now) return { allowed: true };
   // Retry-After is whole seconds (RFC 9110 10.2.3), rounded up so a client that waits it is let in.
   return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((until - now) / SECOND)) };
+}
+
+/**
+ * When a claimed attempt fails, whether that failure locks the account, and until when (0: it
+ * does not). Each lock has exactly one failure that starts it: the attempts after it are
+ * refused before they are counted.
+ */
+export function lockAfterFailure(policy: SignInLimitPolicy, counted: AccountFailures, now: number): number {
+  const until = accountLockedUntil(policy, counted, now);
+  return until > now ? until : 0;
 }
 
 function accountLockedUntil(policy: SignInLimitPolicy, account: AccountFailures | undefined, now: number): number {

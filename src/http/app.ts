@@ -9,10 +9,12 @@ import type { Store } from '../storage/store.js';
 import { authenticator } from './plugins/authenticate.js';
 import { frameworkError, registerErrorHandling } from './plugins/errors.js';
 import { registerRequestLog } from './plugins/request-log.js';
+import { activityRoutes } from './routes/activity.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { meRoutes } from './routes/me.js';
+import { notMeRoutes } from './routes/not-me.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -65,9 +67,11 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(authRoutes, { ctx: parts.ctx, authenticate });
   await app.register(meRoutes, { ctx: parts.ctx, authenticate });
   await app.register(sessionRoutes, { ctx: parts.ctx, authenticate });
+  await app.register(activityRoutes, { ctx: parts.ctx, authenticate });
   await app.register(jwksRoutes, { keys: parts.keys });
   await app.register(revocationRoutes, { ctx: parts.ctx, view: parts.view, sync: parts.sync, serviceKeys: parts.serviceKeys });
   await app.register(oauthRoutes, { ctx: parts.ctx, serviceKeys: parts.serviceKeys });
+  await app.register(notMeRoutes, { ctx: parts.ctx });
   await app.register(healthRoutes, { store: parts.store, sync: parts.sync });
   return app;
 }

@@ -1,7 +1,8 @@
+import type { StoredEvent } from '../core/activity.js';
 import type { RevokedSession, SessionRecord, UserRecord } from '../core/records.js';
 import { sessionEndsAt } from '../core/session-policy.js';
 import type { SignedIn } from '../service/sign-in.js';
-import type { RevocationFeedJson, SessionJson, TokenResponseJson, UserJson } from './schemas.js';
+import type { ActivityEventJson, RevocationFeedJson, SessionJson, TokenResponseJson, UserJson } from './schemas.js';
 
 /** Domain records → the JSON of the v1 contract. Times are ISO 8601 in UTC. */
 
@@ -39,4 +40,21 @@ export function presentSignIn(signedIn: SignedIn): TokenResponseJson {
 
 export function presentRevocations(revoked: RevokedSession[]): RevocationFeedJson['revocations'] {
   return revoked.map((r) => ({ session_id: r.id, revoked_at: iso(r.revokedAt) }));
+}
+
+export function presentEvent(event: StoredEvent, currentSessionId: string): ActivityEventJson {
+  const { client } = event;
+  return {
+    id: event.id,
+    type: event.type,
+    at: iso(event.at),
+    session_id: event.sessionId,
+    current: event.sessionId === currentSessionId,
+    ip: client?.ip ?? null,
+    location: client?.country ?? null,
+    user_agent: client?.userAgent ?? null,
+    device: client ? { ...client.device } : null,
+    actor: event.actor,
+    detail: event.detail,
+  };
 }

@@ -19,6 +19,8 @@ const STATUS: Record<ErrorCode, [number, string]> = {
   reauth_required: [403, 'Recent authentication is required'],
   forbidden: [403, 'Forbidden'],
   not_found: [404, 'Not found'],
+  link_used: [410, 'This link has already been used'],
+  link_expired: [410, 'This link has expired'],
   rate_limited: [429, 'Too many requests'],
   unavailable: [503, 'Service unavailable'],
   internal: [500, 'Internal error'],

@@ -52,6 +52,13 @@ export const User = Type.Object({
   created_at: Timestamp,
 });
 
+const Device = Type.Object({
+  browser: Type.Union([Type.String(), Type.Null()]),
+  os: Type.Union([Type.String(), Type.Null()]),
+  type: Type.String(),
+  label: Type.String(),
+});
+
 export const Session = Type.Object({
   id: Type.String(),
   current: Type.Boolean(),
@@ -61,13 +68,41 @@ export const Session = Type.Object({
   ip: Type.String(),
   location: Type.Union([Type.String(), Type.Null()]),
   user_agent: Type.String(),
-  device: Type.Object({
-    browser: Type.Union([Type.String(), Type.Null()]),
-    os: Type.Union([Type.String(), Type.Null()]),
-    type: Type.String(),
-    label: Type.String(),
-  }),
+  device: Device,
 });
+
+/** `type` is one type or several, comma-separated; each is checked against EVENT_TYPES. */
+export const ActivityQuery = Type.Object(
+  {
+    // A string with a strict pattern: the query converter would otherwise read "1.5" as 1 and
+    // "0x10" as 16, accepting what no client meant.
+    limit: Type.Optional(Type.String({ pattern: '^([1-9]|[1-9][0-9]|100)$', description: 'from 1 to 100; 20 when absent' })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    type: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+  },
+  closed,
+);
+
+/**
+ * One entry of the login history. `device` and `location` describe the client that made the
+ * request (null for what no request caused, such as expiry); `session_id` is the session it
+ * happened in; `current` marks the caller's own session. `detail` depends on `type`.
+ */
+export const ActivityEvent = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  at: Timestamp,
+  session_id: Type.Union([Type.String(), Type.Null()]),
+  current: Type.Boolean(),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  location: Type.Union([Type.String(), Type.Null()]),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  device: Type.Union([Device, Type.Null()]),
+  actor: Type.Union([Type.String(), Type.Null()]),
+  detail: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export const ActivityResponse = Type.Object({ events: Type.Array(ActivityEvent), next_cursor: Type.Union([Type.String(), Type.Null()]) });
 
 export const UserResponse = Type.Object({ user: User });
 export const SessionsResponse = Type.Object({ sessions: Type.Array(Session) });
@@ -126,4 +161,5 @@ export const IntrospectionResponse = Type.Object({
 export type UserJson = Static<typeof User>;
 export type RevocationFeedJson = Static<typeof RevocationFeedResponse>;
 export type SessionJson = Static<typeof Session>;
+export type ActivityEventJson = Static<typeof ActivityEvent>;
 export type TokenResponseJson = Static<typeof TokenResponse>;

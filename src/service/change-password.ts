@@ -1,5 +1,7 @@
 import { GatehouseError } from '../core/errors.js';
 import { acceptNewPassword } from '../core/password-policy.js';
+import type { ClientInfo } from '../core/records.js';
+import { event } from './activity.js';
 import type { Caller, ServiceContext } from './context.js';
 import { announce, revocation } from './sessions.js';
 import { passwordMatches, writeAgainstVerifiedHash } from './sign-in.js';
@@ -13,13 +15,16 @@ export async function changePassword(
   ctx: ServiceContext,
   caller: Caller,
   input: { currentPassword: string; newPassword: string },
-  ip: string,
+  client: ClientInfo,
 ): Promise<void> {
   const user = await ctx.store.findUserById(caller.userId);
   // The policy is checked before the current password, a cheap answer without argon2; its
   // blocklist needs the account's email, hence the read first.
   const password = acceptNewPassword(input.newPassword, ctx.minPasswordLength, '/body/new_password', user?.email);
-  if (!user || !(await limitedPasswordCheck(ctx, user.emailKey, ip, () => passwordMatches(ctx, user, input.currentPassword)))) {
+  const proved =
+    user !== undefined &&
+    (await limitedPasswordCheck(ctx, user, client, 'password_change_failed', caller.sessionId, () => passwordMatches(ctx, user, input.currentPassword)));
+  if (!proved) {
     ctx.log({ event: 'password_change_failed', userId: caller.userId, sessionId: caller.sessionId });
     throw new GatehouseError('invalid_credentials', 'The current password is incorrect.');
   }
@@ -31,6 +36,9 @@ export async function changePassword(
       passwordHash,
       keepSessionId: caller.sessionId,
       revocation: revocation(ctx, 'password_changed', user.id),
+      events: (revoked) => [
+        event(ctx, 'password_changed', { userId: user.id, sessionId: caller.sessionId, actor: user.id, client, detail: { session_ids: revoked.map((s) => s.id) } }),
+      ],
     }),
   );
   ctx.log({ event: 'password_changed', userId: user.id, sessionId: caller.sessionId });

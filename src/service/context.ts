@@ -1,5 +1,6 @@
 import type { AccessTokenKeys, AccessTokenSettings } from '../core/access-token.js';
 import type { Clock } from '../core/clock.js';
+import type { NotMeLinks } from '../core/not-me-link.js';
 import type { PasswordHasher } from '../core/password-hasher.js';
 import type { SessionPolicy } from '../core/session-policy.js';
 import type { SignInLimitPolicy } from '../core/sign-in-limits.js';
@@ -27,6 +28,10 @@ export interface ServiceContext {
   signInLimits: SignInLimitPolicy;
   /** Client address → country, for sessions and whatever else records where a client was. */
   locator: Locator;
+  /** A webhook receiver is configured: events that notify are written with an outbox row. */
+  webhooks: boolean;
+  /** "This wasn't me" links in new-device notifications; undefined without webhooks. */
+  notMeLinks: NotMeLinks | undefined;
 }
 
 /** The signed-in caller of a Bearer route, as the authentication plugin established it. */

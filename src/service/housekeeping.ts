@@ -1,4 +1,7 @@
+import { newEvent } from '../core/activity.js';
 import { SECOND } from '../core/clock.js';
+import type { SessionRecord } from '../core/records.js';
+import { sessionEndsAt } from '../core/session-policy.js';
 import { IP_WINDOW_MS } from '../core/sign-in-limits.js';
 import type { ServiceContext } from './context.js';
 
@@ -17,11 +20,19 @@ export async function purgeEndedSessions(
 ): Promise<number> {
   const keep = Math.max(options.retentionSeconds * SECOND, options.revocationHorizonMs);
   const before = ctx.clock.now() - keep;
+  return inBatches((limit) => ctx.store.purgeEndedSessions(before, limit));
+}
+
+/**
+ * Runs `batch` (which deletes or records at most `limit` rows and says how many) until a batch
+ * comes back short, yielding to other work between batches; returns the total.
+ */
+export async function inBatches(batch: (limit: number) => Promise<number>): Promise<number> {
   let total = 0;
   for (;;) {
-    const deleted = await ctx.store.purgeEndedSessions(before, PURGE_BATCH_SIZE);
-    total += deleted;
-    if (deleted < PURGE_BATCH_SIZE) return total;
+    const done = await batch(PURGE_BATCH_SIZE);
+    total += done;
+    if (done < PURGE_BATCH_SIZE) return total;
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
@@ -36,11 +47,25 @@ export const SIGN_IN_FAILURE_RETENTION_MS = 86_400 * SECOND;
  */
 export async function purgeSignInFailures(ctx: Pick<ServiceContext, 'store' | 'clock'>): Promise<number> {
   const now = ctx.clock.now();
-  let total = 0;
-  for (;;) {
-    const deleted = await ctx.store.purgeSignInFailures(now - SIGN_IN_FAILURE_RETENTION_MS, now - IP_WINDOW_MS, PURGE_BATCH_SIZE);
-    total += deleted;
-    if (deleted < PURGE_BATCH_SIZE) return total;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  return inBatches((limit) => ctx.store.purgeSignInFailures(now - SIGN_IN_FAILURE_RETENTION_MS, now - IP_WINDOW_MS, limit));
+}
+
+/**
+ * Writes `session_expired` into the history of sessions that ran out since the last run, a
+ * batch at a time: no request marks the moment a session expires, so this does, dated when it
+ * happened (the earlier of its two expiries), not when it was noticed.
+ */
+export async function recordSessionExpiries(ctx: ServiceContext): Promise<number> {
+  const now = ctx.clock.now();
+  const expired = (session: SessionRecord) => {
+    const reason = session.idleExpiresAt <= session.expiresAt ? 'idle' : 'max_age';
+    return [newEvent('session_expired', sessionEndsAt(session), { userId: session.userId, sessionId: session.id, actor: 'system', detail: { reason } }, ctx.webhooks)];
+  };
+  return inBatches((limit) => ctx.store.recordSessionExpiries(now, limit, expired));
+}
+
+/** Deletes history older than the retention (GATEHOUSE_EVENT_RETENTION), a batch at a time. */
+export async function purgeEvents(ctx: Pick<ServiceContext, 'store' | 'clock'>, retentionSeconds: number): Promise<number> {
+  const before = ctx.clock.now() - retentionSeconds * SECOND;
+  return inBatches((limit) => ctx.store.purgeEvents(before, limit));
 }

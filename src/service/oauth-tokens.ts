@@ -3,6 +3,8 @@ import { isGatehouseError } from '../core/errors.js';
 import { judgeRefreshToken } from '../core/refresh-rotation.js';
 import { parseRefreshToken } from '../core/refresh-token.js';
 import { sessionEndsAt } from '../core/session-policy.js';
+import type { ClientInfo } from '../core/records.js';
+import { event } from './activity.js';
 import type { ServiceContext } from './context.js';
 import { signOutWithRefreshToken } from './refresh.js';
 import { announce, revocation } from './sessions.js';
@@ -22,11 +24,13 @@ const NOT_ACTIONABLE = ['invalid_refresh_token', 'refresh_token_reused', 'sessio
  * way, so the endpoint cannot be used to learn which tokens exist. A spent refresh token is
  * judged as at refresh: past the grace window it is theft, and ends the session as such.
  */
-export async function revokeToken(ctx: ServiceContext, token: string): Promise<void> {
+export async function revokeToken(ctx: ServiceContext, token: string, client: () => ClientInfo): Promise<void> {
   try {
-    if (parseRefreshToken(token)) return await signOutWithRefreshToken(ctx, token);
+    if (parseRefreshToken(token)) return await signOutWithRefreshToken(ctx, token, client);
     const claims = await verifyAccessToken(token, ctx.keys, ctx.tokens, ctx.clock.now());
-    const revoked = await ctx.store.revokeSession(claims.userId, claims.sessionId, revocation(ctx, 'logout', claims.userId));
+    const revoked = await ctx.store.revokeSession(claims.userId, claims.sessionId, revocation(ctx, 'logout', claims.userId), () => [
+      event(ctx, 'signed_out', { userId: claims.userId, sessionId: claims.sessionId, actor: claims.userId, client: client() }),
+    ]);
     announce(ctx, claims.userId, 'logout', claims.userId, revoked ? [revoked] : []);
   } catch (error) {
     if (NOT_ACTIONABLE.some((code) => isGatehouseError(error, code))) return;

@@ -1,5 +1,6 @@
 import { GatehouseError } from '../core/errors.js';
-import type { SessionRecord, UserRecord } from '../core/records.js';
+import type { ClientInfo, SessionRecord, UserRecord } from '../core/records.js';
+import { event } from './activity.js';
 import { judgeRefreshToken, type RefreshJudgement } from '../core/refresh-rotation.js';
 import { issueRefreshToken, parseRefreshToken, sealSuccessor, type ParsedRefreshToken } from '../core/refresh-token.js';
 import { idleExpiryAfter } from '../core/session-policy.js';
@@ -15,12 +16,12 @@ const MAX_ATTEMPTS = 3;
  * `POST /v1/auth/refresh`: spends the presented refresh token and returns the next one with a
  * fresh access token. The rules for what a presented token means are in core/refresh-rotation.ts.
  */
-export async function refresh(ctx: ServiceContext, refreshToken: string): Promise<SignedIn> {
+export async function refresh(ctx: ServiceContext, refreshToken: string, client: () => ClientInfo): Promise<SignedIn> {
   const presented = parse(refreshToken);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const { judgement, session, user } = await judge(ctx, presented);
     if (judgement.outcome === 'replay') return signedIn(ctx, session, user, judgement.currentToken);
-    if (judgement.outcome !== 'rotate') return refuse(ctx, judgement, session);
+    if (judgement.outcome !== 'rotate') return refuse(ctx, judgement, session, client);
 
     const now = ctx.clock.now();
     const next = issueRefreshToken(session.id, presented.generation + 1, session.refresh.key);
@@ -45,11 +46,13 @@ export async function refresh(ctx: ServiceContext, refreshToken: string): Promis
  * spent longer ago is theft, as it is at refresh. A session that has merely expired is revoked
  * too: an access token minted just before its end may still be alive.
  */
-export async function signOutWithRefreshToken(ctx: ServiceContext, refreshToken: string): Promise<void> {
+export async function signOutWithRefreshToken(ctx: ServiceContext, refreshToken: string, client: () => ClientInfo): Promise<void> {
   const { judgement, session } = await judge(ctx, parse(refreshToken));
   const proves = judgement.outcome === 'rotate' || judgement.outcome === 'replay' || judgement.outcome === 'expired';
-  if (!proves) return refuse(ctx, judgement, session);
-  const revoked = await ctx.store.revokeSession(session.userId, session.id, revocation(ctx, 'logout', session.userId));
+  if (!proves) return refuse(ctx, judgement, session, client);
+  const revoked = await ctx.store.revokeSession(session.userId, session.id, revocation(ctx, 'logout', session.userId), () => [
+    event(ctx, 'signed_out', { userId: session.userId, sessionId: session.id, actor: session.userId, client: client() }),
+  ]);
   announce(ctx, session.userId, 'logout', session.userId, revoked ? [revoked] : []);
 }
 
@@ -71,12 +74,15 @@ async function judge(ctx: ServiceContext, presented: ParsedRefreshToken) {
   return { judgement, ...found };
 }
 
-async function refuse(ctx: ServiceContext, judgement: RefreshJudgement, s: SessionRecord): Promise<never> {
+async function refuse(ctx: ServiceContext, judgement: RefreshJudgement, s: SessionRecord, client: () => ClientInfo): Promise<never> {
   switch (judgement.outcome) {
     case 'reused': {
       // Theft detection: two parties hold this session's refresh chain. End it for both; the
-      // access tokens die on the next request through the revocation view.
-      const revoked = await ctx.store.revokeSession(s.userId, s.id, revocation(ctx, 'refresh_token_reused', 'system'));
+      // access tokens die on the next request through the revocation view. The event names the
+      // client that presented the spent token: the thief, or the owner after the thief.
+      const revoked = await ctx.store.revokeSession(s.userId, s.id, revocation(ctx, 'refresh_token_reused', 'system'), () => [
+        event(ctx, 'refresh_token_reused', { userId: s.userId, sessionId: s.id, actor: 'system', client: client() }),
+      ]);
       ctx.log({ event: 'refresh_token_reused', userId: s.userId, sessionId: s.id });
       announce(ctx, s.userId, 'refresh_token_reused', 'system', revoked ? [revoked] : []);
       throw new GatehouseError('refresh_token_reused', 'This refresh token was already used; the session has been signed out.');

@@ -2,7 +2,9 @@ import { parseEmail } from '../core/email.js';
 import { GatehouseError } from '../core/errors.js';
 import { acceptNewPassword } from '../core/password-policy.js';
 import { newId } from '../core/random.js';
-import type { UserRecord } from '../core/records.js';
+import { deviceKey } from '../core/activity.js';
+import type { ClientInfo, UserRecord } from '../core/records.js';
+import { event } from './activity.js';
 import type { ServiceContext } from './context.js';
 
 export const MAX_NAME_LENGTH = 100;
@@ -13,20 +15,17 @@ export interface Registration {
   name?: string | null | undefined;
 }
 
-export async function register(ctx: ServiceContext, input: Registration): Promise<UserRecord> {
+export async function register(ctx: ServiceContext, input: Registration, client: ClientInfo): Promise<UserRecord> {
   // Pointers name the request field, as schema errors do: `/body/email`.
   const email = parseEmail(input.email, '/body/email');
   const password = acceptNewPassword(input.password, ctx.minPasswordLength, '/body/password', email.address);
   const name = parseName(input.name);
-  const user = await ctx.store.createUser({
-    id: newId(),
-    email: email.address,
-    emailKey: email.key,
-    name,
-    passwordHash: await ctx.hasher.hash(password),
-    role: 'user',
-    createdAt: ctx.clock.now(),
-  });
+  const id = newId();
+  // The device the account was created on is one it has used: its first sign-in there is no news.
+  const user = await ctx.store.createUser(
+    { id, email: email.address, emailKey: email.key, name, passwordHash: await ctx.hasher.hash(password), role: 'user', createdAt: ctx.clock.now() },
+    { events: [event(ctx, 'account_created', { userId: id, actor: id, client })], device: deviceKey(client) },
+  );
   ctx.log({ event: 'user_registered', userId: user.id });
   return user;
 }

@@ -1,5 +1,8 @@
 import { GatehouseError } from '../core/errors.js';
-import { addressKey, type SignInClaim } from '../core/sign-in-limits.js';
+import type { EventType } from '../core/activity.js';
+import type { ClientInfo, UserRecord } from '../core/records.js';
+import { addressKey, lockAfterFailure, type SignInClaim } from '../core/sign-in-limits.js';
+import { event } from './activity.js';
 import type { ServiceContext } from './context.js';
 
 export type AllowedAttempt = Extract<SignInClaim, { allowed: true }>;
@@ -33,11 +36,44 @@ export function countSuccess(ctx: ServiceContext, emailKey: string, ip: string, 
 /**
  * A password check of a signed-in user (reauthentication, password change) under the same
  * limits as sign-in, keyed by the account's email: a stolen access token must not turn these
- * into an unlimited password guesser. Resolves with whether the password matched.
+ * into an unlimited password guesser. Resolves with whether the password matched; a mismatch
+ * is written to the account's history as `failure`.
  */
-export async function limitedPasswordCheck(ctx: ServiceContext, emailKey: string, ip: string, check: () => Promise<boolean>): Promise<boolean> {
-  const claim = await claimAttempt(ctx, emailKey, ip);
+export async function limitedPasswordCheck(
+  ctx: ServiceContext,
+  user: UserRecord,
+  client: ClientInfo,
+  failure: Extract<EventType, 'reauth_failed' | 'password_change_failed'>,
+  sessionId: string,
+  check: () => Promise<boolean>,
+): Promise<boolean> {
+  const claim = await claimAttempt(ctx, user.emailKey, client.ip);
   const matched = await check();
-  if (matched) await countSuccess(ctx, emailKey, ip, claim);
+  if (matched) await countSuccess(ctx, user.emailKey, client.ip, claim);
+  else await recordPasswordFailure(ctx, user, client, failure, 'wrong_password', sessionId, claim);
   return matched;
+}
+
+/**
+ * Writes a failed password proof into the account's history (an email without an account gets
+ * an event without a user: no one's history, but there for audits), and `account_locked` when
+ * this very failure started a lock: each lock has exactly one such failure, since the attempts
+ * after it are refused before they are counted. Never the attempted password.
+ */
+export async function recordPasswordFailure(
+  ctx: ServiceContext,
+  user: UserRecord | null,
+  client: ClientInfo,
+  type: Extract<EventType, 'sign_in_failed' | 'reauth_failed' | 'password_change_failed'>,
+  reason: 'wrong_password' | 'unknown_email' | 'disabled',
+  sessionId: string | null,
+  claim: AllowedAttempt,
+): Promise<void> {
+  const userId = user?.id ?? null;
+  const events = [event(ctx, type, { userId, sessionId, actor: userId, client, detail: { reason } })];
+  const lockedUntil = lockAfterFailure(ctx.signInLimits, claim.account, ctx.clock.now());
+  if (userId !== null && lockedUntil > 0) {
+    events.push(event(ctx, 'account_locked', { userId, actor: 'system', client, detail: { locked_until: new Date(lockedUntil).toISOString() } }));
+  }
+  await ctx.store.recordEvents(events);
 }

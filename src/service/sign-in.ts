@@ -9,7 +9,9 @@ import type { Caller, ServiceContext } from './context.js';
 import { issueAccessToken } from './issue-tokens.js';
 import { rehashIfOutdated } from './password-rehash.js';
 import { announce } from './sessions.js';
-import { claimAttempt, countSuccess, limitedPasswordCheck } from './sign-in-limits.js';
+import { deviceKey } from '../core/activity.js';
+import { event } from './activity.js';
+import { claimAttempt, countSuccess, limitedPasswordCheck, recordPasswordFailure, type AllowedAttempt } from './sign-in-limits.js';
 
 export interface SignedIn {
   user: UserRecord;
@@ -27,7 +29,7 @@ export async function signIn(ctx: ServiceContext, input: { email: string; passwo
   // Brute-force limits before the password: the attempt counts as a failure from here on (so a
   // burst cannot outrun a limit); a refused one costs no hash and counts nothing.
   const claim = await claimAttempt(ctx, key, client.ip);
-  const user = await checkPassword(ctx, input, client.ip);
+  const user = await checkPassword(ctx, input, client, claim);
   const now = ctx.clock.now();
   const id = newId();
   const refreshKey = newRefreshKey();
@@ -42,8 +44,20 @@ export async function signIn(ctx: ServiceContext, input: { email: string; passwo
     client,
     refresh: { hash: refresh.hash, key: refreshKey, generation: 0, rotatedAt: null, previousRotatedAt: null, sealedSuccessor: null },
   };
+  const options = { replaceSameDevice: ctx.sessions.replaceSameDevice, maxSessions: ctx.sessions.maxSessions, device: deviceKey(client) };
   const { replaced, evicted, passwordHash } = await writeAgainstVerifiedHash(ctx, user, input.password, async (passwordHash) => ({
-    ...(await ctx.store.startSession(session, { replaceSameDevice: ctx.sessions.replaceSameDevice, maxSessions: ctx.sessions.maxSessions, passwordHash })),
+    ...(await ctx.store.startSession(session, { ...options, passwordHash }, (outcome) => [
+      event(ctx, 'signed_in', {
+        userId: user.id,
+        sessionId: id,
+        actor: user.id,
+        client,
+        detail: { new_device: outcome.newDevice, ...(outcome.replaced.length > 0 ? { replaced_session_ids: outcome.replaced.map((s) => s.id) } : {}) },
+      }),
+      ...(outcome.evicted.length > 0
+        ? [event(ctx, 'sessions_evicted', { userId: user.id, sessionId: id, actor: user.id, client, detail: { session_ids: outcome.evicted.map((s) => s.id) } })]
+        : []),
+    ])),
     passwordHash,
   }));
   // Only once the session is stored: a sign-in that lost to a password change stays a failure.
@@ -82,17 +96,18 @@ export async function writeAgainstVerifiedHash<T>(
 }
 
 /** Proves the password again for the caller's session: sensitive actions become possible. */
-export async function reauthenticate(ctx: ServiceContext, caller: Caller, password: string, ip: string): Promise<void> {
+export async function reauthenticate(ctx: ServiceContext, caller: Caller, password: string, client: ClientInfo): Promise<void> {
   const user = await ctx.store.findUserById(caller.userId);
   const ok =
     user !== undefined &&
     user.disabledAt === null &&
-    (await limitedPasswordCheck(ctx, user.emailKey, ip, () => passwordMatches(ctx, user, password)));
+    (await limitedPasswordCheck(ctx, user, client, 'reauth_failed', caller.sessionId, () => passwordMatches(ctx, user, password)));
   if (!ok) {
     ctx.log({ event: 'reauth_failed', userId: caller.userId, sessionId: caller.sessionId });
     throw invalidCredentials();
   }
-  if (!(await ctx.store.markReauthenticated(caller.sessionId, ctx.clock.now()))) {
+  const reauthenticated = event(ctx, 'reauthenticated', { userId: caller.userId, sessionId: caller.sessionId, actor: caller.userId, client });
+  if (!(await ctx.store.markReauthenticated(caller.sessionId, ctx.clock.now(), [reauthenticated]))) {
     throw new GatehouseError('session_revoked', 'This session has ended.');
   }
   ctx.log({ event: 'reauth_succeeded', userId: caller.userId, sessionId: caller.sessionId });
@@ -102,15 +117,18 @@ export async function reauthenticate(ctx: ServiceContext, caller: Caller, passwo
  * Every path that gets past the limits costs exactly one argon2 verification (a decoy one for an unknown or disabled
  * account, or an over-long password) so the response time does not reveal which emails exist.
  */
-async function checkPassword(ctx: ServiceContext, input: { email: string; password: string }, ip: string): Promise<UserRecord> {
+async function checkPassword(ctx: ServiceContext, input: { email: string; password: string }, client: ClientInfo, claim: AllowedAttempt): Promise<UserRecord> {
   const user = await ctx.store.findUserByEmail(emailKey(input.email));
   if (!user || user.disabledAt !== null) {
     await ctx.hasher.verifyNothing(normalizePassword(input.password));
-    ctx.log({ event: 'login_failed', reason: user ? 'disabled' : 'unknown_email', userId: user?.id, ip } as const);
+    const reason = user ? 'disabled' : 'unknown_email';
+    ctx.log({ event: 'login_failed', reason, userId: user?.id, ip: client.ip });
+    await recordPasswordFailure(ctx, user ?? null, client, 'sign_in_failed', reason, null, claim);
     throw invalidCredentials();
   }
   if (!(await passwordMatches(ctx, user, input.password))) {
-    ctx.log({ event: 'login_failed', reason: 'wrong_password', userId: user.id, ip });
+    ctx.log({ event: 'login_failed', reason: 'wrong_password', userId: user.id, ip: client.ip });
+    await recordPasswordFailure(ctx, user, client, 'sign_in_failed', 'wrong_password', null, claim);
     throw invalidCredentials();
   }
   return user;

@@ -1,3 +1,4 @@
+import type { ActivityEvent, EventsFor, EventType, StoredEvent, WebhookType } from '../core/activity.js';
 import type { SignInClaim, SignInCounters, SignInLimitPolicy } from '../core/sign-in-limits.js';
 import type {
   Revocation,
@@ -14,11 +15,34 @@ export interface SessionStartOptions {
   replaceSameDevice: boolean;
   maxSessions: number;
   passwordHash: string;
+  /** The sign-in's core `deviceKey`: remembered for the account, and `newDevice` says if it was new. */
+  device?: string;
 }
 
 export interface SessionStart {
   replaced: RevokedSession[];
   evicted: RevokedSession[];
+  /** The account had not signed in from `device` before (false when no device was given). */
+  newDevice: boolean;
+}
+
+/** Which page of a user's history: up to `limit` events older than `before` (newest first). */
+export interface EventPage {
+  types?: EventType[];
+  before?: { at: number; id: string };
+  limit: number;
+}
+
+/** A notification due for delivery, with what its payload is made of. */
+export interface WebhookDelivery {
+  type: WebhookType;
+  event: StoredEvent;
+  /** The account as it is at delivery (its email may have changed since the event); null if deleted. */
+  user: { id: string; email: string; name: string | null } | null;
+  /** Attempts made before this one. */
+  attempts: number;
+  /** Until when this claim holds it (the lease it was claimed under). */
+  claimedUntil: number;
 }
 
 export interface RefreshRotation {
@@ -39,8 +63,11 @@ export interface RefreshRotation {
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
 
-  /** Inserts the user; throws GatehouseError `email_taken` when the email key exists. */
-  createUser(user: NewUser): Promise<UserRecord>;
+  /**
+   * Inserts the user with its `events`, and remembers `device` (a core `deviceKey`) as one the
+   * account has used; throws GatehouseError `email_taken` (storing nothing) when the email key exists.
+   */
+  createUser(user: NewUser, activity?: { events?: ActivityEvent[]; device?: string }): Promise<UserRecord>;
   findUserById(id: string): Promise<UserRecord | undefined>;
   findUserByEmail(emailKey: string): Promise<UserRecord | undefined>;
   /**
@@ -55,6 +82,8 @@ export interface Store {
     passwordHash: string;
     keepSessionId: string;
     revocation: Revocation;
+    /** Written in the same transaction, told which sessions the change ended. */
+    events?: EventsFor<RevokedSession[]>;
   }): Promise<RevokedSession[]>;
 
   /**
@@ -64,9 +93,11 @@ export interface Store {
    * Sign-ins of one user take turns, so parallel sign-ins cannot overshoot the cap. Throws
    * `invalid_credentials` (storing nothing) when the user's password is no longer
    * `passwordHash`, the one the sign-in was verified against, or the account was disabled
-   * meanwhile: a sign-in racing a password change must not outlive it.
+   * meanwhile: a sign-in racing a password change must not outlive it. `events`, told the
+   * outcome, are written in the same transaction. Of parallel sign-ins from one new device,
+   * exactly one sees `newDevice`.
    */
-  startSession(session: NewSession, options: SessionStartOptions): Promise<SessionStart>;
+  startSession(session: NewSession, options: SessionStartOptions, events?: EventsFor<SessionStart>): Promise<SessionStart>;
   findSession(id: string): Promise<SessionRecord | undefined>;
   /** The session and its user, in one read: what a refresh needs. */
   findSessionWithUser(id: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined>;
@@ -87,13 +118,68 @@ export interface Store {
   /** The user's active sessions at `now`, most recently active first. */
   listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
   /** Moves the session's last password proof to `at`; false when it is not active. */
-  markReauthenticated(sessionId: string, at: number): Promise<boolean>;
-  /** Revokes one not-yet-revoked session of the user; undefined when there is none with that id. */
-  revokeSession(userId: string, sessionId: string, revocation: Revocation): Promise<RevokedSession | undefined>;
+  markReauthenticated(sessionId: string, at: number, events?: ActivityEvent[]): Promise<boolean>;
+  /**
+   * Revokes one not-yet-revoked session of the user; undefined when there is none with that id.
+   * `events` are written with the revocation, and only when there was one.
+   */
+  revokeSession(userId: string, sessionId: string, revocation: Revocation, events?: EventsFor<RevokedSession>): Promise<RevokedSession | undefined>;
   /** Revokes every not-yet-revoked session of the user, except `exceptSessionId` when given. */
-  revokeUserSessions(userId: string, revocation: Revocation, exceptSessionId?: string): Promise<RevokedSession[]>;
+  revokeUserSessions(
+    userId: string,
+    revocation: Revocation,
+    exceptSessionId?: string,
+    events?: EventsFor<RevokedSession[]>,
+  ): Promise<RevokedSession[]>;
   /** Sessions revoked at or after `since`, oldest first: what the revocation view is built from. */
   listRevokedSince(since: number): Promise<RevokedSession[]>;
+
+  /** Appends events that go with no other change (failed sign-ins, lockouts). */
+  recordEvents(events: ActivityEvent[]): Promise<void>;
+  /** A page of the user's history, newest first. */
+  listUserEvents(userId: string, page: EventPage): Promise<StoredEvent[]>;
+  findEvent(id: string): Promise<StoredEvent | undefined>;
+  /**
+   * Writes the history of up to `limit` sessions that ran out (idle or absolute expiry at or
+   * before `now`) without being revoked and whose expiry is not yet recorded, each once, even
+   * with several nodes doing this at once; returns how many.
+   */
+  recordSessionExpiries(now: number, limit: number, events: EventsFor<SessionRecord>): Promise<number>;
+  /** Deletes up to `limit` events older than `before` (with their outbox rows and reports). */
+  purgeEvents(before: number, limit: number): Promise<number>;
+
+  /**
+   * Takes up to `limit` notifications due at `now`, oldest first, and holds them for `leaseMs`
+   * so no other node sends them meanwhile; a node that dies lets them go when the lease ends.
+   */
+  claimWebhookDeliveries(now: number, limit: number, leaseMs: number): Promise<WebhookDelivery[]>;
+  /** The receiver acknowledged it: it is never sent again. */
+  markWebhookDelivered(eventId: string, at: number): Promise<void>;
+  /**
+   * It failed: tried again at `nextAttemptAt`, or never again when that is null (given up).
+   * With `claimedUntil`, only while that claim still holds it: a node that stalled past its
+   * lease must not reschedule a delivery another node has claimed since.
+   */
+  markWebhookFailed(eventId: string, failure: { at: number; error: string; nextAttemptAt: number | null; claimedUntil?: number }): Promise<void>;
+  /** Notifications not yet delivered nor given up, and when the oldest of them was created. */
+  webhookBacklog(): Promise<{ pending: number; oldestCreatedAt: number | null }>;
+  /** Deletes up to `limit` outbox rows delivered or given up before `before`. */
+  purgeWebhookDeliveries(before: number, limit: number): Promise<number>;
+
+  /**
+   * "This wasn't me": marks the sign-in event reported (once: a second report of the same event
+   * changes nothing and returns `reported: false`), and revokes its session if it is still live,
+   * with `events`, all in one transaction.
+   */
+  reportSignIn(report: {
+    eventId: string;
+    userId: string;
+    sessionId: string;
+    revocation: Revocation;
+    events: EventsFor<RevokedSession | undefined>;
+  }): Promise<{ reported: boolean; revoked: RevokedSession | undefined }>;
+  /** Whether the sign-in event was reported through its link already. */
+  isSignInReported(eventId: string): Promise<boolean>;
 
   /** Every signing key, oldest first. */
   listSigningKeys(): Promise<SigningKeyRecord[]>;

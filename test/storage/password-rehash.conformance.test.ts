@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ClientInfo, UserRecord } from '../../src/core/records.js';
+import type { UserRecord } from '../../src/core/records.js';
 import type { KyselyStore } from '../../src/storage/kysely/kysely-store.js';
 import type { NewSession } from '../../src/storage/store.js';
+import { HOUR, newSessionRecord, T0 } from '../helpers/records.js';
 import { createTestStore, DATABASES } from '../helpers/databases.js';
 
 /**
@@ -9,36 +10,15 @@ import { createTestStore, DATABASES } from '../helpers/databases.js';
  * of the same password replaces an outdated one only while nothing else changed it.
  */
 
-const T0 = Date.parse('2026-11-27T09:00:00Z');
-const HOUR = 3_600_000;
 const OLD_HASH = '$argon2id$v=19$m=4096,t=1,p=1$c2FsdHNhbHQ$b2xkb2xkb2xk';
 const FRESH_HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$ZnJlc2hmcmVzaA';
 const CHANGED_HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$Y2hhbmdlZGNoYW5nZWQ';
 
-const CLIENT: ClientInfo = {
-  ip: '203.0.113.7',
-  userAgent: 'Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0',
-  device: { browser: 'Firefox 121', os: 'Ubuntu', type: 'desktop', label: 'Firefox 121 on Ubuntu' },
-  country: 'NL',
-};
 
 let counter = 0;
 const nextId = (prefix: string) => `${prefix}-rehash-${String(++counter).padStart(5, '0')}`;
 
-function aSession(userId: string, createdAt = T0): NewSession {
-  const id = nextId('session');
-  return {
-    id,
-    userId,
-    createdAt,
-    authenticatedAt: createdAt,
-    lastActiveAt: createdAt,
-    idleExpiresAt: createdAt + 24 * HOUR,
-    expiresAt: createdAt + 30 * 24 * HOUR,
-    client: CLIENT,
-    refresh: { hash: `sha256:${id}`, key: `key-${id}`, generation: 0, rotatedAt: null, previousRotatedAt: null, sealedSuccessor: null },
-  };
-}
+const aSession = (userId: string, createdAt = T0) => newSessionRecord(nextId('session'), userId, createdAt);
 
 describe.each(DATABASES)('rehashing a password in the store on %s', (kind) => {
   let store: KyselyStore;

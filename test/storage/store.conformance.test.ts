@@ -135,7 +135,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
   /** Records a sign-in that replaces nothing and returns what was stored. */
   async function signIn(userId: string, overrides: Partial<NewSession> = {}): Promise<NewSession> {
     const session = aSession(userId, overrides);
-    expect(await store.startSession(session, NOTHING_ENDS)).toEqual({ replaced: [], evicted: [] });
+    expect(await store.startSession(session, NOTHING_ENDS)).toEqual({ replaced: [], evicted: [], newDevice: false });
     return session;
   }
 
@@ -239,7 +239,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       const earlier = await signIn(user.id);
       const again = aSession(user.id, { createdAt: T0 + HOUR });
 
-      expect(await store.startSession(again, NOTHING_ENDS)).toEqual({ replaced: [], evicted: [] });
+      expect(await store.startSession(again, NOTHING_ENDS)).toEqual({ replaced: [], evicted: [], newDevice: false });
       expect(await sessionState(earlier.id)).toEqual(ACTIVE);
       expect(await sessionState(again.id)).toEqual(ACTIVE);
     });

@@ -1,3 +1,4 @@
+import { NOT_ME_PATH } from '../../core/not-me-link.js';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -10,7 +11,7 @@ export function registerRequestLog(app: FastifyInstance): void {
     request.log.info(
       {
         method: request.method,
-        path: request.url.split('?')[0],
+        path: loggablePath(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         ip: request.ip,
@@ -19,4 +20,13 @@ export function registerRequestLog(app: FastifyInstance): void {
       'request',
     );
   });
+}
+
+/**
+ * The path without its query, and without the token of a "this wasn't me" link: that token is
+ * a credential (it ends a session), and logs are read by more people than accounts are.
+ */
+export function loggablePath(url: string): string {
+  const path = url.split('?')[0] ?? '';
+  return path.startsWith(`${NOT_ME_PATH}/`) ? `${NOT_ME_PATH}/…` : path;
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { GatehouseError } from '../../core/errors.js';
 import { changePassword } from '../../service/change-password.js';
-import { clientAddress } from '../client-info.js';
+import { clientInfo } from '../client-info.js';
 import { callerOf } from '../plugins/authenticate.js';
 import { presentUser } from '../present.js';
 import { PasswordChangeBody, UserResponse } from '../schemas.js';
@@ -20,7 +20,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { c
 
   app.post('/v1/me/password', { schema: { body: PasswordChangeBody } }, async (request, reply) => {
     const { current_password: currentPassword, new_password: newPassword } = request.body;
-    await changePassword(ctx, callerOf(request), { currentPassword, newPassword }, clientAddress(request));
+    await changePassword(ctx, callerOf(request), { currentPassword, newPassword }, clientInfo(request, ctx.locator));
     return reply.code(204).send();
   });
 };

@@ -4,6 +4,7 @@ import type { ServiceContext } from '../../service/context.js';
 import { introspectToken, revokeToken } from '../../service/oauth-tokens.js';
 import { serviceAuthenticator } from '../plugins/service-auth.js';
 import { IntrospectionResponse, OAuthTokenBody } from '../schemas.js';
+import { clientInfo } from '../client-info.js';
 
 export interface OAuthRouteOptions {
   ctx: ServiceContext;
@@ -33,7 +34,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRouteOptions> = async (
   });
 
   app.post('/v1/oauth/revoke', { schema: { body: OAuthTokenBody } }, async (request, reply) => {
-    await revokeToken(ctx, request.body.token);
+    await revokeToken(ctx, request.body.token, () => clientInfo(request, ctx.locator));
     // RFC 7009 §2.2: 200 whether or not the token existed; the body is ignored by clients.
     return reply.code(200).send({});
   });

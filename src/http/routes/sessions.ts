@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { listSessions, revokeAllSessions, revokeOwnSession } from '../../service/sessions.js';
+import { clientInfo } from '../client-info.js';
 import { callerOf } from '../plugins/authenticate.js';
 import { presentSession } from '../present.js';
 import { RevokedResponse, RevokeSessionsQuery, SessionParams, SessionsResponse } from '../schemas.js';
@@ -16,11 +17,11 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
   });
 
   app.delete('/v1/me/sessions/:id', { schema: { params: SessionParams } }, async (request, reply) => {
-    await revokeOwnSession(ctx, callerOf(request), request.params.id);
+    await revokeOwnSession(ctx, callerOf(request), request.params.id, clientInfo(request, ctx.locator));
     return reply.code(204).send();
   });
 
   app.delete('/v1/me/sessions', { schema: { querystring: RevokeSessionsQuery, response: { 200: RevokedResponse } } }, async (request) => {
-    return { revoked: await revokeAllSessions(ctx, callerOf(request), request.query.scope) };
+    return { revoked: await revokeAllSessions(ctx, callerOf(request), request.query.scope, clientInfo(request, ctx.locator)) };
   });
 };

@@ -1,8 +1,15 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { GatehouseError } from '../../core/errors.js';
 import type { Revocation, RevokedSession, SessionRecord, SigningKeyRecord, UserRecord } from '../../core/records.js';
-import type { NewSession, NewUser, RefreshRotation, SessionStart, SessionStartOptions, Store } from '../store.js';
-import { connect, isUniqueViolation, REVOCATION_CHANNEL, type DatabaseLocation } from './connect.js';
+import type { EventPage, NewSession, NewUser, RefreshRotation, SessionStart, SessionStartOptions, Store, WebhookDelivery } from '../store.js';
+import type { ActivityEvent, EventsFor, StoredEvent } from '../../core/activity.js';
+import { deleteEventsBefore, insertEvents, selectEvent, selectUserEvents } from './events.js';
+import { rememberDevice } from './known-devices.js';
+import { markExpiriesRecorded } from './session-expiries.js';
+import { claimDeliveries, countBacklog, deleteSettledDeliveries, settleDelivery } from './webhook-deliveries.js';
+import { reportSignIn } from './sign-in-reports.js';
+import { connect, isUniqueViolation, type DatabaseLocation } from './connect.js';
+import { evictBeyondCap, markReauthenticated, revokeWhere } from './session-writes.js';
 import { fromNewSession, fromSigningKey, fromUser, toSession, toSigningKey, toUser } from './rows.js';
 import type { Database } from './tables.js';
 import { migrateToLatest } from '../migrate.js';
@@ -30,10 +37,14 @@ export class KyselyStore implements Store {
     readonly dialect: 'sqlite' | 'postgres',
   ) {}
 
-  async createUser(user: NewUser): Promise<UserRecord> {
+  async createUser(user: NewUser, activity: { events?: ActivityEvent[]; device?: string } = {}): Promise<UserRecord> {
     const record: UserRecord = { ...user, disabledAt: null, updatedAt: user.createdAt, passwordChangedAt: user.createdAt };
     try {
-      await this.db.insertInto('users').values(fromUser(record)).execute();
+      await this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('users').values(fromUser(record)).execute();
+        if (activity.device !== undefined) await rememberDevice(trx, user.id, activity.device, user.createdAt);
+        await insertEvents(trx, activity.events ?? []);
+      });
     } catch (error) {
       // The unique index decides races between two sign-ups of one email: exactly one wins.
       if (isUniqueViolation(error)) throw new GatehouseError('email_taken', 'An account with this email already exists.');
@@ -52,8 +63,8 @@ export class KyselyStore implements Store {
     return row && toUser(row);
   }
 
-  changePassword(change: { userId: string; currentPasswordHash: string; passwordHash: string; keepSessionId: string; revocation: Revocation }) {
-    const { userId, currentPasswordHash, passwordHash, keepSessionId, revocation } = change;
+  changePassword(change: Parameters<Store['changePassword']>[0]) {
+    const { userId, currentPasswordHash, passwordHash, keepSessionId, revocation, events } = change;
     return this.db.transaction().execute(async (trx) => {
       // Compare-and-swap on the hash: of two changes that both proved the old password, one wins.
       const updated = await trx
@@ -65,11 +76,13 @@ export class KyselyStore implements Store {
       if (updated.numUpdatedRows === 0n) throw new GatehouseError('invalid_credentials', 'The current password is incorrect.');
       const kept = await trx.selectFrom('sessions').select('revoked_at').where('id', '=', keepSessionId).executeTakeFirst();
       if (!kept || kept.revoked_at !== null) throw new GatehouseError('session_revoked', 'This session has ended.');
-      return revokeWhere(trx, this.dialect, revocation, (eb) => eb.and([eb('user_id', '=', userId), eb('id', '!=', keepSessionId)]));
+      const revoked = await revokeWhere(trx, this.dialect, revocation, (eb) => eb.and([eb('user_id', '=', userId), eb('id', '!=', keepSessionId)]));
+      await insertEvents(trx, events?.(revoked) ?? []);
+      return revoked;
     });
   }
 
-  startSession(session: NewSession, options: SessionStartOptions): Promise<SessionStart> {
+  startSession(session: NewSession, options: SessionStartOptions, events?: EventsFor<SessionStart>): Promise<SessionStart> {
     return this.db.transaction().execute(async (trx) => {
       // Sign-ins of one user take turns (PostgreSQL row lock; SQLite has one writer anyway), so
       // two parallel sign-ins cannot both count the sessions before either is inserted, and a
@@ -88,7 +101,10 @@ export class KyselyStore implements Store {
       if (!user || user.password_hash !== options.passwordHash || user.disabled_at !== null) {
         throw new GatehouseError('invalid_credentials', 'The email or password is incorrect.');
       }
-      return { replaced, evicted };
+      const newDevice = options.device !== undefined && (await rememberDevice(trx, session.userId, options.device, session.createdAt));
+      const outcome = { replaced, evicted, newDevice };
+      await insertEvents(trx, events?.(outcome) ?? []);
+      return outcome;
     });
   }
 
@@ -224,27 +240,92 @@ export class KyselyStore implements Store {
     return rows.map(toSession);
   }
 
-  async markReauthenticated(sessionId: string, at: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('sessions')
-      .set({ authenticated_at: at })
-      .where('id', '=', sessionId)
-      .where('revoked_at', 'is', null)
-      .where('idle_expires_at', '>', at)
-      .where('expires_at', '>', at)
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+  markReauthenticated(sessionId: string, at: number, events: ActivityEvent[] = []): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const marked = await markReauthenticated(trx, sessionId, at);
+      if (marked) await insertEvents(trx, events);
+      return marked;
+    });
   }
 
-  async revokeSession(userId: string, sessionId: string, revocation: Revocation): Promise<RevokedSession | undefined> {
-    const [revoked] = await revokeWhere(this.db, this.dialect, revocation, (eb) => eb.and([eb('id', '=', sessionId), eb('user_id', '=', userId)]));
-    return revoked;
+  async revokeSession(userId: string, sessionId: string, revocation: Revocation, events?: EventsFor<RevokedSession>): Promise<RevokedSession | undefined> {
+    const revoke = async (db: Db) => {
+      const [revoked] = await revokeWhere(db, this.dialect, revocation, (eb) => eb.and([eb('id', '=', sessionId), eb('user_id', '=', userId)]));
+      if (revoked && events) await insertEvents(db, events(revoked));
+      return revoked;
+    };
+    return events ? this.db.transaction().execute(revoke) : revoke(this.db);
   }
 
-  revokeUserSessions(userId: string, revocation: Revocation, exceptSessionId?: string): Promise<RevokedSession[]> {
-    return revokeWhere(this.db, this.dialect, revocation, (eb) =>
-      exceptSessionId === undefined ? eb('user_id', '=', userId) : eb.and([eb('user_id', '=', userId), eb('id', '!=', exceptSessionId)]),
-    );
+  revokeUserSessions(userId: string, revocation: Revocation, exceptSessionId?: string, events?: EventsFor<RevokedSession[]>): Promise<RevokedSession[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const revoked = await revokeWhere(trx, this.dialect, revocation, (eb) =>
+        exceptSessionId === undefined ? eb('user_id', '=', userId) : eb.and([eb('user_id', '=', userId), eb('id', '!=', exceptSessionId)]),
+      );
+      await insertEvents(trx, events?.(revoked) ?? []);
+      return revoked;
+    });
+  }
+
+  recordEvents(events: ActivityEvent[]): Promise<void> {
+    return insertEvents(this.db, events);
+  }
+
+  listUserEvents(userId: string, page: EventPage): Promise<StoredEvent[]> {
+    return selectUserEvents(this.db, userId, page);
+  }
+
+  findEvent(id: string): Promise<StoredEvent | undefined> {
+    return selectEvent(this.db, id);
+  }
+
+  recordSessionExpiries(now: number, limit: number, events: EventsFor<SessionRecord>): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const expired = await markExpiriesRecorded(trx, this.dialect, now, limit);
+      await insertEvents(trx, expired.flatMap(events));
+      return expired.length;
+    });
+  }
+
+  purgeEvents(before: number, limit: number): Promise<number> {
+    return deleteEventsBefore(this.db, before, limit);
+  }
+
+  claimWebhookDeliveries(now: number, limit: number, leaseMs: number): Promise<WebhookDelivery[]> {
+    return claimDeliveries(this.db, this.dialect, now, limit, leaseMs);
+  }
+
+  markWebhookDelivered(eventId: string, at: number): Promise<void> {
+    return settleDelivery(this.db, eventId, { delivered: true, at });
+  }
+
+  markWebhookFailed(eventId: string, failure: { at: number; error: string; nextAttemptAt: number | null; claimedUntil?: number }): Promise<void> {
+    return settleDelivery(this.db, eventId, { delivered: false, ...failure });
+  }
+
+  webhookBacklog(): Promise<{ pending: number; oldestCreatedAt: number | null }> {
+    return countBacklog(this.db);
+  }
+
+  purgeWebhookDeliveries(before: number, limit: number): Promise<number> {
+    return deleteSettledDeliveries(this.db, before, limit);
+  }
+
+  async isSignInReported(eventId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('sign_in_reports').select('event_id').where('event_id', '=', eventId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  reportSignIn(report: Parameters<Store['reportSignIn']>[0]): Promise<{ reported: boolean; revoked: RevokedSession | undefined }> {
+    return this.db.transaction().execute(async (trx) => {
+      const reported = await reportSignIn(trx, report.eventId, report.revocation.at);
+      if (!reported) return { reported, revoked: undefined };
+      const [revoked] = await revokeWhere(trx, this.dialect, report.revocation, (eb) =>
+        eb.and([eb('id', '=', report.sessionId), eb('user_id', '=', report.userId)]),
+      );
+      await insertEvents(trx, report.events(revoked));
+      return { reported, revoked };
+    });
   }
 
   async listRevokedSince(since: number): Promise<RevokedSession[]> {
@@ -315,55 +396,4 @@ export class KyselyStore implements Store {
   purgeSignInFailures(accountsBefore: number, addressesBefore: number, limit: number): Promise<number> {
     return deleteStaleSignInFailures(this.db, accountsBefore, addressesBefore, limit);
   }
-}
-
-/**
- * Ends the user's least recently active sessions beyond the cap; the new sign-in always stays.
- */
-async function evictBeyondCap(trx: Transaction<Database>, dialect: 'sqlite' | 'postgres', session: NewSession, maxSessions: number): Promise<RevokedSession[]> {
-  const now = session.createdAt;
-  const others = await trx
-    .selectFrom('sessions')
-    .select('id')
-    .where('user_id', '=', session.userId)
-    .where('id', '!=', session.id)
-    .where('revoked_at', 'is', null)
-    .where('idle_expires_at', '>', now)
-    .where('expires_at', '>', now)
-    .orderBy('last_active_at', 'desc')
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .execute();
-  const beyond = others.slice(maxSessions - 1).map((row) => row.id);
-  if (beyond.length === 0) return [];
-  return revokeWhere(trx, dialect, { reason: 'session_limit', by: session.userId, at: now }, (eb) => eb('id', 'in', beyond));
-}
-
-/**
- * Revokes the not-yet-revoked sessions a filter selects, in one statement, and returns them.
- * Sessions past their expiry are revoked too: an access token minted just before the expiry
- * may still be alive, and "sign out everywhere" must end it as well.
- */
-async function revokeWhere(
-  db: Db,
-  dialect: 'sqlite' | 'postgres',
-  revocation: Revocation,
-  filter: (eb: ExpressionBuilder<Database, 'sessions'>) => Expression<SqlBool>,
-): Promise<RevokedSession[]> {
-  const rows = await db
-    .updateTable('sessions')
-    .set({ revoked_at: revocation.at, revoked_reason: revocation.reason, revoked_by: revocation.by })
-    .where('revoked_at', 'is', null)
-    .where('id', 'in', (eb) => {
-      const targets = eb.selectFrom('sessions').select('id').where('revoked_at', 'is', null).where(filter).orderBy('id');
-      // PostgreSQL: lock the rows in id order, as every multi-row write here does, so two of
-      // them (a sign-out everywhere and an activity batch) cannot deadlock on opposite orders.
-      return dialect === 'postgres' ? targets.forUpdate() : targets;
-    })
-    .returning('id')
-    .execute();
-  // One notice however many sessions ended: it only tells other nodes to catch up now. Inside a
-  // transaction PostgreSQL delivers it at commit, never for a rolled-back revocation.
-  if (dialect === 'postgres' && rows.length > 0) await sql`select pg_notify(${REVOCATION_CHANNEL}, '')`.execute(db);
-  return rows.map((row) => ({ id: row.id, revokedAt: revocation.at }));
 }

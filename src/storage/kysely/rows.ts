@@ -88,6 +88,7 @@ export function fromNewSession(session: NewSession): SessionsTable {
     refresh_rotated_at: session.refresh.rotatedAt,
     refresh_previous_rotated_at: session.refresh.previousRotatedAt,
     refresh_successor: session.refresh.sealedSuccessor,
+    expiry_recorded_at: null,
   };
 }
 

@@ -60,7 +60,7 @@ export async function claimSignInAttempt(
     const next = afterFailure(counters, now);
     if (!(await swapAddress(db, ip, counters.address, next.address!))) continue;
     if (await swapAccount(db, emailKey, counters.account, next.account!)) {
-      return { allowed: true, accountWindowStart: next.account!.windowStart, addressWindowStart: next.address!.windowStart };
+      return { allowed: true, accountWindowStart: next.account!.windowStart, addressWindowStart: next.address!.windowStart, account: next.account! };
     }
     await releaseAddress(db, ip, next.address!.windowStart);
   }

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * The tables as Kysely sees them. Times are integer epoch milliseconds on both databases
  * (`bigint` on PostgreSQL, read back as numbers): one representation, compared with plain
@@ -40,6 +42,7 @@ export interface SessionsTable {
   refresh_rotated_at: number | null;
   refresh_previous_rotated_at: number | null;
   refresh_successor: string | null;
+  expiry_recorded_at: number | null;
 }
 
 export interface SigningKeysTable {
@@ -67,10 +70,60 @@ export interface SignInAddressFailuresTable {
   window_count: number;
 }
 
+/** Login history (src/core/activity.ts); the client columns are null when no request caused it. */
+export interface EventsTable {
+  id: string;
+  user_id: string | null;
+  session_id: string | null;
+  type: string;
+  at: number;
+  actor: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  browser: string | null;
+  os: string | null;
+  device_type: string | null;
+  device_label: string | null;
+  country: string | null;
+  /** JSON text. */
+  detail: string;
+}
+
+/** The device/browser/country combinations (core deviceKey) each account has signed in from. */
+export interface KnownDevicesTable {
+  user_id: string;
+  device_key: string;
+  first_seen_at: number;
+  last_seen_at: number;
+}
+
+/** The webhook outbox: one row per notifying event, until it is delivered or given up. */
+export interface WebhookDeliveriesTable {
+  event_id: string;
+  type: string;
+  created_at: number;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  claimed_until: number | null;
+  delivered_at: number | null;
+  gave_up_at: number | null;
+  last_error: string | null;
+}
+
+/** Sign-ins reported through their "this wasn't me" link; a link works once. */
+export interface SignInReportsTable {
+  event_id: string;
+  reported_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   signing_keys: SigningKeysTable;
   sign_in_failures: SignInFailuresTable;
   sign_in_address_failures: SignInAddressFailuresTable;
+  events: EventsTable;
+  known_devices: KnownDevicesTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  sign_in_reports: SignInReportsTable;
 }

@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import type { ClientInfo } from './records.js';
+
+/**
+ * Login history: what happened to an account, one event per thing a person would want to see
+ * ("Signed in · Chrome on Windows · Germany · 2 hours ago"). Events are written in the same
+ * transaction as the change they describe, so a change that is acknowledged always has its
+ * event, and an event never describes a change that was rolled back.
+ */
+export const EVENT_TYPES = [
+  'account_created',
+  'signed_in',
+  'sign_in_failed',
+  'account_locked',
+  'reauthenticated',
+  'reauth_failed',
+  'password_changed',
+  'password_change_failed',
+  'signed_out',
+  'session_revoked',
+  'other_sessions_revoked',
+  'all_sessions_revoked',
+  'sessions_evicted',
+  'refresh_token_reused',
+  'session_expired',
+  'sign_in_reported',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** What webhook receivers are told; each is sent for one kind of event (`webhookFor`). */
+export const WEBHOOK_TYPES = ['new_device_login', 'password_changed', 'refresh_token_reused', 'sessions_revoked'] as const;
+
+export type WebhookType = (typeof WEBHOOK_TYPES)[number];
+
+/**
+ * Per type, a small JSON object (stored as text, returned as is):
+ * - `signed_in`: `new_device` (boolean), `replaced_session_ids` (same device's older sessions)
+ * - `sign_in_failed`, `reauth_failed`, `password_change_failed`: `reason`
+ * - `account_locked`: `locked_until` (ISO time)
+ * - `password_changed`, `session_revoked`, `other_sessions_revoked`, `all_sessions_revoked`,
+ *   `sessions_evicted`, `sign_in_reported`: `session_ids` (the sessions it ended); a report
+ *   also names the reported sign-in event (`reported_event_id`)
+ * - `session_expired`: `reason`, `idle` or `max_age`
+ * Never a password, token or hash.
+ */
+export type EventDetail = Record<string, string | number | boolean | string[] | null>;
+
+export interface ActivityEvent {
+  id: string;
+  type: EventType;
+  at: number;
+  /** Null only for a failed sign-in with an email that has no account. */
+  userId: string | null;
+  /** The session the event happened in (a sign-in's new session, the one that signed out others). */
+  sessionId: string | null;
+  /** Who did it: the user's own id, an admin's id, or `system` (theft detection, expiry). */
+  actor: string | null;
+  /** The client that made the request; null when no request caused it (expiry). */
+  client: ClientInfo | null;
+  detail: EventDetail;
+  /** The notification this event sends; its outbox row is written with it. */
+  notify: WebhookType | null;
+}
+
+/** An event as history shows it: whether it notified is the outbox's business. */
+export type StoredEvent = Omit<ActivityEvent, 'notify'>;
+
+/** Builds events from an outcome known only inside the store's transaction. */
+export type EventsFor<T> = (outcome: T) => ActivityEvent[];
+
+export function newEvent(
+  type: EventType,
+  at: number,
+  fields: { userId: string | null; sessionId?: string | null; actor?: string | null; client?: ClientInfo | null; detail?: EventDetail },
+  webhooks: boolean,
+): ActivityEvent {
+  const detail = fields.detail ?? {};
+  return {
+    id: eventId(at),
+    type,
+    at,
+    userId: fields.userId,
+    sessionId: fields.sessionId ?? null,
+    actor: fields.actor ?? null,
+    client: fields.client ?? null,
+    detail,
+    notify: webhooks ? webhookFor(type, detail) : null,
+  };
+}
+
+let sequence = 0;
+
+/**
+ * Event ids sort in the order events were made (history is listed by time, then id): the time
+ * in hex, then a counter of this process, so two events of one millisecond keep their order,
+ * then 80 random bits, so ids from different nodes never collide. Unlike user and session ids,
+ * an event id may show when it was made: the event says so anyway.
+ */
+function eventId(at: number): string {
+  sequence = (sequence + 1) % 0x1000000;
+  const time = Math.max(0, Math.trunc(at)).toString(16).padStart(12, '0');
+  return `${time}${sequence.toString(16).padStart(6, '0')}${randomBytes(10).toString('base64url')}`;
+}
+
+/**
+ * Which events people are told about at once: the ones that mean someone else may be in the
+ * account (a sign-in from somewhere new, a stolen refresh token) or that the account changed
+ * under them (password, sessions ended from elsewhere).
+ */
+export function webhookFor(type: EventType, detail: EventDetail): WebhookType | null {
+  switch (type) {
+    case 'signed_in':
+      return detail.new_device === true ? 'new_device_login' : null;
+    case 'password_changed':
+      return 'password_changed';
+    case 'refresh_token_reused':
+      return 'refresh_token_reused';
+    case 'session_revoked':
+    case 'other_sessions_revoked':
+    case 'all_sessions_revoked':
+    case 'sessions_evicted':
+    case 'sign_in_reported':
+      // A report of a session that had already ended signed nothing out: nothing to tell.
+      return Array.isArray(detail.session_ids) && detail.session_ids.length === 0 ? null : 'sessions_revoked';
+    default:
+      return null;
+  }
+}
+
+/**
+ * What makes a sign-in come from a "new device": browser and OS families (without versions, so
+ * an update is not news), device type and country. Another address in the same country is not
+ * new: addresses change all the time (mobile networks, DHCP), and alerting on them trains
+ * people to ignore alerts.
+ */
+export function deviceKey(client: ClientInfo): string {
+  const family = (name: string | null) => (name === null ? null : name.replace(/ [\d.]+$/, ''));
+  return JSON.stringify([family(client.device.browser), family(client.device.os), client.device.type, client.country]);
+}

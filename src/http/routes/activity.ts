@@ -1,0 +1,29 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { EVENT_TYPES, type EventType } from '../../core/activity.js';
+import { GatehouseError } from '../../core/errors.js';
+import { listActivity } from '../../service/activity.js';
+import { callerOf } from '../plugins/authenticate.js';
+import { presentEvent } from '../present.js';
+import { ActivityQuery, ActivityResponse } from '../schemas.js';
+import type { RouteOptions } from './route-options.js';
+
+/** /v1/me/activity: the signed-in user's own login history. */
+export const activityRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { ctx, authenticate }) => {
+  app.get('/v1/me/activity', { onRequest: authenticate, schema: { querystring: ActivityQuery, response: { 200: ActivityResponse } } }, async (request) => {
+    const caller = callerOf(request);
+    const { limit = '20', cursor, type } = request.query;
+    const page = await listActivity(ctx, caller, { limit: Number(limit), cursor, types: type === undefined ? undefined : eventTypes(type) });
+    return { events: page.events.map((e) => presentEvent(e, caller.sessionId)), next_cursor: page.nextCursor };
+  });
+};
+
+function eventTypes(list: string): EventType[] {
+  const types = [...new Set(list.split(',').map((t) => t.trim()))];
+  const unknown = types.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
+  if (unknown.length > 0 || types.length === 0) {
+    throw new GatehouseError('validation_failed', 'Unknown event type.', [
+      { pointer: '/query/type', detail: `must be one or more of ${EVENT_TYPES.join(', ')}, comma-separated` },
+    ]);
+  }
+  return types as EventType[];
+}

@@ -1,0 +1,87 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { ActivityEvent, EventType, StoredEvent } from '../../core/activity.js';
+import type { Database, EventsTable } from './tables.js';
+import type { EventPage } from '../store.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Appends events and, for those that notify, their outbox rows: always called with the
+ * transaction of the change they describe (or alone, for events that change nothing else).
+ */
+export async function insertEvents(db: Db, events: ActivityEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.insertInto('events').values(events.map(fromEvent)).execute();
+  const deliveries = events.filter((e) => e.notify !== null);
+  if (deliveries.length === 0) return;
+  await db
+    .insertInto('webhook_deliveries')
+    .values(deliveries.map((e) => ({ event_id: e.id, type: e.notify as string, created_at: e.at, next_attempt_at: e.at })))
+    .execute();
+}
+
+/** One page of a user's history, newest first; ties in time are broken by id, as the cursor is. */
+export async function selectUserEvents(db: Db, userId: string, page: EventPage): Promise<StoredEvent[]> {
+  let query = db.selectFrom('events').selectAll().where('user_id', '=', userId);
+  if (page.types !== undefined) query = query.where('type', 'in', page.types);
+  const before = page.before;
+  if (before !== undefined) {
+    query = query.where((eb) => eb.or([eb('at', '<', before.at), eb.and([eb('at', '=', before.at), eb('id', '<', before.id)])]));
+  }
+  const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+  return rows.map(toEvent);
+}
+
+export async function selectEvent(db: Db, id: string): Promise<StoredEvent | undefined> {
+  const row = await db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toEvent(row);
+}
+
+export async function deleteEventsBefore(db: Db, before: number, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('events')
+    .where('id', 'in', (eb) => eb.selectFrom('events').select('id').where('at', '<', before).limit(limit))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+function fromEvent(event: ActivityEvent): EventsTable {
+  const { client } = event;
+  return {
+    id: event.id,
+    user_id: event.userId,
+    session_id: event.sessionId,
+    type: event.type,
+    at: event.at,
+    actor: event.actor,
+    ip: client?.ip ?? null,
+    user_agent: client?.userAgent ?? null,
+    browser: client?.device.browser ?? null,
+    os: client?.device.os ?? null,
+    device_type: client?.device.type ?? null,
+    device_label: client?.device.label ?? null,
+    country: client?.country ?? null,
+    detail: JSON.stringify(event.detail),
+  };
+}
+
+export function toEvent(row: EventsTable): StoredEvent {
+  return {
+    id: row.id,
+    type: row.type as EventType,
+    at: row.at,
+    userId: row.user_id,
+    sessionId: row.session_id,
+    actor: row.actor,
+    client:
+      row.ip === null
+        ? null
+        : {
+            ip: row.ip,
+            userAgent: row.user_agent ?? '',
+            country: row.country,
+            device: { browser: row.browser, os: row.os, type: row.device_type ?? 'other', label: row.device_label ?? 'Unknown device' },
+          },
+    detail: JSON.parse(row.detail) as StoredEvent['detail'],
+  };
+}

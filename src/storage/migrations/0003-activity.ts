@@ -1,0 +1,90 @@
+import { sql, type Kysely } from 'kysely';
+
+// Login history (src/core/activity.ts), the devices each account has signed in from (for
+// new-device alerts), the webhook outbox, and single-use "this wasn't me" reports.
+export async function up(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('events')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    // Kept when the user is deleted? No: history is personal data and goes with the account.
+    .addColumn('user_id', 'text', (c) => c.references('users.id').onDelete('cascade'))
+    .addColumn('session_id', 'text')
+    .addColumn('type', 'text', (c) => c.notNull())
+    .addColumn('at', 'bigint', (c) => c.notNull())
+    .addColumn('actor', 'text')
+    .addColumn('ip', 'text')
+    .addColumn('user_agent', 'text')
+    .addColumn('browser', 'text')
+    .addColumn('os', 'text')
+    .addColumn('device_type', 'text')
+    .addColumn('device_label', 'text')
+    .addColumn('country', 'text')
+    .addColumn('detail', 'text', (c) => c.notNull())
+    .execute();
+  // "My activity", newest first, paged by (at, id).
+  await db.schema.createIndex('events_user_at').on('events').columns(['user_id', 'at', 'id']).execute();
+  // The retention purge deletes by age.
+  await db.schema.createIndex('events_at').on('events').column('at').execute();
+
+  await db.schema
+    .createTable('known_devices')
+    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+    .addColumn('device_key', 'text', (c) => c.notNull())
+    .addColumn('first_seen_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('known_devices_pk', ['user_id', 'device_key'])
+    .execute();
+
+  // The outbox: one row per event that notifies, written in the event's transaction, so a
+  // notification is never lost between the change and its delivery (and never sent for a
+  // change that rolled back). The event's id is the delivery's idempotency key.
+  await db.schema
+    .createTable('webhook_deliveries')
+    .addColumn('event_id', 'text', (c) => c.primaryKey().references('events.id').onDelete('cascade'))
+    .addColumn('type', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+    // A node working on a delivery holds it until then; a node that died lets it go.
+    .addColumn('claimed_until', 'bigint')
+    .addColumn('delivered_at', 'bigint')
+    .addColumn('gave_up_at', 'bigint')
+    .addColumn('last_error', 'text')
+    .execute();
+  await db.schema
+    .createIndex('webhook_deliveries_pending')
+    .on('webhook_deliveries')
+    .column('next_attempt_at')
+    .where(sql.ref('delivered_at'), 'is', null)
+    .where(sql.ref('gave_up_at'), 'is', null)
+    .execute();
+
+  // A "this wasn't me" link works once: its sign-in event's id can be reported only once.
+  await db.schema
+    .createTable('sign_in_reports')
+    .addColumn('event_id', 'text', (c) => c.primaryKey().references('events.id').onDelete('cascade'))
+    .addColumn('reported_at', 'bigint', (c) => c.notNull())
+    .execute();
+
+  // When a session's expiry was written to its history (session_expired), so it is written once.
+  await db.schema.alterTable('sessions').addColumn('expiry_recorded_at', 'bigint').execute();
+  for (const column of ['idle_expires_at', 'expires_at']) {
+    await db.schema
+      .createIndex(`sessions_unrecorded_${column}`)
+      .on('sessions')
+      .column(column)
+      .where(sql.ref('revoked_at'), 'is', null)
+      .where(sql.ref('expiry_recorded_at'), 'is', null)
+      .execute();
+  }
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('sessions_unrecorded_expires_at').execute();
+  await db.schema.dropIndex('sessions_unrecorded_idle_expires_at').execute();
+  await db.schema.alterTable('sessions').dropColumn('expiry_recorded_at').execute();
+  await db.schema.dropTable('sign_in_reports').execute();
+  await db.schema.dropTable('webhook_deliveries').execute();
+  await db.schema.dropTable('known_devices').execute();
+  await db.schema.dropTable('events').execute();
+}
