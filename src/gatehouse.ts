@@ -129,6 +129,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       sync,
       trustProxy: config.trustProxy,
       serviceKeys: config.serviceKeys,
+      publicUrl: config.publicUrl,
       logger: overrides.logger ?? { level: config.logLevel },
     });
     app = built;

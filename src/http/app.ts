@@ -28,6 +28,8 @@ export interface AppParts {
   sync: RevocationSync;
   trustProxy: boolean | number | string[];
   serviceKeys: readonly string[];
+  /** Where people reach Gatehouse: the origin browser-mode requests must come from. */
+  publicUrl: string;
   logger: FastifyServerOptions['logger'];
 }
 
@@ -64,7 +66,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   });
 
   const authenticate = authenticator(parts.ctx, parts.view, parts.activity, parts.sync);
-  await app.register(authRoutes, { ctx: parts.ctx, authenticate });
+  await app.register(authRoutes, { ctx: parts.ctx, authenticate, publicUrl: parts.publicUrl });
   await app.register(meRoutes, { ctx: parts.ctx, authenticate });
   await app.register(sessionRoutes, { ctx: parts.ctx, authenticate });
   await app.register(activityRoutes, { ctx: parts.ctx, authenticate });

@@ -29,7 +29,8 @@ export const LoginBody = Type.Object(
 // No body at all reaches validation as null: logout with only a Bearer token sends none.
 export const LogoutBody = Type.Union([Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, closed), Type.Null()]);
 
-export const RefreshBody = Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, closed);
+// No body (null) only in browser mode, where the refresh token is in the cookie.
+export const RefreshBody = Type.Union([Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, closed), Type.Null()]);
 
 export const ReauthBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, closed);
 
@@ -112,7 +113,8 @@ export const TokenResponse = Type.Object({
   access_token: Type.String(),
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer(),
-  refresh_token: Type.String(),
+  /** Absent in browser mode: the refresh token is in an HttpOnly cookie there. */
+  refresh_token: Type.Optional(Type.String()),
   session: Session,
   user: User,
 });

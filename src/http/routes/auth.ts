@@ -1,5 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { GatehouseError } from '../../core/errors.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError, isGatehouseError } from '../../core/errors.js';
+import { sessionEndsAt } from '../../core/session-policy.js';
+import type { SignedIn } from '../../service/sign-in.js';
+import { assertSameOrigin, clearRefreshCookie, readRefreshCookie, setRefreshCookie, wantsBrowserMode } from '../browser-cookie.js';
+import { statusOf } from '../problem.js';
 import { register } from '../../service/register.js';
 import { refresh, signOutWithRefreshToken } from '../../service/refresh.js';
 import { signOut } from '../../service/sessions.js';
@@ -10,26 +15,74 @@ import { LoginBody, LogoutBody, ReauthBody, RefreshBody, RegisterBody, TokenResp
 import type { RouteOptions } from './route-options.js';
 import { callerOf } from '../plugins/authenticate.js';
 
-/** /v1/auth: becoming a user, signing in and out, proving the password again. */
-export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { ctx, authenticate }) => {
+/**
+ * /v1/auth: becoming a user, signing in and out, proving the password again. Login, refresh and
+ * logout also speak browser mode (browser-cookie.ts): the refresh token in an HttpOnly cookie.
+ */
+export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: string }> = async (app, { ctx, authenticate, publicUrl }) => {
+  const client = (request: FastifyRequest) => clientInfo(request, ctx.locator);
+
+  /** The sign-in as browser mode answers it: the refresh token goes into the cookie, never the body. */
+  const inCookie = (request: FastifyRequest, reply: FastifyReply, signedIn: SignedIn) => {
+    const { refresh_token: _kept, ...response } = presentSignIn(signedIn);
+    setRefreshCookie(reply, request, signedIn.refreshToken, (sessionEndsAt(signedIn.session) - ctx.clock.now()) / 1000);
+    return response;
+  };
+
   app.post('/v1/auth/register', { schema: { body: RegisterBody, response: { 201: UserResponse } } }, async (request, reply) => {
     const user = await register(ctx, request.body, clientInfo(request, ctx.locator));
     return reply.code(201).send({ user: presentUser(user) });
   });
 
-  app.post('/v1/auth/login', { schema: { body: LoginBody, response: { 200: TokenResponse } } }, async (request) => {
-    return presentSignIn(await signIn(ctx, request.body, clientInfo(request, ctx.locator)));
+  app.post('/v1/auth/login', { schema: { body: LoginBody, response: { 200: TokenResponse } } }, async (request, reply) => {
+    if (!wantsBrowserMode(request)) return presentSignIn(await signIn(ctx, request.body, client(request)));
+    // Login CSRF too: another site must not sign the browser in to an account of its choosing.
+    assertSameOrigin(request, publicUrl);
+    return inCookie(request, reply, await signIn(ctx, request.body, client(request)));
   });
 
-  app.post('/v1/auth/refresh', { schema: { body: RefreshBody, response: { 200: TokenResponse } } }, async (request) => {
+  app.post('/v1/auth/refresh', { schema: { body: RefreshBody, response: { 200: TokenResponse } } }, async (request, reply) => {
     // The client is only described (user agent parsed, address located) if an event needs it.
-    return presentSignIn(await refresh(ctx, request.body.refresh_token, () => clientInfo(request, ctx.locator)));
+    const describe = () => client(request);
+    if (!wantsBrowserMode(request)) {
+      if (!request.body) throw new GatehouseError('validation_failed', 'Send {"refresh_token": …}.', [{ pointer: '/body/refresh_token', detail: 'is required' }]);
+      return presentSignIn(await refresh(ctx, request.body.refresh_token, describe));
+    }
+    assertSameOrigin(request, publicUrl);
+    if (request.body) throw new GatehouseError('validation_failed', 'In browser mode the refresh token comes from the cookie; send no body.', [{ pointer: '/body', detail: 'must be empty' }]);
+    const token = readRefreshCookie(request);
+    if (!token) throw new GatehouseError('invalid_refresh_token', 'This browser is not signed in.');
+    try {
+      return inCookie(request, reply, await refresh(ctx, token, describe));
+    } catch (error) {
+      // A cookie that can never work again (signed out, expired, reused) goes, so the page
+      // shows its sign-in form instead of retrying it; a passing 503 leaves it alone.
+      if (isGatehouseError(error) && statusOf(error.code) === 401) clearRefreshCookie(reply, request);
+      throw error;
+    }
   });
 
   // With a Bearer token, ends that session; without one, the refresh token in the body says
   // which (clients whose access token has expired can still sign out).
   app.post('/v1/auth/logout', { schema: { body: LogoutBody } }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
+    if (wantsBrowserMode(request)) {
+      assertSameOrigin(request, publicUrl);
+      const cookie = readRefreshCookie(request);
+      // Signed out is where the browser ends up, whatever happens to the session below.
+      clearRefreshCookie(reply, request);
+      // The cookie names the browser's own session (the access token may have expired).
+      if (cookie !== undefined) {
+        await signOutWithRefreshToken(ctx, cookie, () => client(request)).catch((error: unknown) => {
+          // Already signed out or expired: what the browser asked for is so.
+          if (!isGatehouseError(error) || statusOf(error.code) !== 401) throw error;
+        });
+      } else if (request.headers.authorization !== undefined) {
+        await authenticate(request, reply);
+        await signOut(ctx, callerOf(request), client(request));
+      }
+      return reply.code(204).send();
+    }
     if (request.headers.authorization !== undefined || Object.hasOwn(query, 'access_token')) {
       await authenticate(request, reply);
       await signOut(ctx, callerOf(request), clientInfo(request, ctx.locator));

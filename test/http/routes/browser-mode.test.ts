@@ -1,0 +1,167 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, expectProblem, PASSWORD, registerUser, startTestGatehouse, type TestGatehouse } from '../../helpers/app.js';
+import { DATABASES } from '../../helpers/databases.js';
+import { instantHasher } from '../../helpers/hashers.js';
+
+const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' };
+const BROWSER = { 'gatehouse-refresh-token': 'cookie', ...SAME_ORIGIN };
+
+/** The Set-Cookie header of a response, as one string. */
+function setCookie(response: LightMyRequestResponse): string {
+  const header = response.headers['set-cookie'];
+  expect(header, 'a Set-Cookie header').toBeDefined();
+  return Array.isArray(header) ? header.join('\n') : String(header);
+}
+
+/** name=value of the refresh cookie in a response, ready for a Cookie header. */
+function cookieOf(response: LightMyRequestResponse): string {
+  return setCookie(response).split(';')[0]!;
+}
+
+describe.each(DATABASES)('browser mode (the refresh token in an HttpOnly cookie) on %s', (kind) => {
+  let t: TestGatehouse;
+  beforeAll(async () => {
+    t = await startTestGatehouse(kind, { trustProxy: true, publicUrl: 'https://auth.example.com' }, { hasher: instantHasher() });
+  });
+  afterAll(() => t.close());
+
+  let n = 0;
+  async function newAccount(): Promise<string> {
+    const email = `browser-${++n}@example.com`;
+    await registerUser(t.app, email);
+    return email;
+  }
+  const login = (email: string, headers: Record<string, string> = BROWSER) =>
+    t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: PASSWORD }, headers });
+  const refresh = (cookie: string | undefined, headers: Record<string, string> = BROWSER) =>
+    t.app.inject({ method: 'POST', url: '/v1/auth/refresh', headers: { ...headers, ...(cookie ? { cookie } : {}) } });
+  const logout = (cookie: string | undefined, headers: Record<string, string> = BROWSER) =>
+    t.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { ...headers, ...(cookie ? { cookie } : {}) } });
+  const sessionsOf = async (accessToken: string) =>
+    (await t.app.inject({ method: 'GET', url: '/v1/me/sessions', headers: bearer(accessToken) })).json().sessions as Array<{ id: string }>;
+
+  describe('signing in', () => {
+    it('puts the refresh token in an HttpOnly, SameSite=Lax cookie and leaves it out of the body', async () => {
+      const response = await login(await newAccount());
+      expect(response.statusCode, response.body).toBe(200);
+      const body = response.json();
+      expect(body).not.toHaveProperty('refresh_token');
+      expect(body).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), session: { current: true } });
+      const cookie = setCookie(response);
+      expect(cookie).toMatch(/^gatehouse_refresh=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Path=\/; Max-Age=1209600; HttpOnly; SameSite=Lax$/);
+      expect(cookie).toContain(body.session.id);
+      expect(response.headers['cache-control']).toBe('no-store');
+    });
+
+    it('over HTTPS, names it __Host- and marks it Secure', async () => {
+      const response = await login(await newAccount(), { ...BROWSER, 'x-forwarded-proto': 'https' });
+      expect(setCookie(response)).toMatch(/^__Host-gatehouse_refresh=[^;]+; Path=\/; Max-Age=1209600; HttpOnly; SameSite=Lax; Secure$/);
+    });
+
+    it('is refused from another site, and signs nobody in', async () => {
+      const email = await newAccount();
+      for (const headers of [
+        { 'sec-fetch-site': 'cross-site' },
+        { 'sec-fetch-site': 'same-site' },
+        { origin: 'https://evil.example' },
+        {},
+      ]) {
+        const response = await login(email, { 'gatehouse-refresh-token': 'cookie', ...headers });
+        expectProblem(response, 403, 'forbidden');
+        expect(response.headers['set-cookie']).toBeUndefined();
+      }
+      const api = await login(email, {});
+      expect(await sessionsOf(api.json().access_token)).toHaveLength(1);
+    });
+
+    it('accepts a browser too old for Sec-Fetch-Site when its Origin is Gatehouse’s', async () => {
+      const email = await newAccount();
+      expect((await login(email, { 'gatehouse-refresh-token': 'cookie', origin: 'https://auth.example.com' })).statusCode).toBe(200);
+      expect((await login(email, { 'gatehouse-refresh-token': 'cookie', origin: 'http://localhost:80' })).statusCode).toBe(200);
+    });
+
+    it('leaves API clients as they were: the token in the body, no cookie', async () => {
+      const response = await login(await newAccount(), {});
+      expect(response.json().refresh_token).toEqual(expect.any(String));
+      expect(response.headers['set-cookie']).toBeUndefined();
+    });
+
+    it('refuses any other value of the header', async () => {
+      const response = await login(await newAccount(), { 'gatehouse-refresh-token': 'body', ...SAME_ORIGIN });
+      expectProblem(response, 400, 'validation_failed');
+    });
+  });
+
+  describe('refreshing', () => {
+    it('reads the cookie and rotates it', async () => {
+      const first = await login(await newAccount());
+      const next = await refresh(cookieOf(first));
+      expect(next.statusCode, next.body).toBe(200);
+      expect(next.json()).not.toHaveProperty('refresh_token');
+      expect(cookieOf(next)).not.toBe(cookieOf(first));
+      expect(await sessionsOf(next.json().access_token)).toHaveLength(1);
+      // Two tabs with the same cookie at the same moment: both get the same next one.
+      const again = await refresh(cookieOf(first));
+      expect(cookieOf(again)).toBe(cookieOf(next));
+    });
+
+    it('answers 401 without a cookie, so the page shows its sign-in form', async () => {
+      expectProblem(await refresh(undefined), 401, 'invalid_refresh_token');
+    });
+
+    it('clears the cookie of a session that ended', async () => {
+      const first = await login(await newAccount());
+      await t.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: bearer(first.json().access_token) });
+      const response = await refresh(cookieOf(first));
+      expectProblem(response, 401, 'session_revoked');
+      expect(setCookie(response)).toMatch(/^gatehouse_refresh=; Path=\/; Max-Age=0; HttpOnly; SameSite=Lax$/);
+    });
+
+    it('is refused from another site, and the cookie keeps working', async () => {
+      const first = await login(await newAccount());
+      for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }, {}]) {
+        const response = await refresh(cookieOf(first), { 'gatehouse-refresh-token': 'cookie', ...headers });
+        expectProblem(response, 403, 'forbidden');
+        expect(response.headers['set-cookie']).toBeUndefined();
+      }
+      expect((await refresh(cookieOf(first))).statusCode).toBe(200);
+    });
+
+    it('takes no token in the body in browser mode, and needs one in the body otherwise', async () => {
+      const first = await login(await newAccount());
+      const both = await t.app.inject({ method: 'POST', url: '/v1/auth/refresh', headers: { ...BROWSER, cookie: cookieOf(first) }, payload: { refresh_token: 'x.y' } });
+      expectProblem(both, 400, 'validation_failed');
+      expectProblem(await refresh(cookieOf(first), {}), 400, 'validation_failed');
+    });
+  });
+
+  describe('signing out', () => {
+    it('ends the cookie’s session and clears the cookie', async () => {
+      const email = await newAccount();
+      const first = await login(email);
+      const other = await login(email, {});
+      const response = await logout(cookieOf(first));
+      expect(response.statusCode).toBe(204);
+      expect(setCookie(response)).toContain('Max-Age=0');
+      expect((await sessionsOf(other.json().access_token)).map((s) => s.id)).toEqual([other.json().session.id]);
+    });
+
+    it('is refused from another site, and the session stays', async () => {
+      const first = await login(await newAccount());
+      expectProblem(await logout(cookieOf(first), { 'gatehouse-refresh-token': 'cookie', 'sec-fetch-site': 'cross-site' }), 403, 'forbidden');
+      expect((await refresh(cookieOf(first))).statusCode).toBe(200);
+    });
+
+    it('succeeds for a browser that is no longer signed in', async () => {
+      expect((await logout(undefined)).statusCode).toBe(204);
+      expect((await logout('gatehouse_refresh=not.valid')).statusCode).toBe(204);
+    });
+  });
+
+  it('never lets the cookie stand in for a Bearer token', async () => {
+    const first = await login(await newAccount());
+    const me = await t.app.inject({ method: 'GET', url: '/v1/me', headers: { cookie: cookieOf(first), ...SAME_ORIGIN } });
+    expectProblem(me, 401, 'token_missing');
+  });
+});
