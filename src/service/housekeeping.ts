@@ -64,8 +64,17 @@ export async function recordSessionExpiries(ctx: ServiceContext): Promise<number
   return inBatches((limit) => ctx.store.recordSessionExpiries(now, limit, expired));
 }
 
+/**
+ * Failed sign-ins for emails without an account belong to nobody's history: they are kept a
+ * week, for an operator looking into an attack, not a year. Anyone can make them (one per
+ * guess), so a long retention would let a botnet fill the disk.
+ */
+export const USERLESS_EVENT_RETENTION_MS = 7 * 86_400 * SECOND;
+
 /** Deletes history older than the retention (GATEHOUSE_EVENT_RETENTION), a batch at a time. */
 export async function purgeEvents(ctx: Pick<ServiceContext, 'store' | 'clock'>, retentionSeconds: number): Promise<number> {
-  const before = ctx.clock.now() - retentionSeconds * SECOND;
-  return inBatches((limit) => ctx.store.purgeEvents(before, limit));
+  const now = ctx.clock.now();
+  const before = now - retentionSeconds * SECOND;
+  const userlessBefore = Math.max(before, now - USERLESS_EVENT_RETENTION_MS);
+  return inBatches((limit) => ctx.store.purgeEvents(before, limit, userlessBefore));
 }

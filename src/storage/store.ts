@@ -145,8 +145,11 @@ export interface Store {
    * with several nodes doing this at once; returns how many.
    */
   recordSessionExpiries(now: number, limit: number, events: EventsFor<SessionRecord>): Promise<number>;
-  /** Deletes up to `limit` events older than `before` (with their outbox rows and reports). */
-  purgeEvents(before: number, limit: number): Promise<number>;
+  /**
+   * Deletes up to `limit` events older than `before`, and those without a user (failed sign-ins
+   * with an unknown email) older than `userlessBefore`, with their outbox rows and reports.
+   */
+  purgeEvents(before: number, limit: number, userlessBefore?: number): Promise<number>;
 
   /**
    * Takes up to `limit` notifications due at `now`, oldest first, and holds them for `leaseMs`

@@ -136,6 +136,14 @@ describe.each(DATABASES)('login history in the store on %s', (kind) => {
     }
   });
 
+  it('purges events without a user sooner than those in someone’s history', async () => {
+    const userId = await aUser();
+    await store.recordEvents([failure(null, T0), failure(userId, T0), failure(null, T0 + 2 * HOUR)]);
+    expect(await store.purgeEvents(T0 - HOUR, 100, T0 + HOUR)).toBe(1);
+    expect(await store.listUserEvents(userId, { limit: 10 })).toHaveLength(1);
+    expect(await store.purgeEvents(T0 - HOUR, 100, T0 + HOUR)).toBe(0);
+  });
+
   it('purges old events with their outbox rows', async () => {
     const userId = await aUser();
     await store.recordEvents([failure(userId, T0, true), failure(userId, T0 + HOUR, true), newEvent('password_changed', T0, { userId }, true)]);

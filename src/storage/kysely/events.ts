@@ -37,10 +37,16 @@ export async function selectEvent(db: Db, id: string): Promise<StoredEvent | und
   return row && toEvent(row);
 }
 
-export async function deleteEventsBefore(db: Db, before: number, limit: number): Promise<number> {
+export async function deleteEventsBefore(db: Db, before: number, limit: number, userlessBefore = before): Promise<number> {
   const result = await db
     .deleteFrom('events')
-    .where('id', 'in', (eb) => eb.selectFrom('events').select('id').where('at', '<', before).limit(limit))
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('events')
+        .select('id')
+        .where((w) => w.or([w('at', '<', before), w.and([w('at', '<', userlessBefore), w('user_id', 'is', null)])]))
+        .limit(limit),
+    )
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -287,8 +287,8 @@ export class KyselyStore implements Store {
     });
   }
 
-  purgeEvents(before: number, limit: number): Promise<number> {
-    return deleteEventsBefore(this.db, before, limit);
+  purgeEvents(before: number, limit: number, userlessBefore?: number): Promise<number> {
+    return deleteEventsBefore(this.db, before, limit, userlessBefore);
   }
 
   claimWebhookDeliveries(now: number, limit: number, leaseMs: number): Promise<WebhookDelivery[]> {

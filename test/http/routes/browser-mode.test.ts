@@ -61,12 +61,13 @@ describe.each(DATABASES)('browser mode (the refresh token in an HttpOnly cookie)
 
     it('is refused from another site, and signs nobody in', async () => {
       const email = await newAccount();
-      for (const headers of [
+      const crossSite: Array<Record<string, string>> = [
         { 'sec-fetch-site': 'cross-site' },
         { 'sec-fetch-site': 'same-site' },
         { origin: 'https://evil.example' },
         {},
-      ]) {
+      ];
+      for (const headers of crossSite) {
         const response = await login(email, { 'gatehouse-refresh-token': 'cookie', ...headers });
         expectProblem(response, 403, 'forbidden');
         expect(response.headers['set-cookie']).toBeUndefined();
@@ -120,7 +121,8 @@ describe.each(DATABASES)('browser mode (the refresh token in an HttpOnly cookie)
 
     it('is refused from another site, and the cookie keeps working', async () => {
       const first = await login(await newAccount());
-      for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }, {}]) {
+      const crossSite: Array<Record<string, string>> = [{ 'sec-fetch-site': 'cross-site' }, { origin: 'https://evil.example' }, {}];
+      for (const headers of crossSite) {
         const response = await refresh(cookieOf(first), { 'gatehouse-refresh-token': 'cookie', ...headers });
         expectProblem(response, 403, 'forbidden');
         expect(response.headers['set-cookie']).toBeUndefined();
