@@ -33,8 +33,14 @@ export function argon2Hasher(): PasswordHasher {
     hash: (password) => pool().hash(password, OPTIONS),
     verify: (stored, password) => pool().verify(stored, password),
     async verifyNothing(password) {
-      decoy ??= pool().hash(crypto.randomUUID(), OPTIONS);
-      await pool().verify(await decoy, password);
+      // A decoy that failed to be made (the pool was full) is forgotten, not kept: a cached
+      // failure would answer every unknown email with 503 and every real one with 401.
+      const made = (decoy ??= pool().hash(crypto.randomUUID(), OPTIONS));
+      const hash = await made.catch((error: unknown) => {
+        if (decoy === made) decoy = undefined;
+        throw error;
+      });
+      await pool().verify(hash, password);
       return false;
     },
     needsRehash: weakerThanToday,

@@ -34,4 +34,13 @@ describe('the argon2 hasher', () => {
     expect(hasher.needsRehash('$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW')).toBe(true);
     expect(hasher.needsRehash('$argon2id$v=16$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g')).toBe(true);
   });
+
+  it('makes its decoy hash again after a moment when it could not (the pool was full)', async () => {
+    const hasher = argon2Hasher();
+    // More hashes than the pool lets wait: the excess, the decoy among them, is refused at once.
+    const flood = Array.from({ length: 400 }, () => hasher.hash('flood of sign-ins').catch(() => 'refused'));
+    await expect(hasher.verifyNothing('an unknown account')).rejects.toMatchObject({ code: 'unavailable' });
+    await Promise.all(flood);
+    await expect(hasher.verifyNothing('an unknown account')).resolves.toBe(false);
+  }, 60_000);
 });
