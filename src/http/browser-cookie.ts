@@ -53,10 +53,10 @@ export function assertSameOrigin(request: FastifyRequest, publicUrl: string): vo
 const crossSite = () => new GatehouseError('forbidden', 'A request from another site cannot use the sign-in cookie.');
 
 /** The refresh token the browser holds, if any. */
-export function readRefreshCookie(request: FastifyRequest): string | undefined {
+export function readRefreshCookie(request: FastifyRequest, publicUrl: string): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
-  const name = cookieName(request);
+  const name = cookieName(request, publicUrl);
   for (const pair of header.split(';')) {
     const at = pair.indexOf('=');
     if (at > 0 && pair.slice(0, at).trim() === name) return pair.slice(at + 1).trim() || undefined;
@@ -65,20 +65,30 @@ export function readRefreshCookie(request: FastifyRequest): string | undefined {
 }
 
 /** Hands the browser its refresh token, for as long as the session can live. */
-export function setRefreshCookie(reply: FastifyReply, request: FastifyRequest, token: string, maxAgeSeconds: number): void {
-  reply.header('set-cookie', cookie(request, token, Math.max(0, Math.floor(maxAgeSeconds))));
+export function setRefreshCookie(reply: FastifyReply, request: FastifyRequest, publicUrl: string, token: string, maxAgeSeconds: number): void {
+  reply.header('set-cookie', cookie(request, publicUrl, token, Math.max(0, Math.floor(maxAgeSeconds))));
 }
 
-export function clearRefreshCookie(reply: FastifyReply, request: FastifyRequest): void {
-  reply.header('set-cookie', cookie(request, '', 0));
+export function clearRefreshCookie(reply: FastifyReply, request: FastifyRequest, publicUrl: string): void {
+  reply.header('set-cookie', cookie(request, publicUrl, '', 0));
 }
 
-function cookieName(request: FastifyRequest): string {
-  return request.protocol === 'https' ? SECURE_COOKIE : PLAIN_COOKIE;
+/**
+ * HTTPS when people reach Gatehouse over HTTPS (GATEHOUSE_PUBLIC_URL), whatever this hop says:
+ * behind a TLS proxy that is not named in GATEHOUSE_TRUST_PROXY every request looks like plain
+ * HTTP, and the cookie must not lose Secure (sent over any http:// hop) and its __Host- prefix
+ * (which stops a sibling subdomain from planting its own cookie) for that.
+ */
+function overHttps(request: FastifyRequest, publicUrl: string): boolean {
+  return request.protocol === 'https' || publicUrl.startsWith('https:');
 }
 
-function cookie(request: FastifyRequest, value: string, maxAgeSeconds: number): string {
+function cookieName(request: FastifyRequest, publicUrl: string): string {
+  return overHttps(request, publicUrl) ? SECURE_COOKIE : PLAIN_COOKIE;
+}
+
+function cookie(request: FastifyRequest, publicUrl: string, value: string, maxAgeSeconds: number): string {
   // Refresh tokens are `<id>.<secret>` in base64url: nothing in them needs quoting.
-  const secure = request.protocol === 'https' ? '; Secure' : '';
-  return `${cookieName(request)}=${value}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax${secure}`;
+  const secure = overHttps(request, publicUrl) ? '; Secure' : '';
+  return `${cookieName(request, publicUrl)}=${value}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax${secure}`;
 }

@@ -25,7 +25,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: s
   /** The sign-in as browser mode answers it: the refresh token goes into the cookie, never the body. */
   const inCookie = (request: FastifyRequest, reply: FastifyReply, signedIn: SignedIn) => {
     const { refresh_token: _kept, ...response } = presentSignIn(signedIn);
-    setRefreshCookie(reply, request, signedIn.refreshToken, (sessionEndsAt(signedIn.session) - ctx.clock.now()) / 1000);
+    setRefreshCookie(reply, request, publicUrl, signedIn.refreshToken, (sessionEndsAt(signedIn.session) - ctx.clock.now()) / 1000);
     return response;
   };
 
@@ -50,14 +50,14 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: s
     }
     assertSameOrigin(request, publicUrl);
     if (request.body) throw new GatehouseError('validation_failed', 'In browser mode the refresh token comes from the cookie; send no body.', [{ pointer: '/body', detail: 'must be empty' }]);
-    const token = readRefreshCookie(request);
+    const token = readRefreshCookie(request, publicUrl);
     if (!token) throw new GatehouseError('invalid_refresh_token', 'This browser is not signed in.');
     try {
       return inCookie(request, reply, await refresh(ctx, token, describe));
     } catch (error) {
       // A cookie that can never work again (signed out, expired, reused) goes, so the page
       // shows its sign-in form instead of retrying it; a passing 503 leaves it alone.
-      if (isGatehouseError(error) && statusOf(error.code) === 401) clearRefreshCookie(reply, request);
+      if (isGatehouseError(error) && statusOf(error.code) === 401) clearRefreshCookie(reply, request, publicUrl);
       throw error;
     }
   });
@@ -68,9 +68,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: s
     const query = request.query as Record<string, unknown>;
     if (wantsBrowserMode(request)) {
       assertSameOrigin(request, publicUrl);
-      const cookie = readRefreshCookie(request);
+      const cookie = readRefreshCookie(request, publicUrl);
       // Signed out is where the browser ends up, whatever happens to the session below.
-      clearRefreshCookie(reply, request);
+      clearRefreshCookie(reply, request, publicUrl);
       // The cookie names the browser's own session (the access token may have expired).
       if (cookie !== undefined) {
         await signOutWithRefreshToken(ctx, cookie, () => client(request)).catch((error: unknown) => {

@@ -22,7 +22,7 @@ function cookieOf(response: LightMyRequestResponse): string {
 describe.each(DATABASES)('browser mode (the refresh token in an HttpOnly cookie) on %s', (kind) => {
   let t: TestGatehouse;
   beforeAll(async () => {
-    t = await startTestGatehouse(kind, { trustProxy: true, publicUrl: 'https://auth.example.com' }, { hasher: instantHasher() });
+    t = await startTestGatehouse(kind, { trustProxy: true, publicUrl: 'http://auth.example.test' }, { hasher: instantHasher() });
   });
   afterAll(() => t.close());
 
@@ -78,7 +78,7 @@ describe.each(DATABASES)('browser mode (the refresh token in an HttpOnly cookie)
 
     it('accepts a browser too old for Sec-Fetch-Site when its Origin is Gatehouse’s', async () => {
       const email = await newAccount();
-      expect((await login(email, { 'gatehouse-refresh-token': 'cookie', origin: 'https://auth.example.com' })).statusCode).toBe(200);
+      expect((await login(email, { 'gatehouse-refresh-token': 'cookie', origin: 'http://auth.example.test' })).statusCode).toBe(200);
       expect((await login(email, { 'gatehouse-refresh-token': 'cookie', origin: 'http://localhost:80' })).statusCode).toBe(200);
     });
 
@@ -159,6 +159,23 @@ describe.each(DATABASES)('browser mode (the refresh token in an HttpOnly cookie)
       expect((await logout(undefined)).statusCode).toBe(204);
       expect((await logout('gatehouse_refresh=not.valid')).statusCode).toBe(204);
     });
+  });
+
+  it('uses the __Host- Secure cookie whenever the public address is HTTPS, even over a plain hop from an unnamed proxy', async () => {
+    const behindProxy = await startTestGatehouse(kind, { publicUrl: 'https://auth.example.com' }, { hasher: instantHasher() });
+    try {
+      await registerUser(behindProxy.app, 'proxied@example.com');
+      const headers = { 'gatehouse-refresh-token': 'cookie', origin: 'https://auth.example.com' };
+      const signedIn = await behindProxy.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: 'proxied@example.com', password: PASSWORD }, headers });
+      expect(setCookie(signedIn)).toMatch(/^__Host-gatehouse_refresh=[^;]+; Path=\/; Max-Age=1209600; HttpOnly; SameSite=Lax; Secure$/);
+      const refreshed = await behindProxy.app.inject({ method: 'POST', url: '/v1/auth/refresh', headers: { ...headers, cookie: cookieOf(signedIn) } });
+      expect(refreshed.statusCode, refreshed.body).toBe(200);
+      // The plain name is not read there: a sibling subdomain could have planted it.
+      const planted = await behindProxy.app.inject({ method: 'POST', url: '/v1/auth/refresh', headers: { ...headers, cookie: cookieOf(signedIn).replace('__Host-', '') } });
+      expectProblem(planted, 401, 'invalid_refresh_token');
+    } finally {
+      await behindProxy.close();
+    }
   });
 
   it('never lets the cookie stand in for a Bearer token', async () => {
