@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { deviceKey } from '../../core/activity.js';
 
 // Login history (src/core/activity.ts), the devices each account has signed in from (for
 // new-device alerts), the webhook outbox, and single-use "this wasn't me" reports.
@@ -34,6 +35,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('known_devices_pk', ['user_id', 'device_key'])
     .execute();
+
+  await rememberExistingDevices(db);
 
   // The outbox: one row per event that notifies, written in the event's transaction, so a
   // notification is never lost between the change and its delivery (and never sent for a
@@ -76,6 +79,34 @@ export async function up(db: Kysely<any>): Promise<void> {
       .where(sql.ref('revoked_at'), 'is', null)
       .where(sql.ref('expiry_recorded_at'), 'is', null)
       .execute();
+  }
+}
+
+/**
+ * An upgrade must not make every existing account's next sign-in on every device "new": the
+ * devices their sessions (still kept, up to the retention) came from are known from the start.
+ */
+async function rememberExistingDevices(db: Kysely<any>): Promise<void> {
+  const rows: Array<{ user_id: string; browser: string | null; os: string | null; device_type: string; country: string | null; first: unknown; last: unknown }> =
+    await db
+      .selectFrom('sessions')
+      .select(['user_id', 'browser', 'os', 'device_type', 'country'])
+      .select((eb) => [eb.fn.min('created_at').as('first'), eb.fn.max('last_active_at').as('last')])
+      .groupBy(['user_id', 'browser', 'os', 'device_type', 'country'])
+      .execute();
+  const known = new Map<string, { user_id: string; device_key: string; first_seen_at: number; last_seen_at: number }>();
+  for (const row of rows) {
+    const key = deviceKey({ ip: '', userAgent: '', country: row.country, device: { browser: row.browser, os: row.os, type: row.device_type, label: '' } });
+    const id = `${row.user_id}\u0000${key}`;
+    const seen = known.get(id);
+    const first = Number(row.first);
+    const last = Number(row.last);
+    // Several browser versions fold into one key: keep the widest span.
+    known.set(id, { user_id: row.user_id, device_key: key, first_seen_at: Math.min(first, seen?.first_seen_at ?? first), last_seen_at: Math.max(last, seen?.last_seen_at ?? last) });
+  }
+  const values = [...known.values()];
+  for (let at = 0; at < values.length; at += 500) {
+    await db.insertInto('known_devices').values(values.slice(at, at + 500)).execute();
   }
 }
 
