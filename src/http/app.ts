@@ -18,6 +18,7 @@ import { notMeRoutes } from './routes/not-me.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { webRoutes } from '../web/routes.js';
 
 export interface AppParts {
   ctx: ServiceContext;
@@ -75,5 +76,6 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(oauthRoutes, { ctx: parts.ctx, serviceKeys: parts.serviceKeys });
   await app.register(notMeRoutes, { ctx: parts.ctx });
   await app.register(healthRoutes, { store: parts.store, sync: parts.sync });
+  await app.register(webRoutes);
   return app;
 }

@@ -51,7 +51,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: s
     assertSameOrigin(request, publicUrl);
     if (request.body) throw new GatehouseError('validation_failed', 'In browser mode the refresh token comes from the cookie; send no body.', [{ pointer: '/body', detail: 'must be empty' }]);
     const token = readRefreshCookie(request, publicUrl);
-    if (!token) throw new GatehouseError('invalid_refresh_token', 'This browser is not signed in.');
+    // No cookie: this browser is not signed in, which is how every visit of a signed-out page
+    // starts, not an error (a 401 would be one in every visitor's console).
+    if (!token) return reply.code(204).send();
     try {
       return inCookie(request, reply, await refresh(ctx, token, describe));
     } catch (error) {

@@ -1,0 +1,145 @@
+// The devices page: sign in or register, then the account with its devices, activity and
+// password. Plain ES modules, no build step; src/web/routes.ts serves them.
+import * as api from './api.js';
+import { loadActivity, mountActivity, refreshActivity } from './activity.js';
+import { loadDevices, mountDevices, onSessionsChanged, pollNow, startPolling, stopPolling } from './devices.js';
+import { $, errorText, refreshTimes, showMessage } from './dom.js';
+import { cancelPasswordPrompt, mountPasswordPrompt } from './reauth.js';
+
+const main = $('#main');
+const signOutButton = $('#sign-out');
+let timesTimer = null;
+
+/** A new copy of a view from its template; nothing of an earlier visit (typed text, lists) remains. */
+function build(name) {
+  return $(`#view-${name}`).content.firstElementChild.cloneNode(true);
+}
+
+/** Puts `view` on the page; `focus` moves focus to its heading, so a screen reader starts there. */
+function attach(view, { focus = true } = {}) {
+  main.replaceChildren(view);
+  document.title = `${view.dataset.title} · Gatehouse`;
+  signOutButton.hidden = view.dataset.view !== 'account';
+  if (focus) $('h1', view).focus();
+  return view;
+}
+
+function say(view, kind, text) {
+  showMessage($('.messages', view), kind, text);
+}
+
+/** Why the page is back at the sign-in form, in words; each says the device was signed out. */
+function endedMessage(code) {
+  if (code === 'session_expired') return 'Your session expired, so you were signed out. Please sign in again.';
+  if (code === 'refresh_token_reused') return 'You were signed out on this device because its sign-in was used from somewhere else. Sign in again, and change your password if that was not you.';
+  return 'You were signed out on this device.';
+}
+
+/** Runs a form's action once at a time; a failure is shown in the form's own alert. */
+function onSubmit(form, action) {
+  let busy = false;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    busy = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      await action(new FormData(form));
+    } catch (error) {
+      if (!(error instanceof api.SessionEnded)) showMessage($('.messages', form.parentElement), 'error', errorText(error));
+    } finally {
+      busy = false;
+      form.removeAttribute('aria-busy');
+    }
+  });
+}
+
+function showSignIn({ focus = true, kind, message } = {}) {
+  const view = build('sign-in');
+  onSubmit($('form', view), async (data) => {
+    await api.signIn(String(data.get('email')), String(data.get('password')));
+    await showAccount({ focus: true });
+  });
+  $('[data-show="register"]', view).addEventListener('click', () => showRegister());
+  attach(view, { focus });
+  if (message) say(view, kind, message);
+}
+
+function showRegister() {
+  const view = build('register');
+  onSubmit($('form', view), async (data) => {
+    const email = String(data.get('email'));
+    const password = String(data.get('password'));
+    await api.register(email, password, String(data.get('name') ?? '').trim() || undefined);
+    await api.signIn(email, password);
+    await showAccount({ focus: true });
+  });
+  $('[data-show="sign-in"]', view).addEventListener('click', () => showSignIn());
+  attach(view);
+}
+
+async function showAccount({ focus }) {
+  const view = build('account');
+  const user = api.currentUser();
+  $('#account-who', view).textContent = user ? `Signed in as ${user.name ? `${user.name} (${user.email})` : user.email}` : '';
+  for (const input of view.querySelectorAll('input[name="username"]')) input.defaultValue = user?.email ?? ''; // survives form.reset()
+  mountDevices(view);
+  mountActivity(view);
+  mountPasswordPrompt(view);
+  const passwordForm = $('#password-form', view);
+  onSubmit(passwordForm, async (data) => {
+    try {
+      await api.call('POST', '/v1/me/password', { current_password: String(data.get('current_password')), new_password: String(data.get('new_password')) });
+    } catch (error) {
+      if (error instanceof api.ApiError && error.code === 'invalid_credentials') throw new Error('Your current password is not right.', { cause: error });
+      throw error;
+    }
+    passwordForm.reset();
+    showMessage($('.messages', passwordForm.parentElement), 'info', 'Your password was changed, and every other device was signed out.');
+    await pollNow();
+    await refreshActivity();
+  });
+
+  // Everything is fetched before the view appears, so nothing moves once it is shown.
+  const [devices, activity] = await Promise.allSettled([loadDevices(), loadActivity()]);
+  if (!api.isSignedIn()) return; // ended while loading: the sign-in form is already up
+  attach(view, { focus });
+  const failed = [devices, activity].find((result) => result.status === 'rejected');
+  if (failed) say(view, 'error', errorText(failed.reason));
+  startPolling();
+  clearInterval(timesTimer);
+  // Every 15 s, so "just now" turns into "1 minute ago" on time rather than up to a minute late.
+  timesTimer = setInterval(() => refreshTimes(main), 15_000);
+}
+
+function leaveAccount() {
+  stopPolling();
+  clearInterval(timesTimer);
+  cancelPasswordPrompt();
+}
+
+api.onSessionEnded((code) => {
+  leaveAccount();
+  showSignIn({ kind: 'error', message: endedMessage(code) });
+});
+
+onSessionsChanged(() => refreshActivity());
+
+signOutButton.addEventListener('click', async () => {
+  try {
+    await api.signOut();
+  } catch (error) {
+    return say(main, 'error', errorText(error));
+  }
+  leaveAccount();
+  showSignIn({ kind: 'info', message: 'You signed out on this device.' });
+});
+
+// On load: a browser with a live cookie goes straight to its account.
+try {
+  const { tokens, reason } = await api.restore();
+  if (tokens) await showAccount({ focus: false });
+  else showSignIn({ focus: false, kind: 'error', message: reason ? endedMessage(reason) : null });
+} catch (error) {
+  showSignIn({ focus: false, kind: 'error', message: errorText(error) });
+}

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../core/errors.js';
+import { setSecurityHeaders } from './security-headers.js';
+
+export interface WebRouteOptions {
+  /** The directory of the page's files; by default the first of `PUBLIC_DIRS` that exists. */
+  publicDir?: string;
+}
+
+/**
+ * Where the page's files are. From src/ (tests run the TypeScript sources) they sit beside this
+ * module; from dist/web/routes.js (the built server) they do not, since tsc copies no
+ * non-TypeScript files, so the sources' copy is used: `../../src/web/public/`.
+ */
+const PUBLIC_DIRS = [new URL('./public/', import.meta.url), new URL('../../src/web/public/', import.meta.url)].map((url) => fileURLToPath(url));
+
+const TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
+
+/**
+ * The devices page: `GET /` is the HTML shell, `GET /assets/<name>` its scripts, styles and
+ * icons. The files are read once at start into an allow-list keyed by file name, and a request
+ * only ever looks a name up in it: no part of a URL is joined onto a filesystem path, so
+ * `..`, encoded slashes and the like find nothing. Files of other kinds (a `.d.ts` beside a
+ * script) are never served.
+ *
+ * Every answer revalidates (`no-cache` with an ETag): the names carry no content hash, and a
+ * page half old, half new after an upgrade would be worse than a 304 per file.
+ */
+export const webRoutes: FastifyPluginAsync<WebRouteOptions> = async (app, options) => {
+  const assets = loadAssets(options.publicDir ?? publicDir());
+  const index = assets.get('index.html');
+  if (!index) throw new Error('The devices page has no index.html.');
+  assets.delete('index.html');
+
+  app.addHook('onSend', async (request, reply) => setSecurityHeaders(request, reply));
+
+  app.get('/', async (request, reply) => sendAsset(request, reply, index));
+  app.get<{ Params: { file: string } }>('/assets/:file', async (request, reply) => {
+    const asset = assets.get(request.params.file);
+    if (!asset) throw new GatehouseError('not_found', 'There is no such file.');
+    return sendAsset(request, reply, asset);
+  });
+};
+
+function publicDir(): string {
+  const found = PUBLIC_DIRS.find((dir) => existsSync(join(dir, 'index.html')));
+  if (!found) throw new Error(`The devices page's files are missing; looked in ${PUBLIC_DIRS.join(', ')}.`);
+  return found;
+}
+
+function loadAssets(dir: string): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const type = TYPES[extname(entry.name)];
+    if (!entry.isFile() || !type) continue;
+    const body = readFileSync(join(dir, entry.name));
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+    assets.set(entry.name, { body, type, etag });
+  }
+  return assets;
+}
+
+function sendAsset(request: FastifyRequest, reply: FastifyReply, asset: Asset): FastifyReply {
+  reply.header('cache-control', 'no-cache').header('etag', asset.etag);
+  if (matches(request.headers['if-none-match'], asset.etag)) return reply.code(304).send();
+  return reply.type(asset.type).send(asset.body);
+}
+
+/** RFC 9110 13.1.2: a weak comparison of any listed tag. */
+function matches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((tag) => {
+    const trimmed = tag.trim();
+    return trimmed === '*' || trimmed.replace(/^W\//, '') === etag;
+  });
+}
