@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, isGatehouseError } from '../../core/errors.js';
 import { sessionEndsAt } from '../../core/session-policy.js';
@@ -41,7 +42,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: s
     return inCookie(request, reply, await signIn(ctx, request.body, client(request)));
   });
 
-  app.post('/v1/auth/refresh', { schema: { body: RefreshBody, response: { 200: TokenResponse } } }, async (request, reply) => {
+  app.post('/v1/auth/refresh', { schema: { body: RefreshBody, response: { 200: TokenResponse, 204: Type.Null() } } }, async (request, reply) => {
     // The client is only described (user agent parsed, address located) if an event needs it.
     const describe = () => client(request);
     if (!wantsBrowserMode(request)) {
@@ -53,7 +54,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: s
     const token = readRefreshCookie(request, publicUrl);
     // No cookie: this browser is not signed in, which is how every visit of a signed-out page
     // starts, not an error (a 401 would be one in every visitor's console).
-    if (!token) return reply.code(204).send();
+    if (!token) return reply.code(204).send(null);
     try {
       return inCookie(request, reply, await refresh(ctx, token, describe));
     } catch (error) {

@@ -1,0 +1,519 @@
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, USER_AGENTS } from '../helpers/app.js';
+import { ensureChromium } from '../helpers/chromium.js';
+import { call, startServer, type RunningServer } from '../helpers/server-process.js';
+
+/**
+ * The devices page as people use it: Debian's Chromium, driven by playwright-core, against the
+ * built server. Installs Chromium with apt-get if it is missing (test/helpers/chromium.ts), and
+ * skips, saying why, only where it cannot. `UPDATE_SCREENSHOTS=1` also rewrites
+ * docs/screenshots/account-{desktop,phone}.png.
+ */
+const { executablePath, skipReason } = await ensureChromium();
+if (skipReason) console.warn(`Skipping the devices page's browser tests: ${skipReason}`);
+const updateScreenshots = process.env.UPDATE_SCREENSHOTS === '1';
+
+/** The page polls its sessions every 5 s: a device signed out elsewhere notices within one poll. */
+const POLL_BOUND_MS = 15_000;
+/** For what the page shows once the last request is answered (rendering, a log line). */
+const SOON = { timeout: 5_000 };
+const NEW_PASSWORD = 'a new and longer passphrase';
+
+// MaxMind's documentation addresses, which the bundled database places in Sweden and Britain.
+const AT_HOME = '89.160.20.112';
+const ABROAD = '81.2.69.142';
+
+interface Device {
+  context: BrowserContext;
+  page: Page;
+}
+
+let browser: Browser | undefined;
+/** Console errors, uncaught exceptions, CSP violations and 5xx answers seen by Gatehouse's pages. */
+const problems: string[] = [];
+
+/** The init script reports CSP violations (console messages alone can miss some). */
+const REPORT_CSP_VIOLATIONS = `document.addEventListener('securitypolicyviolation', (e) =>
+  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')));`;
+
+/** A browser of its own (cookies, storage) with Gatehouse open in it, watched for problems. */
+async function openDevice(base: string, options: BrowserContextOptions & { ip?: string } = {}): Promise<Device> {
+  const { ip, ...contextOptions } = options;
+  const context = await browser!.newContext({
+    ...contextOptions,
+    // Gatehouse trusts the proxy header in the tests that set one: devices appear to sign in from elsewhere.
+    ...(ip ? { extraHTTPHeaders: { 'x-forwarded-for': ip } } : {}),
+  });
+  context.setDefaultTimeout(10_000);
+  const page = await watchedPage(context);
+  await page.goto(base + '/');
+  return { context, page };
+}
+
+async function watchedPage(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  await page.addInitScript(REPORT_CSP_VIOLATIONS);
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    // Chromium logs every 4xx fetch; 401 (signed out elsewhere, wrong password) and 403
+    // (password needed again) are answers the page expects and shows.
+    if (/^Failed to load resource: the server responded with a status of 40[13]\b/.test(message.text())) return;
+    problems.push(`console error on ${page.url()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`uncaught exception on ${page.url()}: ${error.message}`));
+  page.on('response', (response) => {
+    if (response.status() >= 500) problems.push(`${response.status()} for ${response.request().method()} ${response.url()}`);
+  });
+  return page;
+}
+
+const heading = (page: Page, name: string) => page.getByRole('heading', { name, exact: true });
+const devicesOf = (page: Page) => page.getByRole('list', { name: 'Devices' }).getByRole('listitem');
+const activityOf = (page: Page) => page.getByRole('list', { name: 'Activity' }).getByRole('listitem');
+const thisDevice = (page: Page) => devicesOf(page).filter({ hasText: 'This device' });
+
+async function register(page: Page, who: { name: string; email: string; password?: string }): Promise<void> {
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await heading(page, 'Create your account').waitFor();
+  await page.getByLabel('Name (optional)').fill(who.name);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password', { exact: true }).fill(who.password ?? PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await heading(page, 'Your account').waitFor();
+}
+
+async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
+  await heading(page, 'Sign in').waitFor();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+async function signedIn(page: Page, email: string, password = PASSWORD): Promise<void> {
+  await signIn(page, email, password);
+  await heading(page, 'Your account').waitFor();
+}
+
+/** The session id of the device the page runs on, as its own list says. */
+async function ownSessionId(page: Page): Promise<string> {
+  const id = await thisDevice(page).getAttribute('data-session-id');
+  expect(id).toMatch(/\S/);
+  return id!;
+}
+
+async function sessionIdsListed(page: Page): Promise<string[]> {
+  return devicesOf(page).evaluateAll((items) => items.map((item) => item.getAttribute('data-session-id') ?? ''));
+}
+
+/** Waits for the signed-out sign-in form with its explanation (the page learns of it by polling). */
+async function bouncedToSignIn(page: Page): Promise<void> {
+  await heading(page, 'Sign in').waitFor({ timeout: POLL_BOUND_MS });
+  await page.getByRole('alert').filter({ hasText: /signed out/i }).waitFor({ timeout: 1000 });
+}
+
+/** A mark that only a reload or a navigation can take away. */
+const markPage = (page: Page) => page.evaluate('window.__notReloaded = true');
+const stillMarked = (page: Page) => page.evaluate('window.__notReloaded === true');
+
+async function withServer(env: Record<string, string> = {}): Promise<{ server: RunningServer; base: string; close(): Promise<void> }> {
+  const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-browser-'));
+  const server = await startServer(cwd, { DATABASE_URL: `sqlite:${join(cwd, 'gatehouse.db')}`, LOG_LEVEL: 'info', ...env });
+  return {
+    server,
+    base: server.url,
+    close: async () => {
+      await server.stop();
+      rmSync(cwd, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The requests the server has logged (method, path, status) from `from` on. */
+function logged(server: RunningServer, from: number): { method: string; path: string; status: number }[] {
+  return server.logs.slice(from).flatMap((line) => {
+    try {
+      const entry = JSON.parse(line) as { msg?: string; method: string; path: string; status: number };
+      return entry.msg === 'request' ? [{ method: entry.method, path: entry.path, status: entry.status }] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(() => {
+    expect(problems.splice(0)).toEqual([]);
+  });
+
+  describe('two devices signed in as one person', () => {
+    let gatehouse: Awaited<ReturnType<typeof withServer>>;
+    let laptop: Device;
+    let phone: Device;
+    const person = { name: 'Astrid Lindqvist', email: 'astrid@example.com' };
+
+    beforeAll(async () => {
+      gatehouse = await withServer({ GATEHOUSE_TRUST_PROXY: 'true' });
+      [laptop, phone] = await Promise.all([
+        openDevice(gatehouse.base, { userAgent: USER_AGENTS.chromeWindows, viewport: { width: 1280, height: 800 }, ip: AT_HOME }),
+        openDevice(gatehouse.base, { userAgent: USER_AGENTS.safariIphone, viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, ip: ABROAD }),
+      ]);
+    });
+    afterAll(async () => {
+      await laptop?.context.close();
+      await phone?.context.close();
+      await gatehouse?.close();
+    });
+
+    it('lets a person create an account on the laptop and sign in on the phone; each lists both, with "This device" on its own', async () => {
+      await register(laptop.page, person);
+      await signIn(phone.page, person.email, 'not the password');
+      await phone.page.getByRole('alert').filter({ hasText: /\S/ }).waitFor();
+      await signedIn(phone.page, person.email);
+
+      const laptopId = await ownSessionId(laptop.page);
+      const phoneId = await ownSessionId(phone.page);
+      expect(laptopId).not.toBe(phoneId);
+      // The laptop's page was open before the phone signed in: its next poll brings the phone in.
+      await expect.poll(() => sessionIdsListed(laptop.page), { timeout: POLL_BOUND_MS }).toEqual(expect.arrayContaining([laptopId, phoneId]));
+      expect((await sessionIdsListed(phone.page)).sort()).toEqual([laptopId, phoneId].sort());
+      for (const { page, own, other } of [
+        { page: laptop.page, own: laptopId, other: phoneId },
+        { page: phone.page, own: phoneId, other: laptopId },
+      ]) {
+        await expect.poll(() => devicesOf(page).count(), SOON).toBe(2);
+        await expect.poll(() => thisDevice(page).count(), SOON).toBe(1);
+        expect(await thisDevice(page).getAttribute('data-session-id')).toBe(own);
+        const otherItem = page.locator(`li[data-session-id="${other}"]`);
+        expect(await otherItem.textContent()).not.toContain('This device');
+        // Only other devices can be signed out from the list (this one has the header button).
+        expect(await otherItem.getByRole('button', { name: /^Sign out / }).count()).toBe(1);
+        expect(await thisDevice(page).getByRole('button', { name: /^Sign out / }).count()).toBe(0);
+      }
+      // Each device is described by what the server made of its user agent and address.
+      expect(await laptop.page.locator(`li[data-session-id="${phoneId}"]`).textContent()).toMatch(/Safari/);
+      expect(await phone.page.locator(`li[data-session-id="${laptopId}"]`).textContent()).toMatch(/Chrome/);
+      expect(await laptop.page.locator(`li[data-session-id="${phoneId}"]`).textContent()).toContain(ABROAD);
+    });
+
+    it('keeps the refresh token in an HttpOnly, SameSite=Lax cookie that scripts cannot read', async () => {
+      const cookies = await laptop.context.cookies(gatehouse.base);
+      expect(cookies.map((cookie) => cookie.name)).toEqual(['gatehouse_refresh']);
+      const [cookie] = cookies;
+      // Over plain http neither Secure nor the __Host- prefix: browsers would drop such a cookie.
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: false, domain: '127.0.0.1' });
+      expect(cookie!.expires).toBeGreaterThan(Date.now() / 1000 + 3600);
+      expect(cookie!.value).toMatch(/^[\w-]+\.[\w-]+$/);
+      for (const device of [laptop, phone]) {
+        expect(await device.page.evaluate('document.cookie')).not.toContain('gatehouse_refresh');
+        // Neither token is kept where a script (or the next person at the computer) finds it.
+        const storage = (await device.page.evaluate('JSON.stringify([localStorage, sessionStorage])')) as string;
+        expect(storage).not.toMatch(/eyJ|gatehouse_refresh/);
+        expect(storage).not.toContain(cookie!.value.split('.')[1]);
+      }
+    });
+
+    it('shows both sign-ins in the recent activity, the phone\'s marked as a new device', async () => {
+      await phone.page.reload();
+      await heading(phone.page, 'Your account').waitFor();
+      const signIns = activityOf(phone.page).and(phone.page.locator('[data-event-type="signed_in"]'));
+      await expect.poll(() => signIns.count(), SOON).toBe(2);
+      // Newest first: the phone's sign-in, from a device the account had not used, then the laptop's.
+      expect(await signIns.nth(0).textContent()).toContain('New device');
+      expect(await signIns.nth(1).textContent()).not.toContain('New device');
+      expect(await activityOf(phone.page).and(phone.page.locator('[data-event-type="sign_in_failed"]')).count()).toBe(1);
+    });
+
+    it.runIf(updateScreenshots)('saves screenshots of the account page at desktop and phone width (UPDATE_SCREENSHOTS=1)', async () => {
+      const dir = resolve('docs/screenshots');
+      mkdirSync(dir, { recursive: true });
+      await laptop.page.reload();
+      await heading(laptop.page, 'Your account').waitFor();
+      await expect.poll(() => devicesOf(laptop.page).count(), SOON).toBe(2);
+      await expect.poll(() => activityOf(laptop.page).count(), SOON).toBeGreaterThanOrEqual(3);
+      await laptop.page.screenshot({ path: join(dir, 'account-desktop.png'), animations: 'disabled', caret: 'hide' });
+
+      await phone.page.setViewportSize({ width: 390, height: 844 });
+      await phone.page.reload();
+      await heading(phone.page, 'Your account').waitFor();
+      await expect.poll(() => devicesOf(phone.page).count(), SOON).toBe(2);
+      await phone.page.screenshot({ path: join(dir, 'account-phone.png'), animations: 'disabled', caret: 'hide' });
+      await phone.page.setViewportSize({ width: 360, height: 740 });
+      await phone.page.reload();
+      await heading(phone.page, 'Your account').waitFor();
+    });
+
+    it('fits a phone 360 px wide: no sideways scrolling on the account page or the sign-in form', async () => {
+      const fits = async (page: Page) => {
+        const [width, scrollWidth] = (await page.evaluate('[window.innerWidth, document.documentElement.scrollWidth]')) as [number, number];
+        // 360, not 980: the page declares a device-width viewport.
+        expect(width).toBe(360);
+        expect(scrollWidth).toBeLessThanOrEqual(width);
+      };
+      await fits(phone.page);
+
+      const stranger = await openDevice(gatehouse.base, { userAgent: USER_AGENTS.safariIphone, viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+      try {
+        await heading(stranger.page, 'Sign in').waitFor();
+        await fits(stranger.page);
+        await stranger.page.getByRole('button', { name: 'Create an account' }).click();
+        await heading(stranger.page, 'Create your account').waitFor();
+        await fits(stranger.page);
+      } finally {
+        await stranger.context.close();
+      }
+    });
+
+    it('signs the phone out from the laptop: the phone returns to the sign-in form without a reload, and leaves the laptop\'s list', async () => {
+      const phoneId = await ownSessionId(phone.page);
+      const laptopId = await ownSessionId(laptop.page);
+      await markPage(phone.page);
+      await markPage(laptop.page);
+
+      const item = laptop.page.locator(`li[data-session-id="${phoneId}"]`);
+      const button = item.getByRole('button', { name: /^Sign out / });
+      // The button names the device it signs out, as the list shows it ("Sign out Safari 17 on iOS").
+      const label = /button "Sign out (.+)"/.exec(await button.ariaSnapshot())?.[1];
+      expect(label).toBeTruthy();
+      expect(await item.textContent()).toContain(label);
+      await button.click();
+
+      await bouncedToSignIn(phone.page);
+      expect(await stillMarked(phone.page)).toBe(true);
+      const [width, scrollWidth] = (await phone.page.evaluate('[window.innerWidth, document.documentElement.scrollWidth]')) as [number, number];
+      expect(scrollWidth).toBeLessThanOrEqual(width);
+      // Signed out means signed out: the browser no longer holds a refresh token.
+      expect(await phone.context.cookies(gatehouse.base)).toEqual([]);
+
+      await expect.poll(() => sessionIdsListed(laptop.page), { timeout: POLL_BOUND_MS }).toEqual([laptopId]);
+      expect(await stillMarked(laptop.page)).toBe(true);
+    });
+
+    it('changes the password from the page, and the new one signs in', async () => {
+      const page = laptop.page;
+      await page.getByLabel('Current password').fill(PASSWORD);
+      await page.getByLabel('New password').fill(NEW_PASSWORD);
+      await page.getByRole('button', { name: 'Change password', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: /password/i }).waitFor();
+      // The laptop that changed it stays signed in.
+      await heading(page, 'Your account').waitFor();
+
+      expect((await call(gatehouse.base, 'POST', '/v1/auth/login', { body: { email: person.email, password: PASSWORD } })).status).toBe(401);
+      await signedIn(phone.page, person.email, NEW_PASSWORD);
+      await expect.poll(() => devicesOf(phone.page).count(), SOON).toBe(2);
+    });
+
+    it('signs this device out with the header button', async () => {
+      await laptop.page.getByRole('button', { name: 'Sign out', exact: true }).click();
+      await heading(laptop.page, 'Sign in').waitFor();
+      expect(await laptop.context.cookies(gatehouse.base)).toEqual([]);
+      await laptop.page.reload();
+      await heading(laptop.page, 'Sign in').waitFor();
+      await phone.page.reload();
+      await heading(phone.page, 'Your account').waitFor();
+      await expect.poll(() => devicesOf(phone.page).count(), SOON).toBe(1);
+    });
+  });
+
+  describe('signing out all other devices', () => {
+    let gatehouse: Awaited<ReturnType<typeof withServer>>;
+    let laptop: Device;
+    let phone: Device;
+    const REAUTH_WINDOW_S = 2;
+
+    beforeAll(async () => {
+      // A sign-in counts as fresh for 2 s here, instead of 10 minutes: the test waits it out.
+      gatehouse = await withServer({ GATEHOUSE_REAUTH_WINDOW: String(REAUTH_WINDOW_S) });
+      const registered = await call(gatehouse.base, 'POST', '/v1/auth/register', { body: { email: 'sam@example.com', password: PASSWORD, name: 'Sam' } });
+      expect(registered.status).toBe(201);
+      [laptop, phone] = await Promise.all([
+        openDevice(gatehouse.base, { userAgent: USER_AGENTS.firefoxUbuntu }),
+        openDevice(gatehouse.base, { userAgent: USER_AGENTS.safariIphone, viewport: { width: 390, height: 844 }, isMobile: true }),
+      ]);
+    });
+    afterAll(async () => {
+      await laptop?.context.close();
+      await phone?.context.close();
+      await gatehouse?.close();
+    });
+
+    it('asks for the password when the sign-in is no longer fresh, and signs the others out once it is confirmed', async () => {
+      await signedIn(phone.page, 'sam@example.com');
+      await signedIn(laptop.page, 'sam@example.com');
+      const signedInAt = performance.now();
+      const laptopId = await ownSessionId(laptop.page);
+      await expect.poll(() => devicesOf(laptop.page).count(), SOON).toBe(2);
+      const waitOut = REAUTH_WINDOW_S * 1000 + 500 - (performance.now() - signedInAt);
+      if (waitOut > 0) await sleep(waitOut);
+
+      const signOutOthers = laptop.page.getByRole('button', { name: 'Sign out all other devices' });
+      const dialog = laptop.page.getByRole('dialog');
+      await signOutOthers.click();
+      await dialog.getByRole('heading', { name: 'Confirm your password' }).waitFor();
+      // Cancelling changes nothing.
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      expect(await devicesOf(laptop.page).count()).toBe(2);
+
+      await signOutOthers.click();
+      await dialog.getByRole('heading', { name: 'Confirm your password' }).waitFor();
+      await dialog.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+
+      await expect.poll(() => sessionIdsListed(laptop.page), SOON).toEqual([laptopId]);
+      await laptop.page.getByRole('status').filter({ hasText: /signed out/i }).waitFor();
+      // The phone is signed out (its page noticing by itself is the test above): a reload says so at once.
+      await phone.page.reload();
+      await heading(phone.page, 'Sign in').waitFor();
+      await phone.page.getByRole('alert').filter({ hasText: /signed out/i }).waitFor();
+      expect(await phone.context.cookies(gatehouse.base)).toEqual([]);
+    });
+  });
+
+  describe('requests forged by another site', () => {
+    let gatehouse: Awaited<ReturnType<typeof withServer>>;
+    let victim: Device;
+    let attacker: Server;
+    let attackerPort: number;
+    let victimSession: string;
+
+    beforeAll(async () => {
+      gatehouse = await withServer();
+      expect((await call(gatehouse.base, 'POST', '/v1/auth/register', { body: { email: 'vic@example.com', password: PASSWORD } })).status).toBe(201);
+      // The attacker's site: any page that the victim's browser opens, on another origin.
+      attacker = createServer((request, response) => {
+        const url = new URL(request.url ?? '/', 'http://attacker');
+        const action = url.searchParams.get('action');
+        const enctype = url.searchParams.get('enctype') ?? 'application/x-www-form-urlencoded';
+        const form = action
+          ? `<form method="POST" action="${escapeHtml(action)}" enctype="${escapeHtml(enctype)}">` +
+            `<input type="hidden" name='{"refresh_token":"' value='cookie"}'></form><script>document.forms[0].submit()</script>`
+          : '';
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        response.end(`<!doctype html><title>You won a prize</title><h1>You won a prize</h1>${form}`);
+      });
+      attacker.listen(0, '127.0.0.1');
+      await once(attacker, 'listening');
+      attackerPort = (attacker.address() as AddressInfo).port;
+
+      victim = await openDevice(gatehouse.base, { userAgent: USER_AGENTS.chromeWindows });
+      await signedIn(victim.page, 'vic@example.com');
+      victimSession = await ownSessionId(victim.page);
+    });
+    afterAll(async () => {
+      await victim?.context.close();
+      attacker?.close();
+      await gatehouse?.close();
+    });
+
+    /** The victim's page still works after a reload (the cookie still refreshes), with its session listed. */
+    async function victimStillSignedIn(): Promise<void> {
+      await victim.page.reload();
+      await heading(victim.page, 'Your account').waitFor();
+      expect(await ownSessionId(victim.page)).toBe(victimSession);
+      expect(await victim.context.cookies(gatehouse.base)).toHaveLength(1);
+    }
+
+    // 127.0.0.1 and localhost are different sites: SameSite keeps the cookie off the first
+    // kind; another port on the same host is the same site but another origin, so there the
+    // cookie goes along and only the server's own check (Sec-Fetch-Site, Origin) stops it.
+    const attackers = [
+      { kind: 'another site', host: 'localhost' },
+      { kind: 'another origin on the same site', host: '127.0.0.1' },
+    ];
+
+    for (const { kind, host } of attackers) {
+      it(`refuses a script on ${kind} that posts to refresh and logout with the browser's cookie`, async () => {
+        const page = await victim.context.newPage();
+        try {
+          await page.goto(`http://${host}:${attackerPort}/`);
+          const forge = (path: string, mode: 'cors' | 'no-cors') =>
+            page.evaluate(
+              async ({ url, mode }) => {
+                try {
+                  const init: RequestInit = { method: 'POST', mode, credentials: 'include' };
+                  if (mode === 'cors') init.headers = { 'Gatehouse-Refresh-Token': 'cookie' };
+                  const answer = await fetch(url, init);
+                  return answer.type === 'opaque' ? 'opaque' : `${answer.status} ${await answer.text()}`;
+                } catch (error) {
+                  return String(error);
+                }
+              },
+              { url: gatehouse.base + path, mode },
+            );
+
+          // With the header the browser asks first (CORS preflight); Gatehouse allows no other
+          // origin, so the POST is never sent.
+          let from = gatehouse.server.logs.length;
+          for (const path of ['/v1/auth/refresh', '/v1/auth/logout']) expect(await forge(path, 'cors')).toMatch(/^TypeError/);
+          await expect.poll(() => logged(gatehouse.server, from).filter((entry) => entry.method === 'OPTIONS'), SOON).toHaveLength(2);
+          expect(logged(gatehouse.server, from).filter((entry) => entry.method === 'POST')).toEqual([]);
+
+          // Without the header ("no-cors") the POST goes, but it is no browser-mode request: the
+          // cookie is not used, and the answer is an error, not a token.
+          from = gatehouse.server.logs.length;
+          for (const path of ['/v1/auth/refresh', '/v1/auth/logout']) expect(await forge(path, 'no-cors')).toBe('opaque');
+          await expect.poll(() => logged(gatehouse.server, from).filter((entry) => entry.method === 'POST'), SOON).toHaveLength(2);
+          for (const entry of logged(gatehouse.server, from).filter((e) => e.method === 'POST')) expect(entry.status).toBeGreaterThanOrEqual(400);
+
+          // Were a proxy in front to answer the preflight permissively, the browser would send
+          // the real request, cookie and all on the same site: Gatehouse itself refuses it.
+          await page.route(`${gatehouse.base}/**`, (route) => route.continue());
+          from = gatehouse.server.logs.length;
+          for (const path of ['/v1/auth/refresh', '/v1/auth/logout']) expect(await forge(path, 'cors')).toMatch(/^TypeError/);
+          await expect.poll(() => logged(gatehouse.server, from).filter((entry) => entry.method === 'POST'), SOON).toHaveLength(2);
+          expect(logged(gatehouse.server, from).filter((entry) => entry.method === 'POST')).toEqual([
+            { method: 'POST', path: '/v1/auth/refresh', status: 403 },
+            { method: 'POST', path: '/v1/auth/logout', status: 403 },
+          ]);
+          await page.unrouteAll();
+        } finally {
+          await page.close();
+        }
+        await victimStillSignedIn();
+      });
+
+      it(`refuses forms on ${kind} that post to logout and refresh`, async () => {
+        const page = await victim.context.newPage();
+        try {
+          for (const [path, enctype] of [
+            ['/v1/auth/logout', 'application/x-www-form-urlencoded'],
+            ['/v1/auth/logout', 'text/plain'],
+            ['/v1/auth/refresh', 'application/x-www-form-urlencoded'],
+            ['/v1/auth/refresh', 'text/plain'],
+          ] as const) {
+            const target = gatehouse.base + path;
+            const answered = page.waitForResponse((response) => response.url() === target && response.request().method() === 'POST');
+            await page.goto(`http://${host}:${attackerPort}/?${new URLSearchParams({ action: target, enctype })}`);
+            const answer = await answered;
+            expect(answer.status(), `${path} as ${enctype}`).toBeGreaterThanOrEqual(400);
+            expect(answer.status()).toBeLessThan(500);
+            expect(await answer.text()).not.toContain('access_token');
+            expect(answer.headers()['set-cookie']).toBeUndefined();
+          }
+        } finally {
+          await page.close();
+        }
+        await victimStillSignedIn();
+      });
+    }
+  });
+});
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
