@@ -1,3 +1,4 @@
+import { deviceKey } from '../core/activity.js';
 import { GatehouseError } from '../core/errors.js';
 import { readNotMeToken } from '../core/not-me-link.js';
 import { isSessionActive, type ClientInfo } from '../core/records.js';
@@ -24,7 +25,7 @@ export interface ReportableSignIn {
 
 export interface SignInReport {
   sessionId: string;
-  /** False when the session had already ended: the report still counts as the link's one use. */
+  /** False when nothing was left to end: the report still counts as the link's one use. */
   revoked: boolean;
 }
 
@@ -44,25 +45,40 @@ export async function inspectReport(ctx: ServiceContext, token: string): Promise
 export async function reportSignIn(ctx: ServiceContext, token: string, client: ClientInfo): Promise<SignInReport> {
   const signIn = await linkedSignIn(ctx, token);
   const { userId, sessionId, eventId } = signIn;
+  // Whoever signed in from that device may have signed in there again since (a second session,
+  // or one that replaced the first): those go too, and the device stops counting as the
+  // owner's, so a further sign-in from it is flagged again. Found before the store's
+  // transaction: a session started in between is caught by that next flag.
+  const device = signIn.client === null ? undefined : deviceKey(signIn.client);
+  const sameDevice =
+    device === undefined
+      ? undefined
+      : {
+          deviceKey: device,
+          sessionIds: (await ctx.store.listUserSessions(userId, ctx.clock.now()))
+            .filter((s) => s.id !== sessionId && s.createdAt >= signIn.at && deviceKey(s.client) === device)
+            .map((s) => s.id),
+        };
   // The user's own link, so the user is the one who ends the session (and the actor in history).
   const outcome = await ctx.store.reportSignIn({
     eventId,
     userId,
     sessionId,
+    ...(sameDevice ? { sameDevice } : {}),
     revocation: revocation(ctx, 'reported', userId),
     events: (revoked) => [
       event(ctx, 'sign_in_reported', {
         userId,
         actor: userId,
         client,
-        detail: { session_ids: revoked ? [revoked.id] : [], reported_event_id: eventId },
+        detail: { session_ids: revoked.map((s) => s.id), reported_event_id: eventId },
       }),
     ],
   });
   if (!outcome.reported) throw used();
-  // Into this node's revocation view at once: the session's access tokens die on their next use.
-  announce(ctx, userId, 'reported', userId, outcome.revoked ? [outcome.revoked] : []);
-  return { sessionId, revoked: outcome.revoked !== undefined };
+  // Into this node's revocation view at once: the sessions' access tokens die on their next use.
+  announce(ctx, userId, 'reported', userId, outcome.revoked);
+  return { sessionId, revoked: outcome.revoked.length > 0 };
 }
 
 /**

@@ -3,6 +3,7 @@ import type { EventType } from '../core/activity.js';
 import type { ClientInfo, UserRecord } from '../core/records.js';
 import { addressKey, lockAfterFailure, type SignInClaim } from '../core/sign-in-limits.js';
 import { event } from './activity.js';
+import type { SignInSuccess } from '../storage/store.js';
 import type { ServiceContext } from './context.js';
 
 export type AllowedAttempt = Extract<SignInClaim, { allowed: true }>;
@@ -25,12 +26,17 @@ export async function claimAttempt(ctx: ServiceContext, emailKey: string, ip: st
 }
 
 /**
- * The claimed attempt succeeded (its session is stored): the email key's consecutive count starts
- * again from 0 and the attempt is taken back off the hourly and address windows. A failure needs
- * nothing more: it was counted when it started.
+ * The claimed attempt succeeded: the email key's consecutive count starts again from 0 and the
+ * attempt is taken back off the hourly and address windows. A failure needs nothing more: it
+ * was counted when it started.
  */
 export function countSuccess(ctx: ServiceContext, emailKey: string, ip: string, claim: AllowedAttempt): Promise<void> {
   return ctx.store.recordSignInSuccess(emailKey, addressKey(ip), claim);
+}
+
+/** The same, for `startSession` to write with the session (`SessionStartOptions.signInSuccess`). */
+export function successOf(emailKey: string, ip: string, claim: AllowedAttempt): SignInSuccess {
+  return { emailKey, ip: addressKey(ip), claim };
 }
 
 /**

@@ -11,7 +11,7 @@ import { rehashIfOutdated } from './password-rehash.js';
 import { announce } from './sessions.js';
 import { deviceKey } from '../core/activity.js';
 import { event } from './activity.js';
-import { claimAttempt, countSuccess, limitedPasswordCheck, recordPasswordFailure, type AllowedAttempt } from './sign-in-limits.js';
+import { claimAttempt, limitedPasswordCheck, recordPasswordFailure, successOf, type AllowedAttempt } from './sign-in-limits.js';
 
 export interface SignedIn {
   user: UserRecord;
@@ -44,7 +44,14 @@ export async function signIn(ctx: ServiceContext, input: { email: string; passwo
     client,
     refresh: { hash: refresh.hash, key: refreshKey, generation: 0, rotatedAt: null, previousRotatedAt: null, sealedSuccessor: null },
   };
-  const options = { replaceSameDevice: ctx.sessions.replaceSameDevice, maxSessions: ctx.sessions.maxSessions, device: deviceKey(client) };
+  const options = {
+    replaceSameDevice: ctx.sessions.replaceSameDevice,
+    maxSessions: ctx.sessions.maxSessions,
+    device: deviceKey(client),
+    // Counted a success with the session, in its transaction: a sign-in that lost to a password
+    // change (refused below) stays a failure, and one commit instead of three.
+    signInSuccess: successOf(key, client.ip, claim),
+  };
   const { replaced, evicted, passwordHash } = await writeAgainstVerifiedHash(ctx, user, input.password, async (passwordHash) => ({
     ...(await ctx.store.startSession(session, { ...options, passwordHash }, (outcome) => [
       event(ctx, 'signed_in', {
@@ -60,8 +67,6 @@ export async function signIn(ctx: ServiceContext, input: { email: string; passwo
     ])),
     passwordHash,
   }));
-  // Only once the session is stored: a sign-in that lost to a password change stays a failure.
-  await countSuccess(ctx, key, client.ip, claim);
   ctx.log({ event: 'login_succeeded', userId: user.id, sessionId: id, ip: client.ip });
   announce(ctx, user.id, 'replaced', user.id, replaced);
   announce(ctx, user.id, 'session_limit', user.id, evicted);

@@ -17,6 +17,18 @@ export interface SessionStartOptions {
   passwordHash: string;
   /** The sign-in's core `deviceKey`: remembered for the account, and `newDevice` says if it was new. */
   device?: string;
+  /**
+   * The sign-in's claimed attempt (`claimSignInAttempt`), released as `recordSignInSuccess`
+   * would, in the same transaction: the counters say "succeeded" exactly when the session exists.
+   */
+  signInSuccess?: SignInSuccess;
+}
+
+/** A claimed attempt that succeeded: its email key, address key, and the windows it was counted in. */
+export interface SignInSuccess {
+  emailKey: string;
+  ip: string;
+  claim: { accountWindowStart: number; addressWindowStart: number };
 }
 
 export interface SessionStart {
@@ -94,8 +106,8 @@ export interface Store {
    * `invalid_credentials` (storing nothing) when the user's password is no longer
    * `passwordHash`, the one the sign-in was verified against, or the account was disabled
    * meanwhile: a sign-in racing a password change must not outlive it. `events`, told the
-   * outcome, are written in the same transaction. Of parallel sign-ins from one new device,
-   * exactly one sees `newDevice`.
+   * outcome, are written in the same transaction, and so is `signInSuccess`. Of parallel
+   * sign-ins from one new device, exactly one sees `newDevice`.
    */
   startSession(session: NewSession, options: SessionStartOptions, events?: EventsFor<SessionStart>): Promise<SessionStart>;
   findSession(id: string): Promise<SessionRecord | undefined>;
@@ -171,16 +183,19 @@ export interface Store {
 
   /**
    * "This wasn't me": marks the sign-in event reported (once: a second report of the same event
-   * changes nothing and returns `reported: false`), and revokes its session if it is still live,
-   * with `events`, all in one transaction.
+   * changes nothing and returns `reported: false`), revokes its session if it is still live,
+   * and with `sameDevice`, also those sessions of the user (the intruder's later sign-ins from
+   * the device) and forgets the device, so its next sign-in is flagged again; with `events`,
+   * told what was revoked, all in one transaction.
    */
   reportSignIn(report: {
     eventId: string;
     userId: string;
     sessionId: string;
+    sameDevice?: { sessionIds: string[]; deviceKey: string };
     revocation: Revocation;
-    events: EventsFor<RevokedSession | undefined>;
-  }): Promise<{ reported: boolean; revoked: RevokedSession | undefined }>;
+    events: EventsFor<RevokedSession[]>;
+  }): Promise<{ reported: boolean; revoked: RevokedSession[] }>;
   /** Whether the sign-in event was reported through its link already. */
   isSignInReported(eventId: string): Promise<boolean>;
 
@@ -218,7 +233,8 @@ export interface Store {
   claimSignInAttempt(emailKey: string, ip: string, policy: SignInLimitPolicy, now: number): Promise<SignInClaim>;
   /**
    * A claimed attempt succeeded: the email key's consecutive failures start again from 0, and
-   * the attempt is taken back off the email's hourly window and the address's window.
+   * the attempt is taken back off the email's hourly window and the address's window. (A
+   * sign-in has this done by `startSession`, with its session.)
    */
   recordSignInSuccess(emailKey: string, ip: string, claim: { accountWindowStart: number; addressWindowStart: number }): Promise<void>;
   /**

@@ -1,4 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import type { ClientInfo } from '../../src/core/records.js';
+import type { NewSession } from '../../src/storage/store.js';
 import { afterFailure, type SignInClaim, type SignInCounters, type SignInLimitPolicy } from '../../src/core/sign-in-limits.js';
 import { openStore, type KyselyStore } from '../../src/storage/kysely/kysely-store.js';
 import { createTestStore, DATABASES, type TestDatabase } from '../helpers/databases.js';
@@ -18,6 +21,25 @@ const NONE: SignInCounters = { account: undefined, address: undefined };
 const OPEN: SignInLimitPolicy = { maxConsecutiveFailures: 1_000_000, maxFailuresPerHour: 1_000_000, ipMaxFailures: 0 };
 const POLICY: SignInLimitPolicy = { maxConsecutiveFailures: 10, maxFailuresPerHour: 100, ipMaxFailures: 100 };
 
+const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g';
+const START = { replaceSameDevice: false, maxSessions: 0, passwordHash: HASH };
+const CLIENT: ClientInfo = { ip: '203.0.113.7', userAgent: 'test', device: { browser: null, os: null, type: 'unknown', label: 'Unknown device' }, country: null };
+
+function aSession(userId: string, at: number): NewSession {
+  const id = `session-${randomUUID()}`;
+  return {
+    id,
+    userId,
+    createdAt: at,
+    authenticatedAt: at,
+    lastActiveAt: at,
+    idleExpiresAt: at + DAY,
+    expiresAt: at + 30 * DAY,
+    client: CLIENT,
+    refresh: { hash: `sha256:${id}`, key: `key-${id}`, generation: 0, rotatedAt: null, previousRotatedAt: null, sealedSuccessor: null },
+  };
+}
+
 async function fail(store: KyselyStore, email: string, ip: string, at: number, policy = OPEN): Promise<SignInClaim> {
   return store.claimSignInAttempt(email, ip, policy, at);
 }
@@ -31,6 +53,11 @@ describe.each(DATABASES)('sign-in failure counters on %s', (kind) => {
     ({ store, database, close } = await createTestStore(kind));
   });
   afterEach(() => close());
+
+  async function aUserWithEmail(emailKey: string): Promise<string> {
+    const user = await store.createUser({ id: `user-${emailKey}`, email: emailKey, emailKey, name: null, passwordHash: HASH, role: 'user', createdAt: T0 });
+    return user.id;
+  }
 
   it('has no counters for an email or address that never failed', async () => {
     expect(await store.signInLimits('ann@example.com', '203.0.113.7')).toEqual(NONE);
@@ -67,6 +94,31 @@ describe.each(DATABASES)('sign-in failure counters on %s', (kind) => {
       account: { consecutive: 0, lastFailureAt: T0 + 3 * SECOND, windowStart: T0, windowCount: 3 },
       address: { windowStart: T0, windowCount: 3 },
     });
+  });
+
+  it('counts a sign-in a success with its session, in startSession', async () => {
+    const ann = await aUserWithEmail('ann@example.com');
+    for (let i = 0; i < 3; i++) await fail(store, 'ann@example.com', '203.0.113.7', T0 + i * SECOND);
+    const claim = await fail(store, 'ann@example.com', '203.0.113.7', T0 + 3 * SECOND);
+    if (!claim.allowed) throw new Error('claim refused');
+    const signInSuccess = { emailKey: 'ann@example.com', ip: '203.0.113.7', claim };
+    await store.startSession(aSession(ann, T0 + 3 * SECOND), { ...START, signInSuccess });
+    expect(await store.signInLimits('ann@example.com', '203.0.113.7')).toEqual({
+      account: { consecutive: 0, lastFailureAt: T0 + 3 * SECOND, windowStart: T0, windowCount: 3 },
+      address: { windowStart: T0, windowCount: 3 },
+    });
+  });
+
+  it('keeps the attempt counted as a failure when startSession refuses the sign-in (the password changed meanwhile)', async () => {
+    const ann = await aUserWithEmail('ann@example.com');
+    const claim = await fail(store, 'ann@example.com', '203.0.113.7', T0);
+    if (!claim.allowed) throw new Error('claim refused');
+    const counted = await store.signInLimits('ann@example.com', '203.0.113.7');
+    const signInSuccess = { emailKey: 'ann@example.com', ip: '203.0.113.7', claim };
+    await expect(store.startSession(aSession(ann, T0), { ...START, passwordHash: 'the old hash', signInSuccess })).rejects.toMatchObject({
+      code: 'invalid_credentials',
+    });
+    expect(await store.signInLimits('ann@example.com', '203.0.113.7')).toEqual(counted);
   });
 
   it('refuses a claim inside a lock without changing any counter', async () => {

@@ -59,8 +59,8 @@ describe.each(DATABASES)('reporting a sign-in in the store on %s', (kind) => {
   }
 
   const revocation = (by: string, at = T0 + HOUR): Revocation => ({ reason: 'reported', by, at });
-  const reportedEvent = (userId: string) => (revoked: RevokedSession | undefined): ActivityEvent[] => [
-    newEvent('sign_in_reported', T0 + HOUR, { userId, actor: userId, client: CLIENT, detail: { session_ids: revoked ? [revoked.id] : [] } }, false),
+  const reportedEvent = (userId: string) => (revoked: RevokedSession[]): ActivityEvent[] => [
+    newEvent('sign_in_reported', T0 + HOUR, { userId, actor: userId, client: CLIENT, detail: { session_ids: revoked.map((s) => s.id) } }, false),
   ];
   const reports = async (userId: string) => store.listUserEvents(userId, { types: ['sign_in_reported'], limit: 100 });
 
@@ -68,7 +68,7 @@ describe.each(DATABASES)('reporting a sign-in in the store on %s', (kind) => {
     const user = await aUser();
     const { sessionId, eventId } = await aSignIn(user);
     const outcome = await store.reportSignIn({ eventId, userId: user, sessionId, revocation: revocation(user), events: reportedEvent(user) });
-    expect(outcome).toEqual({ reported: true, revoked: { id: sessionId, revokedAt: T0 + HOUR } });
+    expect(outcome).toEqual({ reported: true, revoked: [{ id: sessionId, revokedAt: T0 + HOUR }] });
     expect(await store.findSession(sessionId)).toMatchObject({ revokedAt: T0 + HOUR, revokedReason: 'reported', revokedBy: user });
     expect((await reports(user)).map((e) => e.detail)).toEqual([{ session_ids: [sessionId] }]);
   });
@@ -86,7 +86,7 @@ describe.each(DATABASES)('reporting a sign-in in the store on %s', (kind) => {
     const signIn = await aSignIn(user);
     await store.reportSignIn({ ...signIn, userId: user, revocation: revocation(user), events: reportedEvent(user) });
     const again = await store.reportSignIn({ ...signIn, userId: user, revocation: revocation(user, T0 + 2 * HOUR), events: reportedEvent(user) });
-    expect(again).toEqual({ reported: false, revoked: undefined });
+    expect(again).toEqual({ reported: false, revoked: [] });
     expect(await store.findSession(signIn.sessionId)).toMatchObject({ revokedAt: T0 + HOUR });
     expect(await reports(user)).toHaveLength(1);
   });
@@ -96,7 +96,7 @@ describe.each(DATABASES)('reporting a sign-in in the store on %s', (kind) => {
     const signIn = await aSignIn(user);
     await store.revokeSession(user, signIn.sessionId, { reason: 'logout', by: user, at: T0 + 1000 });
     const outcome = await store.reportSignIn({ ...signIn, userId: user, revocation: revocation(user), events: reportedEvent(user) });
-    expect(outcome).toEqual({ reported: true, revoked: undefined });
+    expect(outcome).toEqual({ reported: true, revoked: [] });
     expect(await store.findSession(signIn.sessionId)).toMatchObject({ revokedAt: T0 + 1000, revokedReason: 'logout' });
     expect((await reports(user)).map((e) => e.detail)).toEqual([{ session_ids: [] }]);
     expect((await store.reportSignIn({ ...signIn, userId: user, revocation: revocation(user), events: reportedEvent(user) })).reported).toBe(false);
@@ -108,7 +108,7 @@ describe.each(DATABASES)('reporting a sign-in in the store on %s', (kind) => {
     const own = await aSignIn(owner);
     const theirs = await aSignIn(stranger);
     const outcome = await store.reportSignIn({ eventId: own.eventId, userId: owner, sessionId: theirs.sessionId, revocation: revocation(owner), events: reportedEvent(owner) });
-    expect(outcome.revoked).toBeUndefined();
+    expect(outcome.revoked).toEqual([]);
     expect(await store.findSession(theirs.sessionId)).toMatchObject({ revokedAt: null });
   });
 
@@ -119,7 +119,7 @@ describe.each(DATABASES)('reporting a sign-in in the store on %s', (kind) => {
       Array.from({ length: 20 }, () => store.reportSignIn({ ...signIn, userId: user, revocation: revocation(user), events: reportedEvent(user) })),
     );
     expect(outcomes.filter((o) => o.reported)).toHaveLength(1);
-    expect(outcomes.filter((o) => o.revoked !== undefined)).toHaveLength(1);
+    expect(outcomes.filter((o) => o.revoked.length > 0)).toHaveLength(1);
     expect(await reports(user)).toHaveLength(1);
   });
 
@@ -129,6 +129,6 @@ describe.each(DATABASES)('reporting a sign-in in the store on %s', (kind) => {
     const second = await aSignIn(user);
     await store.reportSignIn({ ...first, userId: user, revocation: revocation(user), events: reportedEvent(user) });
     const outcome = await store.reportSignIn({ ...second, userId: user, revocation: revocation(user), events: reportedEvent(user) });
-    expect(outcome).toMatchObject({ reported: true, revoked: { id: second.sessionId } });
+    expect(outcome).toMatchObject({ reported: true, revoked: [{ id: second.sessionId }] });
   });
 });

@@ -10,6 +10,8 @@ export type DatabaseLocation = { kind: 'sqlite'; path: string } | { kind: 'postg
 export interface Connection {
   db: Kysely<Database>;
   dialect: 'sqlite' | 'postgres';
+  /** SQLite: the connection Kysely uses, for the few writes that must not yield (sqlite-sync.ts). */
+  sqlite?: SQLite.Database;
 }
 
 const INT8_OID = 20;
@@ -18,7 +20,10 @@ const INT8_OID = 20;
 export const REVOCATION_CHANNEL = 'gatehouse_revocations';
 
 export function connect(location: DatabaseLocation): Connection {
-  if (location.kind === 'sqlite') return { db: new Kysely({ dialect: new SqliteDialect({ database: openSqlite(location.path) }) }), dialect: 'sqlite' };
+  if (location.kind === 'sqlite') {
+    const sqlite = reusingStatements(openSqlite(location.path));
+    return { db: new Kysely({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite', sqlite };
+  }
   const pool = new pg.Pool({
     connectionString: location.url,
     max: 10,
@@ -59,6 +64,31 @@ function openSqlite(path: string): SQLite.Database {
   database.pragma('foreign_keys = ON');
   // Wait for another process's write instead of failing at once with SQLITE_BUSY.
   database.pragma('busy_timeout = 5000');
+  return database;
+}
+
+/** Prepared statements kept per SQL text; the hot paths use a few dozen texts. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every statement anew, a noticeable share of a sign-in's CPU; the same text
+ * gets the same prepared statement again instead. Safe on the one connection: better-sqlite3
+ * runs a statement to completion before the next starts (an iterating one is never reused
+ * before it is done, as Kysely's connection mutex is held while it streams), and SQLite
+ * re-prepares a statement itself after a schema change.
+ */
+function reusingStatements(database: SQLite.Database): SQLite.Database {
+  const prepare = database.prepare.bind(database);
+  const cache = new Map<string, SQLite.Statement>();
+  database.prepare = ((source: string) => {
+    let statement = cache.get(source);
+    if (statement === undefined) {
+      statement = prepare(source);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      cache.set(source, statement);
+    }
+    return statement;
+  }) as SQLite.Database['prepare'];
   return database;
 }
 

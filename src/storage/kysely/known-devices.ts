@@ -22,3 +22,8 @@ export async function rememberDevice(db: Kysely<Database> | Transaction<Database
     .execute();
   return false;
 }
+
+/** The user no longer counts `deviceKey` as theirs: it was reported as someone else's. */
+export async function forgetDevice(db: Kysely<Database> | Transaction<Database>, userId: string, deviceKey: string): Promise<void> {
+  await db.deleteFrom('known_devices').where('user_id', '=', userId).where('device_key', '=', deviceKey).execute();
+}

@@ -4,7 +4,7 @@ import type { Revocation, RevokedSession, SessionRecord, SigningKeyRecord, UserR
 import type { EventPage, NewSession, NewUser, RefreshRotation, SessionStart, SessionStartOptions, Store, WebhookDelivery } from '../store.js';
 import type { ActivityEvent, EventsFor, StoredEvent } from '../../core/activity.js';
 import { deleteEventsBefore, insertEvents, selectEvent, selectUserEvents } from './events.js';
-import { rememberDevice } from './known-devices.js';
+import { forgetDevice, rememberDevice } from './known-devices.js';
 import { markExpiriesRecorded } from './session-expiries.js';
 import { claimDeliveries, countBacklog, deleteSettledDeliveries, settleDelivery } from './webhook-deliveries.js';
 import { reportSignIn } from './sign-in-reports.js';
@@ -14,6 +14,7 @@ import { fromNewSession, fromSigningKey, fromUser, toSession, toSigningKey, toUs
 import type { Database } from './tables.js';
 import { migrateToLatest } from '../migrate.js';
 import { reportingUnavailable } from './unavailable.js';
+import { SqliteSync } from './sqlite-sync.js';
 import { claimSignInAttempt, deleteStaleSignInFailures, readSignInCounters, releaseSuccessfulAttempt } from './sign-in-failures.js';
 import type { SignInClaim, SignInCounters, SignInLimitPolicy } from '../../core/sign-in-limits.js';
 
@@ -21,20 +22,21 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** Opens the database at `location`, brings its schema up to date and returns the store. */
 export async function openStore(location: DatabaseLocation): Promise<KyselyStore> {
-  const { db, dialect } = connect(location);
+  const { db, dialect, sqlite } = connect(location);
   try {
     await migrateToLatest(db);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return reportingUnavailable(new KyselyStore(db, dialect));
+  return reportingUnavailable(new KyselyStore(db, dialect, sqlite && new SqliteSync(db, sqlite)));
 }
 
 export class KyselyStore implements Store {
   constructor(
     readonly db: Kysely<Database>,
     readonly dialect: 'sqlite' | 'postgres',
+    private readonly sqlite?: SqliteSync,
   ) {}
 
   async createUser(user: NewUser, activity: { events?: ActivityEvent[]; device?: string } = {}): Promise<UserRecord> {
@@ -102,6 +104,9 @@ export class KyselyStore implements Store {
         throw new GatehouseError('invalid_credentials', 'The email or password is incorrect.');
       }
       const newDevice = options.device !== undefined && (await rememberDevice(trx, session.userId, options.device, session.createdAt));
+      // Last: the counters' rows (an address's is shared by everyone signing in from it) stay
+      // locked only until the commit, and nothing is waited for while they are held.
+      if (options.signInSuccess) await releaseSuccessfulAttempt(trx, options.signInSuccess);
       const outcome = { replaced, evicted, newDevice };
       await insertEvents(trx, events?.(outcome) ?? []);
       return outcome;
@@ -316,17 +321,18 @@ export class KyselyStore implements Store {
     return row !== undefined;
   }
 
-  reportSignIn(report: Parameters<Store['reportSignIn']>[0]): Promise<{ reported: boolean; revoked: RevokedSession | undefined }> {
+  reportSignIn(report: Parameters<Store['reportSignIn']>[0]): Promise<{ reported: boolean; revoked: RevokedSession[] }> {
     return this.db.transaction().execute(async (trx) => {
       const reported = await reportSignIn(trx, report.eventId, report.revocation.at);
-      if (!reported) return { reported, revoked: undefined };
-      const [revoked] = await revokeWhere(trx, this.dialect, report.revocation, (eb) =>
-        eb.and([eb('id', '=', report.sessionId), eb('user_id', '=', report.userId)]),
-      );
+      if (!reported) return { reported, revoked: [] };
+      const ids = [report.sessionId, ...(report.sameDevice?.sessionIds ?? [])];
+      const revoked = await revokeWhere(trx, this.dialect, report.revocation, (eb) => eb.and([eb('id', 'in', ids), eb('user_id', '=', report.userId)]));
+      if (report.sameDevice) await forgetDevice(trx, report.userId, report.sameDevice.deviceKey);
       await insertEvents(trx, report.events(revoked));
       return { reported, revoked };
     });
   }
+
 
   async listRevokedSince(since: number): Promise<RevokedSession[]> {
     const rows = await this.db
@@ -386,11 +392,11 @@ export class KyselyStore implements Store {
   }
 
   claimSignInAttempt(emailKey: string, ip: string, policy: SignInLimitPolicy, now: number): Promise<SignInClaim> {
-    return claimSignInAttempt(this.db, emailKey, ip, policy, now);
+    return claimSignInAttempt(this.db, this.sqlite, emailKey, ip, policy, now);
   }
 
   recordSignInSuccess(emailKey: string, ip: string, claim: { accountWindowStart: number; addressWindowStart: number }): Promise<void> {
-    return releaseSuccessfulAttempt(this.db, emailKey, ip, claim);
+    return releaseSuccessfulAttempt(this.db, { emailKey, ip, claim });
   }
 
   purgeSignInFailures(accountsBefore: number, addressesBefore: number, limit: number): Promise<number> {

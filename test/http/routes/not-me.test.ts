@@ -178,6 +178,27 @@ describe.each(DATABASES)('the "this wasn\'t me" link on %s', (kind) => {
       expect((await me(laptop)).statusCode).toBe(200);
     });
 
+    it('also ends the intruder’s later sessions from that device, and forgets the device, so it is flagged again', async () => {
+      const { email, laptop, stranger, link } = await anAccount();
+      // The intruder signs in again from the same device (another address in the same country).
+      const again = await signIn(t.app, email, { userAgent: USER_AGENTS.chromeWindows, ip: '130.149.7.9' });
+      expect((await post(link)).json()).toMatchObject({ revoked: true, session_id: stranger.session.id });
+      expect((await me(stranger)).statusCode).toBe(401);
+      expect((await me(again)).statusCode).toBe(401);
+      expect((await me(laptop)).statusCode).toBe(200);
+      const next = await signIn(t.app, email, { userAgent: USER_AGENTS.chromeWindows, ip: '130.149.7.201' });
+      expect((await signInEvent(next)).detail.new_device).toBe(true);
+    });
+
+    it('ends the intruder’s later session even when it replaced the reported one', async () => {
+      const { email, stranger, link } = await anAccount();
+      // Same user agent and address: this sign-in replaces the reported session.
+      const replacing = await signIn(t.app, email, { userAgent: USER_AGENTS.chromeWindows, ip: '130.149.7.201' });
+      expect((await me(stranger)).statusCode).toBe(401);
+      expect((await post(link)).json()).toMatchObject({ revoked: true });
+      expect((await me(replacing)).statusCode).toBe(401);
+    });
+
     it('shows in the user’s activity as sign_in_reported, by the user, from the device that clicked', async () => {
       const { laptop, stranger, signedIn, link } = await anAccount();
       await post(link);
