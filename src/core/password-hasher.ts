@@ -14,4 +14,10 @@ export interface PasswordHasher {
    * sign-in.
    */
   needsRehash(hash: string): boolean;
+  /**
+   * True when a verification started now would be refused for overload: a sign-in then answers
+   * 503 before its attempt is counted, so a flood cannot lock out an owner whose right password
+   * was never checked. Optional: a hasher that never refuses has no need of it.
+   */
+  saturated?(): boolean;
 }

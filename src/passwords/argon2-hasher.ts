@@ -44,5 +44,6 @@ export function argon2Hasher(): PasswordHasher {
       return false;
     },
     needsRehash: weakerThanToday,
+    saturated: () => shared !== undefined && shared.load.waiting >= shared.maxWaiting,
   };
 }

@@ -17,6 +17,9 @@ export type AllowedAttempt = Extract<SignInClaim, { allowed: true }>;
  * counters cannot be written the store throws `unavailable`: no password is verified uncounted.
  */
 export async function claimAttempt(ctx: ServiceContext, emailKey: string, ip: string): Promise<AllowedAttempt> {
+  // Refused for overload before anything is counted: an attempt whose password cannot be
+  // checked must not count as a wrong one (ten of those would lock the owner out).
+  if (ctx.hasher.saturated?.()) throw new GatehouseError('unavailable', 'Too many passwords are being checked right now; try again shortly.');
   const claim = await ctx.store.claimSignInAttempt(emailKey, addressKey(ip), ctx.signInLimits, ctx.clock.now());
   if (claim.allowed) return claim;
   ctx.log({ event: 'login_refused', reason: 'rate_limited', ip, retryAfterSeconds: claim.retryAfterSeconds });

@@ -89,8 +89,12 @@ export class KyselyStore implements Store {
       // Sign-ins of one user take turns (PostgreSQL row lock; SQLite has one writer anyway), so
       // two parallel sign-ins cannot both count the sessions before either is inserted, and a
       // password change either waits for this sign-in (and then revokes it) or goes first.
+      // FOR NO KEY UPDATE, not FOR UPDATE: it still makes sign-ins and password changes take
+      // turns, but lets the foreign-key checks of other transactions' inserts (an event of this
+      // user, written by a sign-out holding session rows this sign-in may want) through, where
+      // FOR UPDATE would deadlock with them.
       const owner = () => trx.selectFrom('users').select(['password_hash', 'disabled_at']).where('id', '=', session.userId);
-      const locked = this.dialect === 'postgres' ? await owner().forUpdate().executeTakeFirst() : undefined;
+      const locked = this.dialect === 'postgres' ? await owner().forNoKeyUpdate().executeTakeFirst() : undefined;
       const replaced = options.replaceSameDevice
         ? await revokeWhere(trx, this.dialect, { reason: 'replaced', by: session.userId, at: session.createdAt }, (eb) =>
             eb.and([eb('user_id', '=', session.userId), eb('user_agent', '=', session.client.userAgent), eb('ip', '=', session.client.ip)]),

@@ -8,9 +8,10 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
  * exception), 57P01–57P03 (admin shutdown, crash shutdown, cannot connect now), class 53
  * (insufficient resources: disk full, out of memory, too many connections), 57014 (statement
  * cancelled: a timeout), 55P03 (lock not available: lock_timeout), 25006 (read-only
- * transaction: connected to a standby, or during a failover).
+ * transaction: connected to a standby, or during a failover), 40001 and 40P01 (serialization
+ * failure, deadlock detected: the transaction was rolled back and a retry would succeed).
  */
-const POSTGRES_STATES = /^(08\d{3}|57P0[123]|53\d{3}|57014|55P03|25006)$/;
+const POSTGRES_STATES = /^(08\d{3}|57P0[123]|53\d{3}|57014|55P03|25006|40001|40P01)$/;
 
 /** SQLite result codes for a database that is locked, unreadable or full, as opposed to a bug. */
 const SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY)/;

@@ -253,6 +253,14 @@ describe.each(DATABASES)('sign-in limits under parallel attempts on %s', (kind) 
     });
   });
 
+  it('refuses with 503, counting nothing, while the hasher is too busy to check a password', async () => {
+    t.gatehouse.ctx.hasher.saturated = () => true;
+    for (let i = 0; i < 12; i++) expectProblem(await attempt('ann@example.com', PASSWORD, '203.0.113.7'), 503, 'unavailable');
+    expect(await t.gatehouse.store.signInLimits('ann@example.com', '203.0.113.7')).toEqual({ account: undefined, address: undefined });
+    t.gatehouse.ctx.hasher.saturated = () => false;
+    expect((await attempt('ann@example.com', PASSWORD, '203.0.113.7')).statusCode).toBe(200);
+  });
+
   it('refuses with 503, verifying nothing, when the attempt cannot be counted', async () => {
     vi.spyOn(t.gatehouse.store, 'claimSignInAttempt').mockRejectedValue(new GatehouseError('unavailable', 'The database is unavailable.'));
     expectProblem(await attempt('ann@example.com', PASSWORD, '203.0.113.7'), 503, 'unavailable');

@@ -25,6 +25,8 @@ describe('a database that cannot serve us', () => {
     withCode('SQLITE_BUSY', 'database is locked'),
     withCode('55P03', 'canceling statement due to lock timeout'),
     withCode('25006', 'cannot execute UPDATE in a read-only transaction'),
+    withCode('40P01', 'deadlock detected'),
+    withCode('40001', 'could not serialize access due to concurrent update'),
     withCode('53100', 'could not extend file: No space left on device'),
     new Error('Query read timeout'),
     withCode('SQLITE_IOERR_FSYNC'),
