@@ -384,6 +384,172 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
     });
   });
 
+  describe('keeping the list right while it changes', () => {
+    let gatehouse: Awaited<ReturnType<typeof withServer>>;
+    let laptop: Device;
+    let laptopId: string;
+    const email = 'kim@example.com';
+
+    /** Another device signs in (through the API): its session id and access token. */
+    async function signInElsewhere(userAgent: string): Promise<{ id: string; token: string }> {
+      const answer = await call(gatehouse.base, 'POST', '/v1/auth/login', { body: { email, password: PASSWORD }, headers: { 'user-agent': userAgent } });
+      expect(answer.status).toBe(200);
+      return { id: answer.body.session.id, token: answer.body.access_token };
+    }
+
+    /**
+     * Holds the page's next poll of its list: the server answers it at once (the list as it is
+     * now), the page receives that answer only once `release()` is called.
+     */
+    async function holdNextPoll(page: Page): Promise<{ arrived: Promise<void>; release: () => void }> {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let arrived!: () => void;
+      const arrivedPromise = new Promise<void>((resolve) => (arrived = resolve));
+      await page.route(
+        (url) => url.pathname === '/v1/me/sessions' && url.search === '',
+        async (route) => {
+          if (route.request().method() !== 'GET') return route.fallback();
+          const response = await route.fetch();
+          arrived();
+          await released;
+          await route.fulfill({ response });
+        },
+        { times: 1 },
+      );
+      return { arrived: arrivedPromise, release };
+    }
+
+    /** `check` holds for `ms` milliseconds, sampled every 100 ms. */
+    async function holdsFor(ms: number, check: () => Promise<void>): Promise<void> {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        await check();
+        await sleep(100);
+      }
+    }
+
+    beforeAll(async () => {
+      gatehouse = await withServer();
+      expect((await call(gatehouse.base, 'POST', '/v1/auth/register', { body: { email, password: PASSWORD, name: 'Kim' } })).status).toBe(201);
+      laptop = await openDevice(gatehouse.base, { userAgent: USER_AGENTS.chromeWindows, viewport: { width: 1280, height: 800 } });
+      await signedIn(laptop.page, email);
+      laptopId = await ownSessionId(laptop.page);
+    });
+    afterAll(async () => {
+      await laptop?.context.close();
+      await gatehouse?.close();
+    });
+
+    it('keeps a device signed out here off the list, even when a poll sent before the sign-out answers after it', async () => {
+      const page = laptop.page;
+      const firefox = await signInElsewhere(USER_AGENTS.firefoxUbuntu);
+      const iphone = await signInElsewhere(USER_AGENTS.safariIphone);
+      // This device first, then the others by their last activity.
+      await expect.poll(async () => (await sessionIdsListed(page)).slice(1).sort(), { timeout: POLL_BOUND_MS }).toEqual([firefox.id, iphone.id].sort());
+      expect((await sessionIdsListed(page))[0]).toBe(laptopId);
+
+      const held = await holdNextPoll(page);
+      await held.arrived; // a poll is on its way, with firefox still in it
+      const signedOut = page.waitForResponse((response) => response.request().method() === 'DELETE' && response.url().includes(firefox.id));
+      await page.locator(`li[data-session-id="${firefox.id}"]`).getByRole('button', { name: /^Sign out / }).click();
+      expect((await signedOut).status()).toBe(204);
+      await expect.poll(() => sessionIdsListed(page), SOON).toEqual([laptopId, iphone.id]);
+      held.release();
+      await holdsFor(2000, async () => expect(await sessionIdsListed(page)).toEqual([laptopId, iphone.id]));
+      await page.unrouteAll();
+    });
+
+    it('keeps focus on the same control when a poll reorders and updates the list', async () => {
+      const page = laptop.page;
+      const firefox = await signInElsewhere(USER_AGENTS.firefoxUbuntu);
+      const iphone = await signInElsewhere(USER_AGENTS.safariIphone);
+      await expect.poll(() => sessionIdsListed(page), { timeout: POLL_BOUND_MS }).toEqual(expect.arrayContaining([firefox.id, iphone.id]));
+      const before = await sessionIdsListed(page);
+      const [, first, second] = before;
+      const rest = before.slice(3);
+
+      // The focused device is the one that moves (moving an element takes focus off it).
+      const button = page.locator(`li[data-session-id="${second}"]`).getByRole('button', { name: /^Sign out / });
+      await button.focus();
+      // The next answer lists the other devices the other way round, the focused one active just now.
+      let served = false;
+      await page.route(
+        (url) => url.pathname === '/v1/me/sessions' && url.search === '',
+        async (route) => {
+          const response = await route.fetch();
+          const body = (await response.json()) as { sessions: { id: string; current: boolean; last_active_at: string }[] };
+          body.sessions.sort((a, b) => Number(b.current) - Number(a.current) || (a.id === first ? 1 : b.id === first ? -1 : 0));
+          for (const session of body.sessions) if (session.id === second) session.last_active_at = new Date().toISOString();
+          served = true;
+          await route.fulfill({ response, json: body });
+        },
+        { times: 1 },
+      );
+      await expect.poll(() => served, { timeout: POLL_BOUND_MS }).toBe(true);
+      await expect.poll(() => sessionIdsListed(page), SOON).toEqual([laptopId, second, ...rest, first]);
+      const focused = () => page.evaluate(() => document.activeElement?.closest('li')?.getAttribute('data-session-id') ?? document.activeElement?.tagName);
+      expect(await focused()).toBe(second);
+      expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('BUTTON');
+      await page.unrouteAll();
+    });
+
+    it('says politely when a device is signed out elsewhere', async () => {
+      const page = laptop.page;
+      const { id: gone } = await signInElsewhere(USER_AGENTS.firefoxUbuntu);
+      const elsewhere = await signInElsewhere(USER_AGENTS.safariIphone);
+      await expect.poll(() => sessionIdsListed(page), { timeout: POLL_BOUND_MS }).toEqual(expect.arrayContaining([gone, elsewhere.id]));
+      const label = await page.locator(`li[data-session-id="${gone}"] .device-label strong`).textContent();
+      expect((await call(gatehouse.base, 'DELETE', `/v1/me/sessions/${gone}`, { token: elsewhere.token })).status).toBe(204);
+      const announcer = page.locator('#announcer');
+      await expect.poll(() => announcer.textContent(), { timeout: POLL_BOUND_MS }).toContain(`${label} was signed out.`);
+      expect(await announcer.getAttribute('aria-live')).toBe('polite');
+      // The lists themselves stay quiet.
+      expect(await page.locator('#devices[aria-live], #activity[aria-live]').count()).toBe(0);
+    });
+
+    it('shows only this device as soon as "Sign out all other devices" is done, whatever poll was on its way', async () => {
+      const page = laptop.page;
+      await signInElsewhere(USER_AGENTS.firefoxUbuntu);
+      await expect.poll(() => devicesOf(page).count(), { timeout: POLL_BOUND_MS }).toBeGreaterThanOrEqual(3);
+
+      const held = await holdNextPoll(page);
+      await held.arrived;
+      const done = page.waitForResponse((response) => response.request().method() === 'DELETE' && response.url().includes('scope=others'));
+      await page.getByRole('button', { name: 'Sign out all other devices' }).click();
+      expect((await done).status()).toBe(200);
+      await expect.poll(() => sessionIdsListed(page), { timeout: 1000 }).toEqual([laptopId]);
+      held.release();
+      await holdsFor(2000, async () => expect(await sessionIdsListed(page)).toEqual([laptopId]));
+      await page.getByRole('status').filter({ hasText: /signed out/i }).waitFor();
+      await page.unrouteAll();
+    });
+
+    it('stays signed in, and says so, when "Sign out" cannot reach Gatehouse', async () => {
+      const page = laptop.page;
+      await page.route('**/v1/auth/logout', (route) => route.abort());
+      await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+      await page.getByRole('alert').filter({ hasText: /still signed in/i }).waitFor();
+      await heading(page, 'Your account').waitFor();
+      // Still working: the next poll goes out with a token and is answered.
+      const polled = await page.waitForResponse((response) => new URL(response.url()).pathname === '/v1/me/sessions' && response.request().method() === 'GET', { timeout: POLL_BOUND_MS });
+      expect(polled.status()).toBe(200);
+      expect(await sessionIdsListed(page)).toEqual([laptopId]);
+      expect(await laptop.context.cookies(gatehouse.base)).toHaveLength(1);
+      await page.unrouteAll();
+      // Chromium logs the aborted request; it is what this test asked for.
+      problems.splice(0, problems.length, ...problems.filter((problem) => !/ERR_FAILED|net::/.test(problem)));
+
+      await page.reload();
+      await heading(page, 'Your account').waitFor();
+      expect(await ownSessionId(page)).toBe(laptopId);
+      // Once Gatehouse is reachable, the same button signs out.
+      await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+      await heading(page, 'Sign in').waitFor();
+      expect(await laptop.context.cookies(gatehouse.base)).toEqual([]);
+    });
+  });
+
   describe('requests forged by another site', () => {
     let gatehouse: Awaited<ReturnType<typeof withServer>>;
     let victim: Device;

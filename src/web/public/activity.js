@@ -1,6 +1,6 @@
 // "Recent activity": the account's login history, newest first, a page at a time.
 import { call, SessionEnded } from './api.js';
-import { $, countryName, errorText, h, showMessage, timeElement } from './dom.js';
+import { $, announce, countryName, errorText, h, showMessage, timeElement } from './dom.js';
 
 const PAGE = 20;
 let list = null;
@@ -90,9 +90,10 @@ export async function loadActivity() {
 
 /**
  * New events on top, keeping pages already opened with "Show more"; if more happened than one
- * page holds, the list starts again from the first page.
+ * page holds, the list starts again from the first page. `tell`: say politely how many arrived
+ * (for what happened elsewhere, not for what the person just did).
  */
-export async function refreshActivity() {
+export async function refreshActivity({ tell = false } = {}) {
   try {
     const page = await fetchPage(null);
     const known = new Set([...list.children].map((item) => item.dataset.eventId));
@@ -108,6 +109,7 @@ export async function refreshActivity() {
       list.prepend(...fresh.map(eventItem));
       if (list.children.length === fresh.length) setCursor(page.next_cursor);
     }
+    if (tell && fresh.length > 0) announce(`${fresh.length} new ${fresh.length === 1 ? 'entry' : 'entries'} in Recent activity.`);
   } catch (error) {
     if (!(error instanceof SessionEnded)) showMessage(messages, 'error', errorText(error));
   }

@@ -24,6 +24,8 @@ let accessToken = null;
 let signedIn = null; // { user, sessionId } while signed in
 let renewTimer = null;
 let refreshing = null;
+/** Goes up each time this page forgets its session: a renewal sent before then must not revive it. */
+let epoch = 0;
 const endListeners = [];
 
 export const currentUser = () => signedIn?.user ?? null;
@@ -71,30 +73,49 @@ function start(tokens) {
 }
 
 function stop() {
+  epoch += 1;
   accessToken = null;
   signedIn = null;
   clearTimeout(renewTimer);
   renewTimer = null;
+  refreshing = null;
 }
+
+/** Worth trying again soon: offline, a passing 5xx, or rate limited. Anything else will not cure itself. */
+const isPassing = (error) => error instanceof ApiError && (error.status === 0 || error.status === 429 || error.status >= 500);
 
 async function renew() {
   try {
     await refresh();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) end(error.code);
-    else renewTimer = setTimeout(renew, 15_000); // offline, or a passing 503: try again soon
+    if (error instanceof SessionEnded) return; // signed out meanwhile
+    if (isPassing(error)) {
+      const wait = error.status === 429 && error.retryAfter > 15 ? error.retryAfter : 15;
+      renewTimer = setTimeout(renew, wait * 1000);
+    } else {
+      // 401 (signed out, expired), 403 (refused) or another answer that retrying would only repeat.
+      end(error instanceof ApiError ? error.code : 'unknown');
+    }
   }
 }
 
 /** One refresh at a time: two calls that both find the token stale share the renewal. */
 function refresh() {
-  refreshing ??= send('POST', '/v1/auth/refresh', { cookie: true })
-    // 204: this browser holds no sign-in cookie (not an error, so none in the console).
-    .then((tokens) => (tokens ? start(tokens) : Promise.reject(new ApiError(401, { code: 'invalid_refresh_token' }))))
+  if (refreshing) return refreshing;
+  const sentAt = epoch;
+  const pending = send('POST', '/v1/auth/refresh', { cookie: true })
+    .then((tokens) => {
+      // Signed out while this was on its way: its answer must not sign the page back in.
+      if (sentAt !== epoch) throw new SessionEnded();
+      // 204: this browser holds no sign-in cookie (not an error, so none in the console).
+      if (!tokens) throw new ApiError(401, { code: 'invalid_refresh_token' });
+      return start(tokens);
+    })
     .finally(() => {
-      refreshing = null;
+      if (refreshing === pending) refreshing = null;
     });
-  return refreshing;
+  refreshing = pending;
+  return pending;
 }
 
 function end(code) {
@@ -125,15 +146,18 @@ export async function register(email, password, name) {
   return send('POST', '/v1/auth/register', { body });
 }
 
-/** "Sign out" on this device: the session ends and the cookie is cleared, whatever happens. */
+/**
+ * "Sign out" on this device. The page forgets its session only once the server has ended it (or
+ * says it was over already, 401); if the request failed (offline, a 5xx) it throws and the page
+ * stays signed in and usable, since the cookie's session would otherwise live on unseen.
+ */
 export async function signOut() {
   try {
     await send('POST', '/v1/auth/logout', { bearer: true, cookie: true });
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 401) throw error; // already over: fine
-  } finally {
-    stop();
   }
+  stop();
 }
 
 /**
@@ -149,7 +173,8 @@ export async function call(method, path, body) {
     try {
       await refresh();
     } catch (refreshError) {
-      if (!(refreshError instanceof ApiError) || refreshError.status !== 401) throw refreshError;
+      // 403: the renewal itself is refused, which trying again will not change.
+      if (!(refreshError instanceof ApiError) || (refreshError.status !== 401 && refreshError.status !== 403)) throw refreshError;
       // The access token's own answer says best why: a revoked session also loses its cookie.
       end(error.code === 'session_revoked' ? 'session_revoked' : refreshError.code);
       throw new SessionEnded();

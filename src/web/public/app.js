@@ -3,7 +3,7 @@
 import * as api from './api.js';
 import { loadActivity, mountActivity, refreshActivity } from './activity.js';
 import { loadDevices, mountDevices, onSessionsChanged, pollNow, startPolling, stopPolling } from './devices.js';
-import { $, errorText, refreshTimes, showMessage } from './dom.js';
+import { $, clearAnnouncements, errorText, refreshTimes, showMessage } from './dom.js';
 import { cancelPasswordPrompt, mountPasswordPrompt } from './reauth.js';
 
 const main = $('#main');
@@ -32,7 +32,8 @@ function say(view, kind, text) {
 function endedMessage(code) {
   if (code === 'session_expired') return 'Your session expired, so you were signed out. Please sign in again.';
   if (code === 'refresh_token_reused') return 'You were signed out on this device because its sign-in was used from somewhere else. Sign in again, and change your password if that was not you.';
-  return 'You were signed out on this device.';
+  if (code === 'session_revoked') return 'You were signed out: this device was signed out from another device, or the password was changed. Please sign in again.';
+  return 'You were signed out on this device. Please sign in again.';
 }
 
 /** Runs a form's action once at a time; a failure is shown in the form's own alert. */
@@ -96,7 +97,7 @@ async function showAccount({ focus }) {
     }
     passwordForm.reset();
     showMessage($('.messages', passwordForm.parentElement), 'info', 'Your password was changed, and every other device was signed out.');
-    await pollNow();
+    await pollNow({ after: 'own' });
     await refreshActivity();
   });
 
@@ -114,6 +115,7 @@ async function showAccount({ focus }) {
 
 function leaveAccount() {
   stopPolling();
+  clearAnnouncements();
   clearInterval(timesTimer);
   cancelPasswordPrompt();
 }
@@ -123,13 +125,18 @@ api.onSessionEnded((code) => {
   showSignIn({ kind: 'error', message: endedMessage(code) });
 });
 
-onSessionsChanged(() => refreshActivity());
+onSessionsChanged(({ remote }) => refreshActivity({ tell: remote }));
 
 signOutButton.addEventListener('click', async () => {
+  if (signOutButton.getAttribute('aria-busy') === 'true') return;
+  signOutButton.setAttribute('aria-busy', 'true');
   try {
     await api.signOut();
   } catch (error) {
-    return say(main, 'error', errorText(error));
+    // Not signed out (offline, a server error): the page stays as it was, still signed in.
+    return say(main, 'error', `You are still signed in: ${errorText(error)}`);
+  } finally {
+    signOutButton.removeAttribute('aria-busy');
   }
   leaveAccount();
   showSignIn({ kind: 'info', message: 'You signed out on this device.' });

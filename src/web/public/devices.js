@@ -1,6 +1,6 @@
 // "Your devices": every active session of the account, kept current by polling.
 import { ApiError, call, SessionEnded } from './api.js';
-import { $, countryName, errorText, h, showMessage, timeElement } from './dom.js';
+import { $, announce, countryName, errorText, h, setTime, showMessage, timeElement } from './dom.js';
 import { confirmPassword } from './reauth.js';
 
 const POLL_MS = 5000;
@@ -8,16 +8,25 @@ let list = null;
 let messages = null;
 let othersButton = null;
 
-/** session id → { item, signature } of what the list shows. */
+/** session id → { item, signature, label } of what the list shows. */
 const shown = new Map();
 let onChange = () => {};
 let pollTimer = null;
-let polling = false;
+/** The poll on its way, if any: a second one is not sent beside it. */
+let polling = null;
 let pollFailed = false;
 /** Counts mounted views: an answer that arrives for an earlier view (or account) is dropped. */
 let generation = 0;
+/**
+ * Counts changes made from this page (a device signed out here, a refresh asked for after an
+ * action). A list requested before the latest of them may predate it (a device signed out here
+ * would come back): its answer is dropped and the list fetched again.
+ */
+let localChanges = 0;
+/** The next list shown follows this page's own action: what left it is not news to announce. */
+let ownChange = false;
 
-/** `changed()` runs when the set of sessions changes (a sign-in or sign-out anywhere). */
+/** `changed({ remote })` runs when the set of sessions changes; `remote`: not by this page's own action. */
 export function onSessionsChanged(changed) {
   onChange = changed;
 }
@@ -30,45 +39,71 @@ export function mountDevices(view) {
   othersButton.addEventListener('click', signOutOthers);
   shown.clear();
   generation += 1;
+  pollFailed = false;
+  ownChange = false;
 }
 
 export async function loadDevices() {
   const mounted = generation;
   const { sessions } = await call('GET', '/v1/me/sessions');
-  return mounted === generation && render(sessions);
+  return mounted === generation && render(sessions).changed;
+}
+
+/** The control in the list that has focus, as a session id and its place in the item. */
+function focusedControl() {
+  const active = document.activeElement;
+  const item = active instanceof HTMLElement && list.contains(active) ? active.closest('li[data-session-id]') : null;
+  if (!item) return null;
+  return { id: item.dataset.sessionId, index: [...item.querySelectorAll('button, [tabindex]')].indexOf(active), position: [...list.children].indexOf(item) };
 }
 
 /** Updates the list in place, so focus, hover titles and the reader's position survive a poll. */
 function render(sessions) {
+  const focused = focusedControl();
   const ordered = [...sessions.filter((s) => s.current), ...sessions.filter((s) => !s.current)];
   const ids = new Set(ordered.map((s) => s.id));
   const changed = ids.size !== shown.size || ordered.some((s) => !shown.has(s.id));
-  for (const [id, { item }] of shown) {
+  const removed = [];
+  for (const [id, entry] of shown) {
     if (!ids.has(id)) {
-      item.remove();
+      entry.item.remove();
       shown.delete(id);
+      removed.push(entry.label);
     }
   }
+  const added = [];
   ordered.forEach((session, index) => {
-    const signature = JSON.stringify([session.current, session.device?.label, session.location, session.ip, session.created_at, session.last_active_at]);
+    // Times are updated in place; only what changes the item's make-up rebuilds it.
+    const signature = JSON.stringify([session.current, session.device, session.user_agent, session.location, session.ip]);
     let entry = shown.get(session.id);
     if (!entry || entry.signature !== signature) {
       const item = deviceItem(session);
-      if (entry) {
-        const hadFocus = entry.item.contains(document.activeElement);
-        entry.item.replaceWith(item);
-        if (hadFocus) item.querySelector('button')?.focus();
-      }
-      entry = { item, signature };
+      if (entry) entry.item.replaceWith(item);
+      else if (shown.size > 0 || list.children.length > 0) added.push(labelOf(session));
+      entry = { item, signature, label: labelOf(session) };
       shown.set(session.id, entry);
+    } else {
+      const [signedInAt, activeAt] = entry.item.querySelectorAll('.device-times time');
+      setTime(signedInAt, session.created_at);
+      setTime(activeAt, session.last_active_at);
     }
     if (list.children[index] !== entry.item) list.insertBefore(entry.item, list.children[index] ?? null);
   });
-  return changed;
+  // Moving or rebuilding an element drops its focus: put it back on the same control, now that
+  // everything is in place. A device that left takes the focus to the one now in its place.
+  if (focused && !list.contains(document.activeElement)) {
+    const item = shown.get(focused.id)?.item;
+    const controls = item ? [...item.querySelectorAll('button, [tabindex]')] : [];
+    const target = controls[focused.index] ?? controls[0] ?? list.children[focused.position]?.querySelector('button') ?? list.lastElementChild?.querySelector('button') ?? othersButton;
+    target.focus({ preventScroll: true });
+  }
+  return { changed, removed, added };
 }
 
+const labelOf = (session) => session.device?.label || 'Unknown device';
+
 function deviceItem(session) {
-  const label = session.device?.label || 'Unknown device';
+  const label = labelOf(session);
   const type = session.device?.type === 'mobile' || session.device?.type === 'tablet' ? 'mobile' : session.device?.type === 'desktop' ? 'desktop' : 'other';
   // Not a browser (curl, an app): its own user agent says more than "unknown".
   const details = [session.device?.browser, session.device?.os].filter(Boolean).join(' · ') || session.user_agent?.slice(0, 80) || 'Unknown browser';
@@ -101,11 +136,12 @@ async function signOutDevice(id, label) {
     if (!(error instanceof ApiError && error.status === 404)) return showMessage(messages, 'error', errorText(error));
   }
   removeShown(id);
-  onChange();
+  onChange({ remote: false });
 }
 
 /** Takes one device off the list, leaving focus on its neighbour rather than on nothing. */
 function removeShown(id) {
+  localChanges += 1;
   const entry = shown.get(id);
   if (!entry) return;
   const hadFocus = entry.item.contains(document.activeElement);
@@ -127,30 +163,60 @@ async function signOutOthers() {
     }
     const n = result?.revoked ?? 0;
     showMessage(messages, 'info', n === 0 ? 'No other device was signed in.' : `Signed out ${n} other ${n === 1 ? 'device' : 'devices'}.`);
-    await pollNow();
+    // Every other device is gone: the list says so at once, and the next answer confirms it.
+    for (const [id, { item }] of shown) if (!item.classList.contains('current')) removeShown(id);
+    await pollNow({ after: 'own' });
   } catch (error) {
     if (!(error instanceof SessionEnded)) showMessage(messages, 'error', errorText(error));
   }
 }
 
-/** Fetches the list now; `changed()` runs if the set of sessions differs from what was shown. */
-export async function pollNow() {
-  if (polling) return;
-  polling = true;
+/**
+ * Fetches the list now, and resolves once it shows an answer requested after this call: a poll
+ * already on its way may have been answered before the action that asked for this one, so its
+ * answer is dropped and the list fetched again. `changed()` runs if the set of sessions differs
+ * from what was shown; `after: 'own'` says the change was this page's own doing.
+ */
+export function pollNow({ after = null } = {}) {
+  localChanges += 1;
+  if (after === 'own') ownChange = true;
+  return poll();
+}
+
+/** One poll at a time; a second request joins the one on its way. */
+function poll() {
+  polling ??= fetchList().finally(() => {
+    polling = null;
+  });
+  return polling;
+}
+
+async function fetchList() {
+  const mounted = generation;
   try {
-    const mounted = generation;
-    const { sessions } = await call('GET', '/v1/me/sessions');
-    if (mounted !== generation) return;
-    if (render(sessions)) onChange();
-    // A failed poll's message goes once the list is current again.
-    if (pollFailed) messages.querySelector('.message.error').hidden = true;
-    pollFailed = false;
+    for (;;) {
+      const asked = localChanges;
+      const { sessions } = await call('GET', '/v1/me/sessions');
+      if (mounted !== generation) return;
+      if (asked !== localChanges) continue; // sent before a change made here: may not show it
+      const { changed, removed, added } = render(sessions);
+      const own = ownChange;
+      ownChange = false;
+      if (!own) {
+        // What happened elsewhere, said politely (the list itself is not a live region).
+        for (const label of removed) announce(`${label} was signed out.`);
+        for (const label of added) announce(`${label} signed in.`);
+      }
+      if (changed) onChange({ remote: !own });
+      // A failed poll's message goes once the list is current again.
+      if (pollFailed) messages.querySelector('.message.error').hidden = true;
+      pollFailed = false;
+      return;
+    }
   } catch (error) {
-    if (error instanceof SessionEnded) return;
+    if (error instanceof SessionEnded || mounted !== generation) return;
     pollFailed = true;
     showMessage(messages, 'error', `This list could not be updated: ${errorText(error)}`);
-  } finally {
-    polling = false;
   }
 }
 
@@ -160,7 +226,7 @@ function schedule() {
 }
 
 async function tick() {
-  await pollNow();
+  await poll();
   if (pollTimer !== null) schedule();
 }
 
@@ -178,7 +244,7 @@ export function stopPolling() {
 
 function onVisibility() {
   if (document.visibilityState === 'visible') {
-    pollNow();
+    poll();
     schedule();
   } else {
     clearTimeout(pollTimer);

@@ -20,19 +20,55 @@ export const $ = (selector, root = document) => root.querySelector(selector);
 
 const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: 'long', timeStyle: 'short' });
 
-/** A `<time>` with the relative text, the exact local time on hover, and the instant for machines. */
+/**
+ * A `<time>` with the relative text and the instant for machines. The exact local time shows on
+ * hover (`title`), and, since a tooltip is out of reach of keyboards and touch, the element takes
+ * focus (a tap focuses it too): its name carries the exact time, and style.css shows it on focus.
+ */
 export function timeElement(at, format = 'ago') {
-  const date = new Date(toMillis(at));
-  return h('time', { datetime: date.toISOString(), title: absolute.format(date), dataset: { format } }, describeTime(format, date));
+  const time = h('time', { tabindex: 0, dataset: { format } });
+  setTime(time, at);
+  return time;
 }
 
-/** Brings every relative time on the page up to date (called each minute). */
+/** Points an existing `<time>` at another instant, in place (focus and hover stay on it). */
+export function setTime(time, at) {
+  const date = new Date(toMillis(at));
+  const iso = date.toISOString();
+  if (time.dateTime === iso && time.textContent) return;
+  time.dateTime = iso;
+  time.title = time.dataset.absolute = absolute.format(date);
+  describe(time, Date.now());
+}
+
+function describe(time, now) {
+  const text = describeTime(time.dataset.format, time.dateTime, now);
+  if (time.textContent !== text) time.textContent = text;
+  const label = `${text} (${time.dataset.absolute})`;
+  if (time.getAttribute('aria-label') !== label) time.setAttribute('aria-label', label);
+}
+
+/** Brings every relative time on the page up to date (called every 15 s). */
 export function refreshTimes(root = document) {
   const now = Date.now();
-  for (const time of root.querySelectorAll('time[data-format]')) {
-    const text = describeTime(time.dataset.format, time.dateTime, now);
-    if (time.textContent !== text) time.textContent = text;
-  }
+  for (const time of root.querySelectorAll('time[data-format]')) describe(time, now);
+}
+
+/**
+ * Says `text` through the page's polite live region, for what changes without the person's own
+ * action (a device signed out elsewhere). The lists themselves are not live: a poll would be
+ * read out every 5 s. Each line goes after a while, so the region never grows long.
+ */
+export function announce(text) {
+  const region = document.getElementById('announcer');
+  if (!region || !text) return;
+  const line = h('p', {}, text);
+  region.append(line);
+  setTimeout(() => line.remove(), 10_000);
+}
+
+export function clearAnnouncements() {
+  document.getElementById('announcer')?.replaceChildren();
 }
 
 let regions;
