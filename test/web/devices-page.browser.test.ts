@@ -488,9 +488,10 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
       );
       await expect.poll(() => served, { timeout: POLL_BOUND_MS }).toBe(true);
       await expect.poll(() => sessionIdsListed(page), SOON).toEqual([laptopId, second, ...rest, first]);
-      const focused = () => page.evaluate(() => document.activeElement?.closest('li')?.getAttribute('data-session-id') ?? document.activeElement?.tagName);
+      // Strings, as elsewhere in this file: the test's TypeScript has no DOM types.
+      const focused = () => page.evaluate("document.activeElement?.closest('li')?.getAttribute('data-session-id') ?? document.activeElement?.tagName");
       expect(await focused()).toBe(second);
-      expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('BUTTON');
+      expect(await page.evaluate('document.activeElement?.tagName')).toBe('BUTTON');
       await page.unrouteAll();
     });
 
