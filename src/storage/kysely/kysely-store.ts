@@ -10,6 +10,7 @@ import { claimDeliveries, countBacklog, deleteSettledDeliveries, settleDelivery 
 import { reportSignIn } from './sign-in-reports.js';
 import { connect, isUniqueViolation, type DatabaseLocation } from './connect.js';
 import { evictBeyondCap, markReauthenticated, revokeWhere } from './session-writes.js';
+import { selectSessionWithUser } from './session-with-user.js';
 import { fromNewSession, fromSigningKey, fromUser, toSession, toSigningKey, toUser } from './rows.js';
 import type { Database } from './tables.js';
 import { migrateToLatest } from '../migrate.js';
@@ -117,38 +118,8 @@ export class KyselyStore implements Store {
     });
   }
 
-  async findSessionWithUser(id: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
-    const row = await this.db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .selectAll('sessions')
-      .select([
-        'users.email as u_email',
-        'users.email_key as u_email_key',
-        'users.name as u_name',
-        'users.password_hash as u_password_hash',
-        'users.role as u_role',
-        'users.disabled_at as u_disabled_at',
-        'users.created_at as u_created_at',
-        'users.updated_at as u_updated_at',
-        'users.password_changed_at as u_password_changed_at',
-      ])
-      .where('sessions.id', '=', id)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    const user = toUser({
-      id: row.user_id,
-      email: row.u_email,
-      email_key: row.u_email_key,
-      name: row.u_name,
-      password_hash: row.u_password_hash,
-      role: row.u_role,
-      disabled_at: row.u_disabled_at,
-      created_at: row.u_created_at,
-      updated_at: row.u_updated_at,
-      password_changed_at: row.u_password_changed_at,
-    });
-    return { session: toSession(row), user };
+  findSessionWithUser(id: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
+    return selectSessionWithUser(this.db, id);
   }
 
   async rotateRefresh(rotation: RefreshRotation): Promise<SessionRecord | undefined> {
