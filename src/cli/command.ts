@@ -17,6 +17,42 @@ export interface Command {
   run(options: Map<string, string | true>): Promise<number>;
 }
 
+/**
+ * A command made of commands, like `gatehouse user create`: the group only lists them, and each
+ * subcommand is a Command of its own (its `usage` spells the whole path).
+ */
+export interface CommandGroup {
+  name: string;
+  /** One line for the list in `gatehouse --help`. */
+  summary: string;
+  /** What the group is for, for `gatehouse <name> --help`. */
+  description: string;
+  subcommands: readonly Command[];
+}
+
+export type CommandEntry = Command | CommandGroup;
+
+export function isGroup(entry: CommandEntry): entry is CommandGroup {
+  return 'subcommands' in entry;
+}
+
+export function groupHelp(group: CommandGroup): string {
+  const width = Math.max(...group.subcommands.map((c) => c.name.length)) + 2;
+  return [
+    `Usage: gatehouse ${group.name} <command> [options]`,
+    '',
+    group.description,
+    '',
+    'Commands:',
+    ...group.subcommands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    `Every command takes -h or --help: gatehouse ${group.name} <command> --help.`,
+    '',
+    exitCodes('done'),
+    '',
+  ].join('\n');
+}
+
 /** The exit codes scripts can rely on, the same for every command. */
 export function exitCodes(success: string): string {
   return ['Exit codes:', `  0  ${success}`, '  1  failed: configuration error, cannot start, database error', '  2  wrong usage: unknown command or option, bad value'].join('\n');

@@ -1,5 +1,5 @@
 import { HELP_OPTION, parseArgs, UsageError } from './args.js';
-import { commandHelp, exitCodes, type Command } from './command.js';
+import { commandHelp, exitCodes, groupHelp, isGroup, type Command, type CommandEntry } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { failureLine } from './failure.js';
 
@@ -10,32 +10,53 @@ import { failureLine } from './failure.js';
  */
 export async function runCli(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  const asksHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
   if (asksHelp(name) || (name === 'help' && (rest.length === 0 || asksHelp(rest[0])))) return print(overview());
-  if (name === 'help') return rest.length === 1 ? help(rest[0] as string) : usageError(new UsageError('help takes one command name'));
+  if (name === 'help') return help(rest);
   if (name === undefined) return usageError(new UsageError('no command given'));
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) return usageError(new UsageError(`unknown command ${JSON.stringify(name)}`));
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) return usageError(new UsageError(`unknown command ${JSON.stringify(name)}`));
+  if (!isGroup(entry)) return runCommand(entry, rest, name);
 
+  const [subname, ...subrest] = rest;
+  if (asksHelp(subname)) return print(groupHelp(entry));
+  if (subname === undefined) return usageError(new UsageError(`${name} needs a command: ${entry.subcommands.map((c) => c.name).join(', ')}`), name);
+  const command = entry.subcommands.find((c) => c.name === subname);
+  if (!command) return usageError(new UsageError(`unknown command ${JSON.stringify(`${name} ${subname}`)}`), name);
+  return runCommand(command, subrest, `${name} ${subname}`);
+}
+
+function asksHelp(arg: string | undefined): boolean {
+  return arg === '--help' || arg === '-h';
+}
+
+/** `path` is how the command is called (`serve`, `user create`), for the help an error points at. */
+async function runCommand(command: Command, argv: string[], path: string): Promise<number> {
   let options: Map<string, string | true>;
   try {
-    options = parseArgs(rest, { ...command.options, help: HELP_OPTION });
+    options = parseArgs(argv, { ...command.options, help: HELP_OPTION });
   } catch (error) {
-    return usageError(error, command);
+    return usageError(error, path);
   }
   if (options.has('help')) return print(commandHelp(command));
   try {
     return await command.run(options);
   } catch (error) {
-    if (error instanceof UsageError) return usageError(error, command);
+    if (error instanceof UsageError) return usageError(error, path);
     console.error(failureLine(error));
     return 1;
   }
 }
 
-function help(name: string): number {
-  const command = COMMANDS.find((c) => c.name === name);
-  return command ? print(commandHelp(command)) : usageError(new UsageError(`unknown command ${JSON.stringify(name)}`));
+/** `gatehouse help <command>` and `gatehouse help <group> <command>`. */
+function help(names: string[]): number {
+  const [name = '', subname, ...extra] = names;
+  if (extra.length > 0) return usageError(new UsageError('help takes a command name, or a group and one of its commands'));
+  const entry: CommandEntry | undefined = COMMANDS.find((c) => c.name === name);
+  if (!entry) return usageError(new UsageError(`unknown command ${JSON.stringify(name)}`));
+  if (subname === undefined) return print(isGroup(entry) ? groupHelp(entry) : commandHelp(entry));
+  const command = isGroup(entry) ? entry.subcommands.find((c) => c.name === subname) : undefined;
+  if (!command) return usageError(new UsageError(`unknown command ${JSON.stringify(`${name} ${subname}`)}`), isGroup(entry) ? name : undefined);
+  return print(commandHelp(command));
 }
 
 function print(text: string): number {
@@ -43,9 +64,9 @@ function print(text: string): number {
   return 0;
 }
 
-function usageError(error: unknown, command?: Command): number {
+function usageError(error: unknown, path?: string): number {
   if (!(error instanceof UsageError)) throw error;
-  console.error(`gatehouse: ${error.message} (see: gatehouse ${command ? `${command.name} ` : ''}--help)`);
+  console.error(`gatehouse: ${error.message} (see: gatehouse ${path ? `${path} ` : ''}--help)`);
   return 2;
 }
 
