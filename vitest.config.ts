@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The slow attack and reliability suite runs on its own: `npm run test:hostile`.
+    exclude: ['test/hostile/**', '**/node_modules/**'],
     // One PostgreSQL server for the whole run (started unless TEST_DATABASE_URL is set), and
     // one build of dist/ for the tests that start the real server process.
     globalSetup: ['test/helpers/global-setup.ts'],

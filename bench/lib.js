@@ -113,11 +113,11 @@ export const machineLine = (extra) =>
 export const runStamp = () => `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /**
- * Writes one `## ` section of docs/benchmarks.md: replaced where it stands if it is there,
- * appended otherwise; every other section is kept as it is.
+ * Writes one `## ` section of docs/benchmarks.md (or of another file in docs/): replaced where
+ * it stands if it is there, appended otherwise; every other section is kept as it is.
  */
-export function writeSection(heading, section) {
-  const path = join(root, 'docs', 'benchmarks.md');
+export function writeSection(heading, section, file = 'benchmarks.md') {
+  const path = join(root, 'docs', file);
   const body = section.replace(/\s*$/, '\n');
   const parts = existsSync(path) ? readFileSync(path, 'utf8').split(/^(?=## )/m) : [''];
   if (parts[0].startsWith('## ')) parts.unshift('');
