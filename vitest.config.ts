@@ -10,6 +10,9 @@ export default defineConfig({
     globalSetup: ['test/helpers/global-setup.ts'],
     // Native modules (better-sqlite3, argon2) are happiest in child processes.
     pool: 'forks',
+    // Two at a time even on 2 cores (vitest would run one): most files spend their time waiting
+    // on child processes, PostgreSQL and Chromium, and one at a time would take CI past 15 minutes.
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -9,6 +9,8 @@ export const ACCESS_TOKEN_ALG = 'EdDSA';
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 /** Far above any real token (~500 bytes); anything larger is refused before parsing. */
 export const MAX_ACCESS_TOKEN_LENGTH = 4096;
+/** RFC 7515 §7.1 compact serialisation: three base64url parts, unpadded (§2), and nothing else. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 export interface SigningKey {
   kid: string;
@@ -92,7 +94,7 @@ export async function verifyAccessToken(
     return cached.claims;
   }
   if (cached) cache?.delete(token); // its key was retired: verify from scratch (and fail)
-  if (token.length > MAX_ACCESS_TOKEN_LENGTH) throw new GatehouseError('token_invalid', 'The access token is not valid.');
+  if (token.length > MAX_ACCESS_TOKEN_LENGTH || !isCanonicalCompactJws(token)) throw new GatehouseError('token_invalid', 'The access token is not valid.');
   let payload: JWTPayload;
   let kid: string;
   try {
@@ -139,6 +141,20 @@ function checkLifetime(claims: AccessClaims, settings: AccessTokenSettings, now:
     forget();
     throw new GatehouseError('token_invalid', 'The access token is not valid.');
   }
+}
+
+/**
+ * Only the spelling Gatehouse issues. jose decodes the signature leniently (atob ignores "="
+ * padding, ASCII whitespace and the unused low bits of the last character), so without this
+ * check other spellings of a genuine token would pass as that token: not a forgery, but token
+ * strings Gatehouse never issued, each verified and cached anew (test/hostile/tokens/ tries
+ * them). The header and payload need no such check: they are signed as written, so any other
+ * spelling of them fails the signature.
+ */
+function isCanonicalCompactJws(token: string): boolean {
+  if (!COMPACT_JWS.test(token)) return false;
+  const signature = token.slice(token.lastIndexOf('.') + 1);
+  return Buffer.from(signature, 'base64url').toString('base64url') === signature;
 }
 
 async function keyFor(keys: VerificationKeys, header: JWTHeaderParameters): Promise<CryptoKey> {

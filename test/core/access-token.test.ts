@@ -267,6 +267,19 @@ describe('access tokens', () => {
       await expectRefused(verifyAccessToken(garbage, keys, SETTINGS, NOW), 'token_invalid');
     });
 
+    it('when the genuine signature is spelt otherwise than issued: padded, other unused bits, whitespace', async () => {
+      const keys = await ed25519Keys();
+      const { token } = await signAccessToken(keys, SETTINGS, SUBJECT, NOW);
+      await expect(verifyAccessToken(token, keys, SETTINGS, NOW)).resolves.toMatchObject({ sessionId: SUBJECT.sessionId });
+      // An Ed25519 signature is 64 bytes: 86 base64url characters, whose last carries 4 unused bits.
+      const last = token.at(-1) as string;
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const sameBits = alphabet[(alphabet.indexOf(last) & ~0b1111) | (~alphabet.indexOf(last) & 0b1111)] as string;
+      for (const spelling of [`${token}==`, `${token.slice(0, -1)}${sameBits}`, `${token.slice(0, -10)} ${token.slice(-10)}`, `${token.slice(0, -10)}\n${token.slice(-10)}`]) {
+        await expectRefused(verifyAccessToken(spelling, keys, SETTINGS, NOW), 'token_invalid');
+      }
+    });
+
     it('without saying which check failed', async () => {
       const keys = await ed25519Keys('kid-1');
       const reasons = [
