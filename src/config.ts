@@ -35,8 +35,14 @@ export interface Config {
   /** false: the socket address is the client; otherwise which proxies may set X-Forwarded-For. */
   trustProxy: boolean | number | string[];
   secret: string | undefined;
+  /** NODE_ENV=production: what a development default would weaken (a missing secret) is refused. */
+  production: boolean;
+  /** Rotate the signing key when the newest is this many days old, and retire expired keys; 0: never. */
+  keyRotationDays: number;
   /** Credentials of other services (revocation feed, introspection); empty: those routes refuse all. */
   serviceKeys: string[];
+  /** The Bearer token /metrics requires; undefined: /metrics is open to whoever can reach it. */
+  metricsToken: string | undefined;
   /** Where sign-in locations come from; the file is opened at start, not here. */
   geoipDatabase: GeoipDatabase;
   /** How long login history (the events table) is kept. */
@@ -49,6 +55,8 @@ export interface Config {
   publicUrl: string;
   /** How long a "this wasn't me" link works. */
   notMeLinkTtlSeconds: number;
+  /** How long a node may take to stop after SIGTERM or SIGINT before it exits anyway, with code 1. */
+  shutdownTimeoutSeconds: number;
   logLevel: string;
 }
 
@@ -69,6 +77,7 @@ type Env = Record<string, string | undefined>;
  */
 export function loadConfig(env: Env = readEnvironment()): Readonly<Config> {
   const port = integer(env, 'PORT', 3000, 0, 65535);
+  const production = present(env, 'NODE_ENV') === 'production';
   // Every duration goes down to 1 second, so demos and black-box tests can watch sessions end.
   const accessTokenTtlSeconds = integer(env, 'GATEHOUSE_ACCESS_TOKEN_TTL', 600, 1, DAY);
   const sessionIdleTtlSeconds = integer(env, 'GATEHOUSE_SESSION_IDLE_TTL', 14 * DAY, 1, TEN_YEARS);
@@ -103,13 +112,18 @@ export function loadConfig(env: Env = readEnvironment()): Readonly<Config> {
     // 0 turns it off, for a proxy setup where every client shares one address (or fix TRUST_PROXY).
     signInIpMaxFailures: integer(env, 'GATEHOUSE_SIGNIN_IP_MAX_FAILURES', 100, 0, 1_000_000),
     trustProxy: trustProxy(env.GATEHOUSE_TRUST_PROXY),
-    secret: secret(env.GATEHOUSE_SECRET),
+    secret: secret(env.GATEHOUSE_SECRET, production),
+    production,
+    keyRotationDays: integer(env, 'GATEHOUSE_KEY_ROTATION_DAYS', 0, 0, 3650),
     serviceKeys: serviceKeys(env.GATEHOUSE_SERVICE_KEYS),
+    metricsToken: metricsToken(env.GATEHOUSE_METRICS_TOKEN),
     geoipDatabase: geoipDatabase(env.GATEHOUSE_GEOIP_DATABASE),
     eventRetentionSeconds: integer(env, 'GATEHOUSE_EVENT_RETENTION', 365 * DAY, DAY, TEN_YEARS),
     ...webhooks(env),
     publicUrl: url(env, 'GATEHOUSE_PUBLIC_URL', url(env, 'GATEHOUSE_ISSUER', `http://localhost:${port}`)).replace(/\/+$/, ''),
     notMeLinkTtlSeconds: integer(env, 'GATEHOUSE_NOT_ME_LINK_TTL', 7 * DAY, 60, 90 * DAY),
+    // At least the 1 s idle-connection grace and the 3 s webhook grace, with room for requests.
+    shutdownTimeoutSeconds: integer(env, 'GATEHOUSE_SHUTDOWN_TIMEOUT', 10, 5, 3600),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
   };
   return Object.freeze(config);
@@ -189,8 +203,12 @@ function trustProxy(value: string | undefined): Config['trustProxy'] {
   return addresses;
 }
 
-function secret(value: string | undefined): string | undefined {
-  if (value === undefined || value === '') return undefined;
+function secret(value: string | undefined, production: boolean): string | undefined {
+  if (value === undefined || value === '') {
+    // Without it, a copy of the database (a backup, a replica) holds keys that mint tokens.
+    if (production) throw new ConfigError('GATEHOUSE_SECRET must be set when NODE_ENV=production: it encrypts the signing keys at rest (try: openssl rand -base64 32)');
+    return undefined;
+  }
   // The secret keys AES-256 through HKDF; a short one would be the weak link.
   if (value.length < 32) throw new ConfigError('GATEHOUSE_SECRET must be at least 32 characters (try: openssl rand -base64 32)');
   return value;
@@ -206,6 +224,17 @@ function serviceKeys(value: string | undefined): string[] {
     }
   }
   return keys;
+}
+
+function metricsToken(value: string | undefined): string | undefined {
+  const token = value?.trim();
+  if (!token) return undefined;
+  // Like a service key: a bearer secret that must not be guessable and travels in an
+  // Authorization header, so at least 32 header-safe (b64token) characters.
+  if (token.length < 32 || !/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
+    throw new ConfigError('GATEHOUSE_METRICS_TOKEN must be at least 32 characters from A-Z a-z 0-9 - . _ ~ + / (try: openssl rand -base64 32)');
+  }
+  return token;
 }
 
 function webhooks(env: Env): Pick<Config, 'webhookUrl' | 'webhookSecret'> {

@@ -6,7 +6,11 @@ import type { PasswordHasher } from './core/password-hasher.js';
 import type { RevokedSession } from './core/records.js';
 import { openLocator } from './geo/open-locator.js';
 import { buildApp } from './http/app.js';
+import { trackConnections } from './http/connection-drain.js';
 import { KeyRing } from './keys/key-ring.js';
+import { KEY_RELOAD_INTERVAL_MS } from './keys/key-schedule.js';
+import { keepKeys } from './keys/upkeep.js';
+import { GatehouseMetrics } from './metrics/gatehouse-metrics.js';
 import { argon2Hasher } from './passwords/argon2-hasher.js';
 import { PostgresListener } from './revocation/postgres-listener.js';
 import { RevocationSync } from './revocation/revocation-sync.js';
@@ -28,11 +32,17 @@ export interface Gatehouse {
   keys: KeyRing;
   activity: LastActivity;
   ctx: ServiceContext;
+  /** What /metrics reports. */
+  metrics: GatehouseMetrics;
   /** Sends the webhook outbox; undefined when GATEHOUSE_WEBHOOK_URL is not set. */
   webhooks?: WebhookDeliverer;
   /** Deletes sessions and history past their retention and stale sign-in failure counters now (it also runs every hour). */
   purge(): Promise<number>;
-  /** Closes the app, writes pending activity, then closes the database. */
+  /**
+   * Shuts the node down: refuses new connections and fails /readyz at once, answers every
+   * request it has read, then writes pending activity, stops the webhook deliverer and closes
+   * the database, in that order.
+   */
   close(): Promise<void>;
 }
 
@@ -59,6 +69,33 @@ const PURGE_INTERVAL_MS = 3600 * SECOND;
 /** How late a session's expiry may appear in its history. */
 const EXPIRY_SWEEP_INTERVAL_MS = 60 * SECOND;
 const FIRST_PURGE_DELAY_MS = 60 * SECOND;
+/**
+ * What the stop needs after the last connection has closed: the webhook deliverer's 3 s for
+ * deliveries in flight, and a second to write the last activity and close the database.
+ */
+const AFTER_DRAIN_MS = 4 * SECOND;
+
+/** How long revocations are remembered: a token's life, the clock tolerance, and a margin. */
+export function revocationHorizon(config: Readonly<Config>): number {
+  return (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * SECOND + REVOCATION_MARGIN_MS;
+}
+
+export interface PurgePhase {
+  name: string;
+  /** Deletes what is past its retention, in batches; resolves with how many rows went. */
+  run(ctx: { store: Store; clock: Clock }): Promise<number>;
+}
+
+/** The retention purge, in order: every node runs it hourly, and `gatehouse purge` on demand. */
+export function purgePhases(config: Readonly<Config>): PurgePhase[] {
+  const retention = { retentionSeconds: config.sessionRetentionSeconds, revocationHorizonMs: revocationHorizon(config) };
+  return [
+    { name: 'ended sessions', run: (ctx) => purgeEndedSessions(ctx, retention) },
+    { name: 'sign-in failure counters', run: (ctx) => purgeSignInFailures(ctx) },
+    { name: 'settled webhook deliveries', run: (ctx) => purgeSettledDeliveries(ctx) },
+    { name: 'login history events', run: (ctx) => purgeEvents(ctx, config.eventRetentionSeconds) },
+  ];
+}
 
 /**
  * Puts a node together: database → signing keys → revocation view (loaded from the database)
@@ -77,21 +114,33 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
     throw error;
   });
   const store = overrides.store ?? (await openStore(config.database));
+  let metrics: GatehouseMetrics | undefined;
   try {
     const keys = await KeyRing.open(store, clock, config.secret);
-    const revocationHorizonMs = (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * SECOND + REVOCATION_MARGIN_MS;
+    const revocationHorizonMs = revocationHorizon(config);
     const view = new RevocationView(clock, revocationHorizonMs);
     const loaded = { at: clock.now(), monotonic: clock.monotonic() };
     view.revoked(await store.listRevokedSince(view.horizon()));
     const sync = new RevocationSync(store, view, clock, { intervalMs: CATCH_UP_INTERVAL_MS, maxStalenessMs: config.revocationMaxStalenessSeconds * SECOND }, loaded);
+    const measured = (metrics = new GatehouseMetrics({
+      clock,
+      store,
+      viewStalenessMs: () => sync.staleness(),
+      viewSize: () => view.size,
+      onError: (error) => app?.log.warn({ err: error }, 'metrics: reading active sessions and webhook backlog failed'),
+    }));
 
     const ctx: ServiceContext = {
       store,
       clock,
       hasher: overrides.hasher ?? argon2Hasher(),
       keys,
-      revocations: overrides.onRevoked ? relayingSink(view, overrides.onRevoked) : view,
-      log: (event: SecurityEvent) => app?.log.info(event, event.event),
+      // Revocations this node commits pass through the metrics, so only the others are timed.
+      revocations: measured.timePropagation(view, overrides.onRevoked ? relayingSink(view, overrides.onRevoked) : view),
+      log: (event: SecurityEvent) => {
+        measured.securityEvent(event);
+        app?.log.info(event, event.event);
+      },
       tokens: {
         issuer: config.issuer,
         audience: config.audience,
@@ -120,6 +169,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
           : { key: notMeKey(config.webhookSecret), ttlSeconds: config.notMeLinkTtlSeconds, publicUrl: config.publicUrl },
     };
     const activity = new LastActivity(store, clock, ctx.sessions);
+    let closing = false;
     const built = await buildApp({
       ctx,
       store,
@@ -129,16 +179,24 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       sync,
       trustProxy: config.trustProxy,
       serviceKeys: config.serviceKeys,
+      metrics: measured,
+      metricsToken: config.metricsToken,
       publicUrl: config.publicUrl,
       logger: overrides.logger ?? { level: config.logLevel },
+      closing: () => closing,
     });
     app = built;
+    // The connections get what GATEHOUSE_SHUTDOWN_TIMEOUT leaves after the steps behind them
+    // (at least 1 s), then are cut: the process exits at the timeout, and a client still
+    // sending must not cost the activity write, the webhooks' hand-back and the database close.
+    const connections = trackConnections(built.server, {
+      deadlineMs: config.shutdownTimeoutSeconds * SECOND - AFTER_DRAIN_MS,
+      onDeadline: (open) => built.log.warn({ connections: open }, 'shutdown: connections still busy at the deadline were closed, their requests unanswered'),
+    });
     const purge = async () => {
-      const sessions = await purgeEndedSessions(ctx, { retentionSeconds: config.sessionRetentionSeconds, revocationHorizonMs });
-      await purgeSignInFailures(ctx);
-      await purgeSettledDeliveries(ctx);
-      await purgeEvents(ctx, config.eventRetentionSeconds);
-      return sessions;
+      const counts: number[] = [];
+      for (const phase of purgePhases(config)) counts.push(await phase.run(ctx));
+      return counts[0] ?? 0; // the ended sessions
     };
 
     // Background work never throws into the process: a failure is logged and tried next time.
@@ -164,29 +222,51 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       every(PRUNE_INTERVAL_MS, 'revocation view pruning', () => view.prune()),
       every(ACTIVITY_FLUSH_MS, 'last-activity write', () => activity.flush()),
       every(PURGE_INTERVAL_MS, 'session purge', purge),
+      every(KEY_RELOAD_INTERVAL_MS, 'signing key upkeep', () =>
+        keepKeys(keys, store, clock, {
+          secret: config.secret,
+          rotationDays: config.keyRotationDays,
+          lifetime: config,
+          log: built.log.child({ component: 'signing-keys' }),
+        }),
+      ),
       every(EXPIRY_SWEEP_INTERVAL_MS, 'session expiry history', () => recordSessionExpiries(ctx)),
     ];
     const firstPurge = setTimeout(() => purge().catch((error: unknown) => built.log.error({ err: error }, 'session purge failed')), FIRST_PURGE_DELAY_MS).unref();
 
     built.addHook('onClose', async () => {
+      // Fastify's close has stopped the server; the requests still in flight need the timers,
+      // the view and the database until the last one is answered.
+      await connections.closed();
       for (const timer of timers) clearInterval(timer);
       sync.stop();
+      measured.close();
       await listener?.stop();
       clearTimeout(firstPurge);
-      // Activity seen before the shutdown is written, not lost: batch after batch until none is
-      // left, giving up only when the database refuses (a few tries for a passing hiccup).
-      for (let failures = 0; activity.backlog > 0 && failures < 3; ) {
+      // Activity seen before the shutdown is written, not lost: after the timer's write in
+      // progress, batch after batch until none is left, giving up only when the database
+      // refuses (a few tries for a passing hiccup).
+      let failures = 0;
+      do {
         await activity.flush().catch((error: unknown) => {
           failures++;
           built.log.error({ err: error }, 'last-activity write failed');
         });
-      }
+      } while (activity.backlog > 0 && failures < 3);
       // Attempts in flight finish (or are handed back) while the database is still there.
       await webhooks?.close();
       await store.close();
     });
-    return { app: built, store, view, sync, keys, activity, ctx, ...(webhooks ? { webhooks } : {}), purge, close: () => built.close() };
+    let closed: Promise<void> | undefined;
+    const close = () =>
+      (closed ??= (async () => {
+        closing = true;
+        await connections.stopAccepting();
+        await built.close();
+      })());
+    return { app: built, store, view, sync, keys, activity, ctx, metrics: measured, ...(webhooks ? { webhooks } : {}), purge, close };
   } catch (error) {
+    metrics?.close();
     await store.close();
     throw error;
   }

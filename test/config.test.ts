@@ -122,6 +122,21 @@ describe('configuration', () => {
     expect(() => loadConfig({ GATEHOUSE_SIGNIN_MAX_FAILURES_PER_HOUR: '0' })).toThrowError(/^GATEHOUSE_SIGNIN_MAX_FAILURES_PER_HOUR must be a whole number from 1 to/);
   });
 
+  it('gives a stopping node 10 s by default, and GATEHOUSE_SHUTDOWN_TIMEOUT from 5 s to an hour', () => {
+    expect(loadConfig({}).shutdownTimeoutSeconds).toBe(10);
+    expect(loadConfig({ GATEHOUSE_SHUTDOWN_TIMEOUT: '25' }).shutdownTimeoutSeconds).toBe(25);
+    for (const value of ['4', '3601', '0', 'soon']) {
+      expect(() => loadConfig({ GATEHOUSE_SHUTDOWN_TIMEOUT: value })).toThrowError(/^GATEHOUSE_SHUTDOWN_TIMEOUT must be a whole number from 5 to 3600/);
+    }
+  });
+
+  it('leaves /metrics open without GATEHOUSE_METRICS_TOKEN, and takes a header-safe token of 32 characters or more', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ GATEHOUSE_METRICS_TOKEN: ' ' }).metricsToken).toBeUndefined();
+    const token = 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5';
+    expect(loadConfig({ GATEHOUSE_METRICS_TOKEN: ` ${token} ` }).metricsToken).toBe(token);
+  });
+
   it('never repeats the database password in an error', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://gh:S3cretPass@db.internal/gatehouse' })).toThrowError(
       'DATABASE_URL must be sqlite:<path> or postgres://user:password@host/database; got "mysql://gh:***@db.internal/gatehouse"',
@@ -152,6 +167,9 @@ describe('configuration', () => {
     ['GATEHOUSE_SECRET', 'short', /^GATEHOUSE_SECRET must be at least 32 characters/],
     ['GATEHOUSE_SERVICE_KEYS', 'short-key', /^GATEHOUSE_SERVICE_KEYS must be comma-separated keys of at least 32/],
     ['GATEHOUSE_SERVICE_KEYS', `${'k'.repeat(32)},with space ${'x'.repeat(32)}`, /^GATEHOUSE_SERVICE_KEYS must be/],
+    ['GATEHOUSE_METRICS_TOKEN', 'k'.repeat(31), /^GATEHOUSE_METRICS_TOKEN must be at least 32 characters/],
+    ['GATEHOUSE_METRICS_TOKEN', `${'k'.repeat(32)} ${'x'.repeat(8)}`, /^GATEHOUSE_METRICS_TOKEN must be/],
+    ['GATEHOUSE_METRICS_TOKEN', `${'k'.repeat(32)}"`, /^GATEHOUSE_METRICS_TOKEN must be/],
     ['GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS', 'maybe', /^GATEHOUSE_REPLACE_SAME_DEVICE_SESSIONS must be true or false/],
     ['LOG_LEVEL', 'loud', /^LOG_LEVEL must be one of/],
     ['GATEHOUSE_GEOIP_DATABASE', 'true', /^GATEHOUSE_GEOIP_DATABASE must be a path to a GeoIP2\/GeoLite2 Country or City \.mmdb file, or off/],
@@ -177,5 +195,31 @@ describe('webhook configuration', () => {
     expect(() => loadConfig({ GATEHOUSE_WEBHOOK_URL: url, GATEHOUSE_WEBHOOK_SECRET: secret })).toThrowError(
       /^GATEHOUSE_WEBHOOK_SECRET starting with whsec_ must continue with 24 to 64 bytes in base64/,
     );
+  });
+});
+
+describe('production and signing-key configuration', () => {
+  const SECRET = 'an operator secret of at least 32 chars';
+
+  it('refuses to start in production without GATEHOUSE_SECRET, with the reason in one line', () => {
+    for (const env of [{ NODE_ENV: 'production' }, { NODE_ENV: 'production', GATEHOUSE_SECRET: '' }, { NODE_ENV: ' production ' }]) {
+      expect(() => loadConfig(env)).toThrowError(ConfigError);
+      expect(() => loadConfig(env)).toThrowError(/^GATEHOUSE_SECRET must be set when NODE_ENV=production: it encrypts the signing keys at rest \(try: openssl rand -base64 32\)$/);
+    }
+  });
+
+  it('starts in production with a secret, and elsewhere without one', () => {
+    expect(loadConfig({ NODE_ENV: 'production', GATEHOUSE_SECRET: SECRET })).toMatchObject({ production: true, secret: SECRET });
+    expect(loadConfig({ NODE_ENV: 'development' })).toMatchObject({ production: false, secret: undefined });
+    expect(loadConfig({})).toMatchObject({ production: false, secret: undefined });
+  });
+
+  it('rotates keys on a schedule only when GATEHOUSE_KEY_ROTATION_DAYS is set', () => {
+    expect(loadConfig({}).keyRotationDays).toBe(0);
+    expect(loadConfig({ GATEHOUSE_KEY_ROTATION_DAYS: '0' }).keyRotationDays).toBe(0);
+    expect(loadConfig({ GATEHOUSE_KEY_ROTATION_DAYS: '90' }).keyRotationDays).toBe(90);
+    for (const value of ['-1', '3651', '1.5', 'monthly']) {
+      expect(() => loadConfig({ GATEHOUSE_KEY_ROTATION_DAYS: value })).toThrowError(/^GATEHOUSE_KEY_ROTATION_DAYS must be a whole number from 0 to 3650/);
+    }
   });
 });

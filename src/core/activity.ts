@@ -24,6 +24,13 @@ export const EVENT_TYPES = [
   'refresh_token_reused',
   'session_expired',
   'sign_in_reported',
+  // Administration (src/service/admin*.ts): the actor is the administrator's id, or `cli`.
+  'signed_out_by_admin',
+  'account_disabled',
+  'account_enabled',
+  'role_changed',
+  // `gatehouse import` (src/import/) brought the account from the app Gatehouse replaced.
+  'account_imported',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -42,6 +49,9 @@ export type WebhookType = (typeof WEBHOOK_TYPES)[number];
  *   `sessions_evicted`, `sign_in_reported`: `session_ids` (the sessions it ended); a report
  *   also names the reported sign-in event (`reported_event_id`)
  * - `session_expired`: `reason`, `idle` or `max_age`
+ * - `signed_out_by_admin`, `account_disabled`: `session_ids` (the sessions it ended)
+ * - `role_changed`: `role` and `previous_role`
+ * - `account_imported`: `source` (its name), `source_id` (the user's row id there), `sessions`
  * Never a password, token or hash.
  */
 export type EventDetail = Record<string, string | number | boolean | string[] | null>;
@@ -121,7 +131,10 @@ export function webhookFor(type: EventType, detail: EventDetail): WebhookType | 
     case 'all_sessions_revoked':
     case 'sessions_evicted':
     case 'sign_in_reported':
-      // A report of a session that had already ended signed nothing out: nothing to tell.
+    case 'signed_out_by_admin':
+    case 'account_disabled':
+      // A report of a session that had already ended signed nothing out, nor did disabling an
+      // account that was signed in nowhere: nothing to tell.
       return Array.isArray(detail.session_ids) && detail.session_ids.length === 0 ? null : 'sessions_revoked';
     default:
       return null;

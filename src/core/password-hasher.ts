@@ -1,7 +1,12 @@
 /** Password hashing, passed into the core so its rules stay free of native modules. */
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
-  verify(hash: string, password: string): Promise<boolean>;
+  /**
+   * `password` is NFKC-normalised, as Gatehouse hashes it. `typed`, the password as it was
+   * typed, matters only for a hash imported from another system (bcrypt, src/import), which was
+   * made from the password as its owner typed it then.
+   */
+  verify(hash: string, password: string, typed?: string): Promise<boolean>;
   /**
    * Does the same work as a verification against a real hash and returns false: an unknown
    * email must cost what a wrong password costs, or response times would reveal who has an account.

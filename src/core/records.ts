@@ -43,11 +43,14 @@ export type RevocationReason =
   | 'replaced'
   | 'refresh_token_reused'
   | 'session_limit'
-  | 'reported';
+  | 'reported'
+  // An administrator (or the `gatehouse` CLI) signed the session out; `by` says who.
+  | 'admin'
+  | 'account_disabled';
 
 export interface Revocation {
   reason: RevocationReason;
-  /** The acting user's id, or `system` when no person asked for it. */
+  /** The acting user's id (an administrator's, for an admin action), `cli`, or `system` when no person asked for it. */
   by: string;
   at: number;
 }
@@ -95,6 +98,11 @@ export interface SigningKeyRecord {
   /** The private JWK as JSON, or its encryption when GATEHOUSE_SECRET is set. */
   privateJwk: string;
   createdAt: number;
+  /**
+   * From when nodes may sign with it. A rotated-in key is published (in every node's JWKS)
+   * first and activates later, so no token signed with it meets a verifier that lacks it.
+   */
+  activatesAt: number;
   retiredAt: number | null;
 }
 

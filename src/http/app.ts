@@ -1,21 +1,27 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { KeyRing } from '../keys/key-ring.js';
+import type { GatehouseMetrics } from '../metrics/gatehouse-metrics.js';
+import { registerRequestMetrics } from '../metrics/request-metrics.js';
 import type { RevocationSync } from '../revocation/revocation-sync.js';
 import type { RevocationView } from '../revocation/revocation-view.js';
 import type { ServiceContext } from '../service/context.js';
 import type { LastActivity } from '../service/last-activity.js';
 import type { Store } from '../storage/store.js';
+import { collectRoutes } from './openapi/collect-routes.js';
 import { authenticator } from './plugins/authenticate.js';
 import { frameworkError, registerErrorHandling } from './plugins/errors.js';
 import { registerRequestLog } from './plugins/request-log.js';
 import { activityRoutes } from './routes/activity.js';
+import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { meRoutes } from './routes/me.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { notMeRoutes } from './routes/not-me.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { webRoutes } from '../web/routes.js';
@@ -29,9 +35,14 @@ export interface AppParts {
   sync: RevocationSync;
   trustProxy: boolean | number | string[];
   serviceKeys: readonly string[];
+  metrics: GatehouseMetrics;
+  /** GATEHOUSE_METRICS_TOKEN: what /metrics requires; undefined: it is open. */
+  metricsToken: string | undefined;
   /** Where people reach Gatehouse: the origin browser-mode requests must come from. */
   publicUrl: string;
   logger: FastifyServerOptions['logger'];
+  /** True once the node is shutting down (gatehouse.ts): answers end their connection, /readyz fails. */
+  closing: () => boolean;
 }
 
 /** Design §6: 16 KiB is far more than any request of the API needs. */
@@ -50,7 +61,10 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // A request read while the node shuts down is answered like any other (with `Connection:
+    // close`), not with a 503 its client cannot tell from a failure: connection-drain.ts decides
+    // which connections still get to send one.
+    return503OnClosing: false,
     frameworkErrors: frameworkError,
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
@@ -58,12 +72,17 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('caller', null);
 
+  // Before any route, so the OpenAPI document sees every one of them.
+  const routes = collectRoutes(app);
   registerErrorHandling(app);
   registerRequestLog(app);
+  registerRequestMetrics(app, parts.metrics);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     // Tokens, session lists and account data must not sit in any cache.
     if (request.url.startsWith('/v1/')) reply.header('cache-control', 'no-store');
+    // Shutting down: the client's next request goes to a new connection, so to another node.
+    if (parts.closing()) reply.header('connection', 'close');
   });
 
   const authenticate = authenticator(parts.ctx, parts.view, parts.activity, parts.sync);
@@ -71,11 +90,14 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(meRoutes, { ctx: parts.ctx, authenticate });
   await app.register(sessionRoutes, { ctx: parts.ctx, authenticate });
   await app.register(activityRoutes, { ctx: parts.ctx, authenticate });
+  await app.register(adminRoutes, { ctx: parts.ctx, authenticate });
   await app.register(jwksRoutes, { keys: parts.keys });
   await app.register(revocationRoutes, { ctx: parts.ctx, view: parts.view, sync: parts.sync, serviceKeys: parts.serviceKeys });
   await app.register(oauthRoutes, { ctx: parts.ctx, serviceKeys: parts.serviceKeys });
   await app.register(notMeRoutes, { ctx: parts.ctx });
-  await app.register(healthRoutes, { store: parts.store, sync: parts.sync });
+  await app.register(healthRoutes, { store: parts.store, sync: parts.sync, keys: parts.keys, closing: parts.closing });
+  await app.register(metricsRoutes, { metrics: parts.metrics, token: parts.metricsToken });
   await app.register(webRoutes);
+  await app.register(openApiRoutes, { routes, publicUrl: parts.publicUrl });
   return app;
 }

@@ -2,7 +2,7 @@ import type { StoredEvent } from '../core/activity.js';
 import type { RevokedSession, SessionRecord, UserRecord } from '../core/records.js';
 import { sessionEndsAt } from '../core/session-policy.js';
 import type { SignedIn } from '../service/sign-in.js';
-import type { ActivityEventJson, RevocationFeedJson, SessionJson, TokenResponseJson, UserJson } from './schemas.js';
+import type { ActivityEventJson, AdminUserJson, RevocationFeedJson, SessionJson, TokenResponseJson, UserJson } from './schemas.js';
 
 /** Domain records → the JSON of the v1 contract. Times are ISO 8601 in UTC. */
 
@@ -10,6 +10,20 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export function presentUser(user: UserRecord): UserJson {
   return { id: user.id, email: user.email, name: user.name, created_at: iso(user.createdAt) };
+}
+
+/** An account for administrators: role and state, never the password hash. */
+export function presentAdminUser(user: UserRecord): AdminUserJson {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    disabled_at: user.disabledAt === null ? null : iso(user.disabledAt),
+    created_at: iso(user.createdAt),
+    updated_at: iso(user.updatedAt),
+    password_changed_at: iso(user.passwordChangedAt),
+  };
 }
 
 export function presentSession(session: SessionRecord, currentSessionId: string): SessionJson {

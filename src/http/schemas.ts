@@ -160,6 +160,44 @@ export const IntrospectionResponse = Type.Object({
   jti: Type.Optional(Type.String()),
 });
 
+/**
+ * Administration (/v1/admin/…). An account as administrators see it: its role and state, and
+ * never its password hash (a field not listed here cannot be sent).
+ */
+export const AdminUser = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+  role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
+  disabled_at: Type.Union([Timestamp, Type.Null()]),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  password_changed_at: Timestamp,
+});
+
+export const AdminUserResponse = Type.Object({ user: AdminUser });
+export const AdminUsersResponse = Type.Object({ users: Type.Array(AdminUser), next_cursor: Type.Union([Type.String(), Type.Null()]) });
+
+/** `email`: the start of the address, any case; absent, every account. */
+export const AdminUsersQuery = Type.Object(
+  {
+    email: Type.Optional(Type.String({ minLength: 1, maxLength: 320, pattern: '^[^\\u0000]*$' })),
+    limit: ActivityQuery.properties.limit,
+    // A cursor is an email key in base64url: up to about 1 kB for the longest addresses.
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+  },
+  closed,
+);
+
+// User and session ids are base64url, as SessionParams says.
+const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+export const AdminUserParams = Type.Object({ id: Id }, closed);
+export const AdminSessionParams = Type.Object({ id: Id, session_id: Id }, closed);
+
+/** The admin actions take no body (or an empty object). */
+export const AdminActionBody = Type.Union([Type.Object({}, closed), Type.Null()]);
+
+export type AdminUserJson = Static<typeof AdminUser>;
 export type UserJson = Static<typeof User>;
 export type RevocationFeedJson = Static<typeof RevocationFeedResponse>;
 export type SessionJson = Static<typeof Session>;

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { GatehouseError } from '../core/errors.js';
 import { ARGON2_WORKER_SOURCE } from './argon2-worker-source.js';
 
-type Job = { op: 'hash'; args: [string, object] } | { op: 'verify'; args: [string, string] };
+type Job = { op: 'hash'; args: [string, object] } | { op: 'verify' | 'bcrypt-verify'; args: [string, string] };
 interface Pending {
   id: number;
   job: Job;
@@ -59,6 +59,15 @@ export class Argon2Pool {
     return this.run({ op: 'verify', args: [hash, password] }) as Promise<boolean>;
   }
 
+  /**
+   * Checks a password against a bcrypt hash (`$2a$`, `$2b$`, `$2y$`), imported from another
+   * system: in the same workers and queue as argon2, so it too stays off the event loop and
+   * counts against the same bound under a flood.
+   */
+  verifyBcrypt(hash: string, password: string): Promise<boolean> {
+    return this.run({ op: 'bcrypt-verify', args: [hash, password] }) as Promise<boolean>;
+  }
+
   /** Jobs running and waiting: what a flood has piled up. */
   get load(): { running: number; waiting: number } {
     return { running: this.slots.filter((s) => s.busy).length, waiting: this.waiting.length };
@@ -99,8 +108,9 @@ export class Argon2Pool {
   }
 
   private spawn(): Slot {
-    const argon2Url = pathToFileURL(createRequire(import.meta.url).resolve('@node-rs/argon2')).href;
-    const worker = new Worker(ARGON2_WORKER_SOURCE, { eval: true, workerData: { argon2Url, nice: this.nice } });
+    const resolveUrl = (name: string) => pathToFileURL(createRequire(import.meta.url).resolve(name)).href;
+    const workerData = { argon2Url: resolveUrl('@node-rs/argon2'), bcryptUrl: resolveUrl('@node-rs/bcrypt'), nice: this.nice };
+    const worker = new Worker(ARGON2_WORKER_SOURCE, { eval: true, workerData });
     const slot: Slot = { worker, busy: undefined };
     worker.on('message', (message: { id: number; value?: unknown; error?: string }) => {
       const pending = slot.busy;

@@ -4,7 +4,8 @@
  * worker file to build and find. Only dynamic `import()`, which works whether the text is run as
  * CommonJS or, when the process was started with `--input-type=module`, as a module.
  * `workerData` carries the URL of @node-rs/argon2 (resolved by the pool, so it does not depend
- * on the working directory) and the nice value to take.
+ * on the working directory), the URL of @node-rs/bcrypt (loaded at the first bcrypt job only:
+ * imported hashes are a migration's leftovers, most processes never see one) and the nice value.
  */
 export const ARGON2_WORKER_SOURCE = `
 import('node:worker_threads').then(async ({ parentPort, workerData }) => {
@@ -17,9 +18,20 @@ import('node:worker_threads').then(async ({ parentPort, workerData }) => {
   try {
     setPriority(workerData.nice);
   } catch {}
-  parentPort.on('message', ({ id, op, args }) => {
+  let bcrypt;
+  parentPort.on('message', async ({ id, op, args }) => {
     try {
-      const value = op === 'hash' ? argon2.hashSync(args[0], args[1]) : argon2.verifySync(args[0], args[1]);
+      let value;
+      if (op === 'bcrypt-verify') {
+        if (!bcrypt) {
+          const loadedBcrypt = await import(workerData.bcryptUrl);
+          bcrypt = loadedBcrypt.verifySync ? loadedBcrypt : loadedBcrypt.default;
+        }
+        // (password, hash): bcrypt's argument order is the other way round from argon2's.
+        value = bcrypt.verifySync(args[1], args[0]);
+      } else {
+        value = op === 'hash' ? argon2.hashSync(args[0], args[1]) : argon2.verifySync(args[0], args[1]);
+      }
       parentPort.postMessage({ id, value });
     } catch (error) {
       parentPort.postMessage({ id, error: String((error && error.message) || error) });

@@ -23,8 +23,8 @@ export interface ActivityPage {
  * sending the client to an empty one.
  */
 export async function listActivity(
-  ctx: ServiceContext,
-  caller: Caller,
+  ctx: Pick<ServiceContext, 'store'>,
+  caller: Pick<Caller, 'userId'>,
   query: { limit: number; cursor?: string | undefined; types?: EventType[] | undefined },
 ): Promise<ActivityPage> {
   const before = query.cursor === undefined ? undefined : decodeEventCursor(query.cursor, '/query/cursor');

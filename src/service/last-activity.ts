@@ -17,6 +17,8 @@ export class LastActivity {
   /** When each session's activity was last taken for writing. */
   private readonly taken = new Map<string, number>();
   private pending = new Map<string, number>();
+  /** The flush in progress: flushes run one after another. */
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -37,8 +39,18 @@ export class LastActivity {
     return this.pending.size;
   }
 
-  /** Writes the collected activity; a failed write is kept for the next flush. */
-  async flush(): Promise<void> {
+  /**
+   * Writes the collected activity; a failed write is kept for the next flush. Waits for a flush
+   * in progress first, so the one at shutdown cannot finish, and the database close, while the
+   * timer's is still writing (or about to hand a failed batch back).
+   */
+  flush(): Promise<void> {
+    const run = this.flushing.then(() => this.writeBatch());
+    this.flushing = run.catch(() => {});
+    return run;
+  }
+
+  private async writeBatch(): Promise<void> {
     this.forgetOld();
     if (this.pending.size === 0) return;
     const batch = [...this.pending].slice(0, BATCH_SIZE);

@@ -30,7 +30,7 @@ export async function register(ctx: ServiceContext, input: Registration, client:
   return user;
 }
 
-function parseName(name: string | null | undefined): string | null {
+export function parseName(name: string | null | undefined): string | null {
   const trimmed = name?.trim().normalize('NFC') ?? '';
   // Control characters in a display name only ever serve to spoof other text in a UI or log.
   if (trimmed.length > MAX_NAME_LENGTH || /\p{Cc}/u.test(trimmed)) {

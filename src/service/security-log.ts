@@ -13,6 +13,7 @@ export type SecurityEvent =
   | { event: 'password_change_failed'; userId: string; sessionId: string }
   | { event: 'password_rehashed'; userId: string; outcome: 'stored' | 'lost_race' | 'failed' }
   | { event: 'refresh_token_reused'; userId: string; sessionId: string }
-  | { event: 'sessions_revoked'; userId: string; reason: string; by: string; sessionIds: string[] };
+  | { event: 'sessions_revoked'; userId: string; reason: string; by: string; sessionIds: string[] }
+  | { event: 'admin_action'; action: string; userId: string; actor: string; ip?: string };
 
 export type SecurityLog = (event: SecurityEvent) => void;

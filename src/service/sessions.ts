@@ -68,7 +68,7 @@ export function revocation(ctx: ServiceContext, reason: RevocationReason, by: st
 }
 
 /** Feeds committed revocations to this node's view at once, and logs them. */
-export function announce(ctx: ServiceContext, userId: string, reason: string, by: string, revoked: RevokedSession[]): void {
+export function announce(ctx: Pick<ServiceContext, 'revocations' | 'log'>, userId: string, reason: string, by: string, revoked: RevokedSession[]): void {
   if (revoked.length === 0) return;
   ctx.revocations.revoked(revoked);
   ctx.log({ event: 'sessions_revoked', userId, reason, by, sessionIds: revoked.map((s) => s.id) });

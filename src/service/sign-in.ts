@@ -143,5 +143,6 @@ export async function passwordMatches(ctx: ServiceContext, user: UserRecord, pas
   const normalized = normalizePassword(password);
   // Nothing longer can have been accepted at registration; still pay the full cost.
   if (passwordLength(normalized) > MAX_PASSWORD_LENGTH) return ctx.hasher.verifyNothing(normalized);
-  return ctx.hasher.verify(user.passwordHash, normalized);
+  // As typed too: a hash imported from another system was made from that (argon2-hasher.ts).
+  return ctx.hasher.verify(user.passwordHash, normalized, password);
 }

@@ -2,6 +2,7 @@ import type { ActivityEvent, EventsFor, EventType, StoredEvent, WebhookType } fr
 import type { SignInClaim, SignInCounters, SignInLimitPolicy } from '../core/sign-in-limits.js';
 import type {
   Revocation,
+  Role,
   RevokedSession,
   SessionRecord,
   SigningKeyRecord,
@@ -57,6 +58,53 @@ export interface WebhookDelivery {
   claimedUntil: number;
 }
 
+/** What an administrative change did: the user after it, and what was ended with it. */
+export interface UserChange {
+  user: UserRecord;
+  /** The user as it was before. */
+  previous: UserRecord;
+  /** False when the user already was as asked (nothing but ended sessions changed). */
+  changed: boolean;
+  revoked: RevokedSession[];
+}
+
+/** A login of another system that becomes a session here (`gatehouse import`, src/import/). */
+export interface ImportedSession {
+  /** Its row's id in the source table. */
+  sourceId: string;
+  session: NewSession;
+}
+
+/** What `gatehouse import` brings of one user of another system, written as one. */
+export interface ImportedUser {
+  /** The source's name (imports of two sources never mix), and its tables' names there. */
+  source: string;
+  userTable: string;
+  sessionTable: string;
+  /** The user's row id in the source table. */
+  sourceId: string;
+  user: NewUser;
+  sessions: ImportedSession[];
+  /** Core `deviceKey`s the account used in the old system, with when it last did. */
+  devices: Array<{ key: string; at: number }>;
+  events: ActivityEvent[];
+  at: number;
+}
+
+export type ImportedUserOutcome = 'imported' | 'email_taken' | 'already_imported';
+
+/** A later import's news of a user an earlier one brought: logins since, a changed password. */
+export interface ImportedUserUpdate {
+  source: string;
+  sessionTable: string;
+  userId: string;
+  sessions: ImportedSession[];
+  devices: Array<{ key: string; at: number }>;
+  /** Replace the hash `imported` with `current` (compare-and-swap): the source's changed since. */
+  passwordHash?: { imported: string; current: string };
+  at: number;
+}
+
 export interface RefreshRotation {
   sessionId: string;
   presentedHash: string;
@@ -82,6 +130,21 @@ export interface Store {
   createUser(user: NewUser, activity?: { events?: ActivityEvent[]; device?: string }): Promise<UserRecord>;
   findUserById(id: string): Promise<UserRecord | undefined>;
   findUserByEmail(emailKey: string): Promise<UserRecord | undefined>;
+  /**
+   * Administration: users whose email key starts with `prefix` (every user for ''), in email
+   * key order (code points, the same on both databases), up to `limit` after the key `after`.
+   */
+  findUsersByEmail(prefix: string, page: { after?: string; limit: number }): Promise<UserRecord[]>;
+  /**
+   * Administration: disables the account at `at`, ending every one of its sessions in the same
+   * transaction (reason `account_disabled`, revoked `by`), or enables it again (its ended
+   * sessions stay ended). An account already in that state keeps its own time (`changed:
+   * false`), though disabling still ends any session it finds. `events`, told the outcome, are
+   * written in the transaction. Undefined when there is no such user, changing nothing.
+   */
+  setUserDisabled(change: { userId: string; disabled: boolean; at: number; by: string; events: EventsFor<UserChange> }): Promise<UserChange | undefined>;
+  /** Administration: gives the user `role`, with `events` told the outcome; undefined when there is no such user. */
+  setUserRole(change: { userId: string; role: Role; at: number; events: EventsFor<UserChange> }): Promise<UserChange | undefined>;
   /**
    * Sets the new hash and revokes every not-yet-revoked session of the user but `keepSessionId`.
    * Throws `invalid_credentials` (changing nothing) when the stored hash is no longer
@@ -129,6 +192,8 @@ export interface Store {
   purgeEndedSessions(before: number, limit: number): Promise<number>;
   /** The user's active sessions at `now`, most recently active first. */
   listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
+  /** How many sessions of all users are active at `now` (for the metrics: a count over the table). */
+  countActiveSessions(now: number): Promise<number>;
   /** Moves the session's last password proof to `at`; false when it is not active. */
   markReauthenticated(sessionId: string, at: number, events?: ActivityEvent[]): Promise<boolean>;
   /**
@@ -207,6 +272,21 @@ export interface Store {
    * start store one key between them; returns whether this one was stored.
    */
   addFirstSigningKey(key: SigningKeyRecord): Promise<boolean>;
+  /**
+   * Adds `key` only if no unretired key was created after `since`, atomically, so nodes racing
+   * on a scheduled rotation store one key between them; returns whether this one was stored.
+   */
+  addSigningKeyIfNoneSince(key: SigningKeyRecord, since: number): Promise<boolean>;
+  /**
+   * Retires key `kid` at `at` (it leaves the JWKS), unless it is unknown, retired already, or
+   * the last unretired key (nodes would have nothing to sign with); returns whether it did.
+   */
+  retireSigningKey(kid: string, at: number): Promise<boolean>;
+  /**
+   * Replaces key `kid`'s private JWK stored in plain text with its sealed form, only while it
+   * is still `plain` (a compare-and-swap, so nodes sealing at once agree); returns whether it did.
+   */
+  sealSigningKey(kid: string, plain: string, sealed: string): Promise<boolean>;
 
   /** Round-trips to the database; throws when it cannot. */
   ping(): Promise<void>;
@@ -220,6 +300,24 @@ export interface Store {
    * same. Returns false when it lost the race (the caller just moves on).
    */
   rehashPassword(rehash: { userId: string; currentPasswordHash: string; passwordHash: string }): Promise<boolean>;
+
+  /**
+   * `gatehouse import`: the user with its sessions, devices, events and the rows that remember
+   * their sources, in one transaction. `already_imported` when its source row was imported
+   * before, `email_taken` when the email key has an account: then nothing is written, and no
+   * account is ever overwritten.
+   */
+  importUser(entry: ImportedUser): Promise<ImportedUserOutcome>;
+  /**
+   * `gatehouse import` again: the sessions whose source rows are new (how many), the devices,
+   * and the new hash if the user's is still `passwordHash.imported`, in one transaction;
+   * undefined, writing nothing, when the user is no longer there.
+   */
+  updateImportedUser(update: ImportedUserUpdate): Promise<{ sessions: number; passwordReplaced: boolean } | undefined>;
+  /** Which of these rows of the source's `sourceTable` were imported: source id → Gatehouse id. */
+  findImportedRows(source: string, sourceTable: string, sourceIds: string[]): Promise<Map<string, string>>;
+  /** Which of these email keys have an account. */
+  findTakenEmailKeys(emailKeys: string[]): Promise<Set<string>>;
 
   /** The failure counters of an email key and of a client address key, in one read. */
   signInLimits(emailKey: string, ip: string): Promise<SignInCounters>;

@@ -4,6 +4,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../core/errors.js';
+import type { RouteDocs } from '../http/openapi/route-docs.js';
 import { setSecurityHeaders } from './security-headers.js';
 
 export interface WebRouteOptions {
@@ -51,12 +52,42 @@ export const webRoutes: FastifyPluginAsync<WebRouteOptions> = async (app, option
 
   app.addHook('onSend', async (request, reply) => setSecurityHeaders(request, reply));
 
-  app.get('/', async (request, reply) => sendAsset(request, reply, index));
-  app.get<{ Params: { file: string } }>('/assets/:file', async (request, reply) => {
+  app.get('/', { config: { docs: PAGE_DOCS } }, async (request, reply) => sendAsset(request, reply, index));
+  app.get<{ Params: { file: string } }>('/assets/:file', { config: { docs: ASSET_DOCS } }, async (request, reply) => {
     const asset = assets.get(request.params.file);
     if (!asset) throw new GatehouseError('not_found', 'There is no such file.');
     return sendAsset(request, reply, asset);
   });
+};
+
+// In the API document so that it lists every route the server answers; these are for browsers.
+const NOT_MODIFIED = { description: 'Not Modified: `If-None-Match` named the current ETag.' };
+const ETAG = { ETag: 'The content\'s hash; send it back as `If-None-Match`.', 'Cache-Control': '`no-cache`: revalidate every time.' };
+
+const PAGE_DOCS: RouteDocs = {
+  summary: 'The devices page',
+  description: 'Where people sign in and see and end their sessions and login history. It uses the API in browser mode.',
+  tags: ['web'],
+  responses: { 200: { description: 'The page.', headers: ETAG, content: { 'text/html': { schema: { type: 'string' } } } }, 304: NOT_MODIFIED },
+};
+
+const ASSET_DOCS: RouteDocs = {
+  summary: 'A script, stylesheet or icon of the devices page',
+  tags: ['web'],
+  errors: ['not_found'],
+  responses: {
+    200: {
+      description: 'The file, typed by its extension.',
+      headers: ETAG,
+      content: Object.fromEntries(
+        Object.values(TYPES)
+          .map((type) => type.split(';')[0] as string)
+          .filter((type) => type !== 'text/html')
+          .map((type) => [type, { schema: { type: 'string' } }]),
+      ),
+    },
+    304: NOT_MODIFIED,
+  },
 };
 
 function publicDir(): string {

@@ -96,6 +96,7 @@ function aSigningKey(createdAt: number, overrides: Partial<SigningKeyRecord> = {
     publicJwk: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: `public-${kid}`, kid }),
     privateJwk: JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: `public-${kid}`, d: `private-${kid}`, kid }),
     createdAt,
+    activatesAt: createdAt,
     retiredAt: null,
     ...overrides,
   };

@@ -259,6 +259,7 @@ async function addSigningKey(store: Awaited<ReturnType<typeof openStore>>): Prom
     publicJwk: JSON.stringify({ ...publicJwk, kid, alg: 'EdDSA', use: 'sig' }),
     privateJwk: sealPrivateKey(JSON.stringify(await exportJWK(privateKey)), undefined),
     createdAt: Date.now(),
+    activatesAt: Date.now(),
     retiredAt: null,
   });
   return kid;

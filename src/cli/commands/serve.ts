@@ -12,8 +12,17 @@ export const serve: Command = {
   usage: 'gatehouse serve [--workers N]',
   description: `Serves the Gatehouse API on HOST:PORT (default 127.0.0.1:3000) with the database at
 DATABASE_URL (default: SQLite at ./data/gatehouse.db), applying pending migrations
-first. SIGTERM or SIGINT stops it cleanly: requests in flight finish, last activity is
-written, the database is closed.`,
+first.
+
+SIGTERM or SIGINT stops it cleanly. At once, new connections are refused and
+/readyz answers 503. Every request already read is answered as usual, with
+Connection: close; a kept-alive connection with no request in flight gets 1 s to
+send one more, then is closed. Then the last-activity times it holds are written,
+webhook deliveries in flight get 3 s to finish (the rest go back to the outbox for
+any node), and the database is closed: exit code 0. Every change that was answered
+had been committed before its answer. A stop that takes longer than
+GATEHOUSE_SHUTDOWN_TIMEOUT (default 10 s) ends with exit code 1 and an error line.
+With --workers, SIGTERM to this process stops every worker this way.`,
   success: 'stopped cleanly by SIGTERM or SIGINT',
   options: {
     workers: {

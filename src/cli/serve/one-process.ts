@@ -1,6 +1,5 @@
 import type { Config } from '../../config.js';
 import { createGatehouse, type Gatehouse, type GatehouseOverrides } from '../../gatehouse.js';
-import { SHUTDOWN_GRACE_MS } from './shutdown-grace.js';
 
 export interface OneProcessOptions {
   onRevoked?: GatehouseOverrides['onRevoked'];
@@ -10,25 +9,30 @@ export interface OneProcessOptions {
 
 /**
  * One Gatehouse node in this process: config → createGatehouse → listen, until SIGTERM or
- * SIGINT; then requests in flight finish, pending activity is written and the database closed.
- * Rejects if it cannot start; otherwise resolves with the exit code once it has stopped.
+ * SIGINT; then it stops as `Gatehouse.close` says (new connections refused, /readyz failing,
+ * every request read answered, pending activity written, webhook deliveries finished or handed
+ * back, the database closed). Rejects if it cannot start; otherwise resolves with the exit code
+ * once it has stopped: 0, or 1 when the stop failed. A stop that outlasts
+ * GATEHOUSE_SHUTDOWN_TIMEOUT ends the process with code 1 and an error line.
  */
 export async function serveOneProcess(config: Readonly<Config>, options: OneProcessOptions = {}): Promise<number> {
   let gatehouse: Gatehouse | undefined;
   // Heard from the very start, so a signal during start-up ends in a clean stop right after it
   // instead of killing the process halfway through a migration. From the first signal on, the
-  // process has SHUTDOWN_GRACE_MS to stop, however far it got; a second signal changes nothing.
+  // process has the shutdown timeout to stop, however far it got; a second signal changes nothing.
   const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
     let heard = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (heard) return;
       heard = true;
       resolve(signal);
+      const timeoutMs = config.shutdownTimeoutSeconds * 1000;
       setTimeout(() => {
-        if (gatehouse) gatehouse.app.log.error('shutdown took too long; exiting');
-        else console.error('gatehouse: shutdown took too long; exiting');
+        const message = `shutdown took longer than GATEHOUSE_SHUTDOWN_TIMEOUT (${config.shutdownTimeoutSeconds} s); exiting with requests or writes unfinished`;
+        if (gatehouse) gatehouse.app.log.error({ timeout_ms: timeoutMs }, message);
+        else console.error(`gatehouse: ${message}`);
         process.exit(1);
-      }, SHUTDOWN_GRACE_MS).unref();
+      }, timeoutMs).unref();
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
@@ -46,6 +50,7 @@ export async function serveOneProcess(config: Readonly<Config>, options: OneProc
   app.log.info({ signal: await stopRequested }, 'shutting down');
   try {
     await gatehouse.close();
+    app.log.info('stopped');
     return 0;
   } catch (error) {
     app.log.error({ err: error }, 'shutdown failed');

@@ -3,7 +3,6 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config.js';
 import { relayBetweenWorkers } from '../../revocation/cluster-relay.js';
 import { migrateDatabase } from '../../storage/migrate.js';
-import { SHUTDOWN_GRACE_MS } from './shutdown-grace.js';
 import { primaryLog, type PrimaryLog } from './primary-log.js';
 
 /** More unexpected deaths than this within the window, with no worker left serving: give up. */
@@ -12,8 +11,8 @@ const RESTART_WINDOW_MS = 60_000;
 /** The pause before a restart, doubled for each restart already in the window, so a crash loop does not spin. */
 const FIRST_RESTART_DELAY_MS = 250;
 const MAX_RESTART_DELAY_MS = 5_000;
-/** Workers get their own shutdown grace and a little more before they are killed outright. */
-const STOP_TIMEOUT_MS = SHUTDOWN_GRACE_MS + 2_000;
+/** Workers get their own shutdown timeout and this much more before they are killed outright. */
+const STOP_MARGIN_MS = 2_000;
 
 /**
  * `gatehouse serve --workers N`: this process serves no requests. It migrates the database,
@@ -27,12 +26,12 @@ export async function servePrimary(config: Readonly<Config>, count: number): Pro
   await migrateDatabase(config.database);
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), args: [] });
   const stopRelay = relayBetweenWorkers(cluster);
-  const code = await supervise(count, primaryLog(config.logLevel));
+  const code = await supervise(count, primaryLog(config.logLevel), config.shutdownTimeoutSeconds * 1000 + STOP_MARGIN_MS);
   stopRelay();
   return code;
 }
 
-function supervise(count: number, log: PrimaryLog): Promise<number> {
+function supervise(count: number, log: PrimaryLog, stopTimeoutMs: number): Promise<number> {
   return new Promise((resolve) => {
     const live = new Set<Worker>();
     const listening = new Set<number>();
@@ -102,15 +101,17 @@ function supervise(count: number, log: PrimaryLog): Promise<number> {
       stopping = true;
       for (const timer of pendingRestarts) clearTimeout(timer);
       log.info({ signal, workers: live.size }, 'shutting down');
-      // Each worker stops as `gatehouse serve` alone would: requests in flight finish, last
-      // activity is written, its database connection is closed.
+      // Each worker stops as `gatehouse serve` alone would (one-process.ts): it refuses new
+      // connections, answers the requests it has read, writes last activity, hands back its
+      // webhook deliveries and closes its database connection. Once every worker has closed
+      // its listener, node:cluster closes the shared port.
       for (const worker of live) worker.process.kill(signal);
       if (live.size === 0) return finish();
       setTimeout(() => {
         log.error({ workers: live.size }, 'workers took too long to stop; killing them');
         failed = true;
         for (const worker of live) worker.process.kill('SIGKILL');
-      }, STOP_TIMEOUT_MS).unref();
+      }, stopTimeoutMs).unref();
     };
 
     const onSigterm = () => stop('SIGTERM');

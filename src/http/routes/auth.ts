@@ -15,6 +15,16 @@ import { presentSignIn, presentUser } from '../present.js';
 import { LoginBody, LogoutBody, ReauthBody, RefreshBody, RegisterBody, TokenResponse, UserResponse } from '../schemas.js';
 import type { RouteOptions } from './route-options.js';
 import { callerOf } from '../plugins/authenticate.js';
+import type { RouteDocs } from '../openapi/route-docs.js';
+
+const BROWSER_MODE: RouteDocs['headers'] = {
+  'Gatehouse-Refresh-Token': {
+    description:
+      '`cookie`: browser mode. The refresh token travels in an HttpOnly cookie, never in a body; the request must come from Gatehouse\'s own origin (`Sec-Fetch-Site` or `Origin`), else `forbidden`.',
+    schema: Type.Literal('cookie'),
+  },
+};
+const SET_COOKIE = { 'Set-Cookie': 'Browser mode only: the refresh token, HttpOnly, SameSite=Lax, for as long as the session can live.' };
 
 /**
  * /v1/auth: becoming a user, signing in and out, proving the password again. Login, refresh and
@@ -30,19 +40,47 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: s
     return response;
   };
 
-  app.post('/v1/auth/register', { schema: { body: RegisterBody, response: { 201: UserResponse } } }, async (request, reply) => {
+  const registerDocs: RouteDocs = {
+    summary: 'Create an account',
+    description: 'The password must be long enough (`GATEHOUSE_PASSWORD_MIN_LENGTH`, 8 by default) and not on the blocklist of common passwords. Sign in next.',
+    tags: ['auth'],
+    errors: ['email_taken', 'weak_password', 'unavailable'],
+    responses: { 201: { description: 'The account was created.' } },
+  };
+  app.post('/v1/auth/register', { schema: { body: RegisterBody, response: { 201: UserResponse } }, config: { docs: registerDocs } }, async (request, reply) => {
     const user = await register(ctx, request.body, clientInfo(request, ctx.locator));
     return reply.code(201).send({ user: presentUser(user) });
   });
 
-  app.post('/v1/auth/login', { schema: { body: LoginBody, response: { 200: TokenResponse } } }, async (request, reply) => {
+  const loginDocs: RouteDocs = {
+    summary: 'Sign in',
+    description:
+      'Starts a session on this device. Wrong passwords are limited per account and per address (`rate_limited`, with `Retry-After`); an unknown email, a wrong password and a disabled account get the same `invalid_credentials`.',
+    tags: ['auth'],
+    headers: BROWSER_MODE,
+    errors: ['invalid_credentials', 'forbidden', 'rate_limited', 'unavailable'],
+    responses: { 200: { description: 'Signed in: an access token, a refresh token (not in browser mode), the session and the user.', headers: SET_COOKIE } },
+  };
+  app.post('/v1/auth/login', { schema: { body: LoginBody, response: { 200: TokenResponse } }, config: { docs: loginDocs } }, async (request, reply) => {
     if (!wantsBrowserMode(request)) return presentSignIn(await signIn(ctx, request.body, client(request)));
     // Login CSRF too: another site must not sign the browser in to an account of its choosing.
     assertSameOrigin(request, publicUrl);
     return inCookie(request, reply, await signIn(ctx, request.body, client(request)));
   });
 
-  app.post('/v1/auth/refresh', { schema: { body: RefreshBody, response: { 200: TokenResponse, 204: Type.Null() } } }, async (request, reply) => {
+  const refreshDocs: RouteDocs = {
+    summary: 'Exchange a refresh token for new tokens',
+    description:
+      'Spends the refresh token and returns the next one with a new access token. A token spent once already ends the session (`refresh_token_reused`): two parties hold it. In browser mode the body must be empty and the token comes from the cookie.',
+    tags: ['auth'],
+    headers: BROWSER_MODE,
+    errors: ['invalid_refresh_token', 'refresh_token_reused', 'session_revoked', 'session_expired', 'forbidden', 'unavailable'],
+    responses: {
+      200: { description: 'New tokens for the same session.', headers: SET_COOKIE },
+      204: { description: 'Browser mode, and the browser holds no refresh cookie: it is not signed in.' },
+    },
+  };
+  app.post('/v1/auth/refresh', { schema: { body: RefreshBody, response: { 200: TokenResponse, 204: Type.Null() } }, config: { docs: refreshDocs } }, async (request, reply) => {
     // The client is only described (user agent parsed, address located) if an event needs it.
     const describe = () => client(request);
     if (!wantsBrowserMode(request)) {
@@ -59,15 +97,28 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: s
       return inCookie(request, reply, await refresh(ctx, token, describe));
     } catch (error) {
       // A cookie that can never work again (signed out, expired, reused) goes, so the page
-      // shows its sign-in form instead of retrying it; a passing 503 leaves it alone.
-      if (isGatehouseError(error) && statusOf(error.code) === 401) clearRefreshCookie(reply, request, publicUrl);
+      // shows its sign-in form instead of retrying it; a passing 503 leaves it alone. So does
+      // `invalid_refresh_token`: it is also what a tab gets whose request left with a cookie that
+      // other tabs have since rotated twice (docs/session-model.md), and by the time it arrives
+      // the browser holds their newer cookie — clearing it would sign every tab out.
+      if (isGatehouseError(error) && statusOf(error.code) === 401 && error.code !== 'invalid_refresh_token') clearRefreshCookie(reply, request, publicUrl);
       throw error;
     }
   });
 
   // With a Bearer token, ends that session; without one, the refresh token in the body says
   // which (clients whose access token has expired can still sign out).
-  app.post('/v1/auth/logout', { schema: { body: LogoutBody } }, async (request, reply) => {
+  const logoutDocs: RouteDocs = {
+    summary: 'Sign out',
+    description:
+      'Ends the session of the access token, or, without one, of the refresh token in the body (or, in browser mode, in the cookie). Its access tokens are refused from the next request on.',
+    tags: ['auth'],
+    auth: 'optional-bearer',
+    headers: BROWSER_MODE,
+    errors: ['invalid_refresh_token', 'refresh_token_reused', 'session_revoked', 'forbidden', 'unavailable'],
+    responses: { 204: { description: 'Signed out.', headers: { 'Set-Cookie': 'Browser mode only: clears the refresh cookie.' } } },
+  };
+  app.post('/v1/auth/logout', { schema: { body: LogoutBody }, config: { docs: logoutDocs } }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     if (wantsBrowserMode(request)) {
       assertSameOrigin(request, publicUrl);
@@ -97,7 +148,15 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: s
     return reply.code(204).send();
   });
 
-  app.post('/v1/auth/reauth', { onRequest: authenticate, schema: { body: ReauthBody } }, async (request, reply) => {
+  const reauthDocs: RouteDocs = {
+    summary: 'Prove the password again',
+    description: 'Marks the session as freshly authenticated, which signing out every other session requires (`reauth_required`).',
+    tags: ['auth'],
+    auth: 'bearer',
+    errors: ['invalid_credentials', 'rate_limited'],
+    responses: { 204: { description: 'The session is freshly authenticated.' } },
+  };
+  app.post('/v1/auth/reauth', { onRequest: authenticate, schema: { body: ReauthBody }, config: { docs: reauthDocs } }, async (request, reply) => {
     await reauthenticate(ctx, callerOf(request), request.body.password, clientInfo(request, ctx.locator));
     return reply.code(204).send();
   });

@@ -9,6 +9,7 @@ import { clientInfo } from '../client-info.js';
 import { PAGE_HEADERS } from '../pages/html.js';
 import { confirmationPage, linkErrorPage, reportedPage } from '../pages/not-me-page.js';
 import { statusOf } from '../problem.js';
+import type { RouteDocs } from '../openapi/route-docs.js';
 
 export interface NotMeRouteOptions {
   ctx: ServiceContext;
@@ -22,6 +23,34 @@ const NotMeParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 
 const ReportResponse = Type.Object({ revoked: Type.Boolean(), session_id: Type.String(), change_password: Type.String() });
 
 const LINK_CODES: ReadonlySet<ErrorCode> = new Set(['not_found', 'link_used', 'link_expired']);
+
+const PAGE = { 'text/html': { schema: Type.String() } };
+
+const SHOW_DOCS: RouteDocs = {
+  summary: 'The page of a "this wasn\'t me" link',
+  description: 'Describes the sign-in (device, country, time) and offers one button, which posts to the same URL. Opening the link changes nothing: mail scanners fetch every link.',
+  tags: ['not-me'],
+  pages: ['not_found', 'link_used', 'link_expired'],
+  errors: ['unavailable'],
+  responses: { 200: { description: 'The confirmation page.', content: PAGE } },
+};
+
+const REPORT_DOCS: RouteDocs = {
+  summary: 'Report a sign-in and end its session',
+  description:
+    'Ends the session the link names (if still active) and records the report; a link works once. A browser\'s form post (`Accept: text/html`) gets pages, other clients JSON and problem+json. The body, if any, is ignored.',
+  tags: ['not-me'],
+  consumes: ['application/x-www-form-urlencoded'],
+  pages: ['not_found', 'link_used', 'link_expired'],
+  errors: ['not_found', 'link_used', 'link_expired', 'unavailable'],
+  responses: {
+    200: {
+      description: 'Reported. `change_password` is where to go next.',
+      example: { revoked: true, session_id: 'h4Kz9QwErTy1UiOp2AsDfg', change_password: 'https://auth.example.com/' },
+      content: PAGE,
+    },
+  },
+};
 
 /**
  * The "this wasn't me" link of new-device notifications (service/report-sign-in.ts).
@@ -40,7 +69,7 @@ export const notMeRoutes: FastifyPluginAsyncTypebox<NotMeRouteOptions> = async (
   const accountUrl = `${ctx.notMeLinks?.publicUrl ?? ''}/`;
   const path = `${NOT_ME_PATH}/:token`;
 
-  app.get(path, { schema: { params: NotMeParams } }, async (request, reply) => {
+  app.get(path, { schema: { params: NotMeParams }, config: { docs: SHOW_DOCS } }, async (request, reply) => {
     try {
       return sendPage(reply, 200, confirmationPage(await inspectReport(ctx, request.params.token)));
     } catch (error) {
@@ -49,7 +78,7 @@ export const notMeRoutes: FastifyPluginAsyncTypebox<NotMeRouteOptions> = async (
     }
   });
 
-  app.post(path, { schema: { params: NotMeParams, response: { 200: ReportResponse } } }, async (request, reply) => {
+  app.post(path, { schema: { params: NotMeParams, response: { 200: ReportResponse } }, config: { docs: REPORT_DOCS } }, async (request, reply) => {
     const html = wantsPage(request);
     try {
       const report = await reportSignIn(ctx, request.params.token, clientInfo(request, ctx.locator));

@@ -5,6 +5,30 @@ import { introspectToken, revokeToken } from '../../service/oauth-tokens.js';
 import { serviceAuthenticator } from '../plugins/service-auth.js';
 import { IntrospectionResponse, OAuthTokenBody } from '../schemas.js';
 import { clientInfo } from '../client-info.js';
+import type { RouteDocs } from '../openapi/route-docs.js';
+
+const FORMS = ['application/x-www-form-urlencoded', 'application/json'];
+
+const REVOKE_DOCS: RouteDocs = {
+  summary: 'Revoke a token (RFC 7009)',
+  description:
+    'Ends the session an access or refresh token belongs to, as signing out with it would. A token that is not a live one of ours changes nothing and is answered the same, so the endpoint reveals nothing about which tokens exist.',
+  tags: ['services'],
+  consumes: FORMS,
+  errors: ['unavailable'],
+  responses: { 200: { description: 'Done, or nothing to do.', content: { 'application/json': { schema: { type: 'object', maxProperties: 0 }, example: {} } } } },
+};
+
+const INTROSPECT_DOCS: RouteDocs = {
+  summary: 'Introspect a token (RFC 7662)',
+  description:
+    'Whether an access or refresh token is live, read from the database (a sign-out counts the moment it commits), and whose it is. Revoked, expired, spent, forged and unknown tokens all give exactly `{"active": false}`. Looking at a refresh token never spends it.',
+  tags: ['services'],
+  auth: 'service',
+  consumes: FORMS,
+  errors: ['unavailable'],
+  responses: { 200: { description: 'The token\'s state.' } },
+};
 
 export interface OAuthRouteOptions {
   ctx: ServiceContext;
@@ -33,7 +57,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRouteOptions> = async (
     return done(null, fields);
   });
 
-  app.post('/v1/oauth/revoke', { schema: { body: OAuthTokenBody } }, async (request, reply) => {
+  app.post('/v1/oauth/revoke', { schema: { body: OAuthTokenBody }, config: { docs: REVOKE_DOCS } }, async (request, reply) => {
     await revokeToken(ctx, request.body.token, () => clientInfo(request, ctx.locator));
     // RFC 7009 §2.2: 200 whether or not the token existed; the body is ignored by clients.
     return reply.code(200).send({});
@@ -41,7 +65,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRouteOptions> = async (
 
   app.post(
     '/v1/oauth/introspect',
-    { onRequest: serviceAuthenticator(serviceKeys), schema: { body: OAuthTokenBody, response: { 200: IntrospectionResponse } } },
+    { onRequest: serviceAuthenticator(serviceKeys), schema: { body: OAuthTokenBody, response: { 200: IntrospectionResponse } }, config: { docs: INTROSPECT_DOCS } },
     async (request) => introspectToken(ctx, request.body.token),
   );
 };

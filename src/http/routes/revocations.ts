@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { SECOND } from '../../core/clock.js';
 import { GatehouseError } from '../../core/errors.js';
 import type { RevokedSession } from '../../core/records.js';
-import { decodeCursor, encodeCursor, readFrom } from '../../revocation/feed-cursor.js';
+import { CURSOR_PATTERN, decodeCursor, encodeCursor, readFrom } from '../../revocation/feed-cursor.js';
 import type { RevocationSync } from '../../revocation/revocation-sync.js';
 import type { RevocationView } from '../../revocation/revocation-view.js';
 import type { ServiceContext } from '../../service/context.js';
@@ -10,6 +11,7 @@ import { openEventStream, type EventStream } from '../event-stream.js';
 import { serviceAuthenticator } from '../plugins/service-auth.js';
 import { presentRevocations } from '../present.js';
 import { RevocationFeedQuery, RevocationFeedResponse, type RevocationFeedJson } from '../schemas.js';
+import type { RouteDocs } from '../openapi/route-docs.js';
 
 export interface RevocationFeedOptions {
   ctx: ServiceContext;
@@ -47,7 +49,7 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<RevocationFeedOptions> 
   });
   app.addHook('onRequest', serviceAuthenticator(options.serviceKeys));
 
-  app.get('/v1/revocations', { schema: { querystring: RevocationFeedQuery, response: { 200: RevocationFeedResponse } } }, async (request, reply) => {
+  app.get('/v1/revocations', { schema: { querystring: RevocationFeedQuery, response: { 200: RevocationFeedResponse } }, config: { docs: DOCS } }, async (request, reply) => {
     const cursor = cursorOf(request.query.since, request.headers['last-event-id']);
     const streaming = /\btext\/event-stream\b/i.test(request.headers.accept ?? '');
     // Listen before reading, so that nothing revoked during the read falls between the two.
@@ -102,6 +104,38 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<RevocationFeedOptions> 
       open.send('heartbeat', cursorNow, { cursor: cursorNow, staleness_ms: sync.staleness() });
     }, heartbeatMs);
   });
+};
+
+const STREAM_EXAMPLE = [
+  'retry: 1000',
+  '',
+  'event: revocations',
+  'id: 1772621042600',
+  'data: {"revocations":[{"session_id":"Mn5Bv6Cx7Zl8Kj9Hg0Fd1s","revoked_at":"2026-03-04T10:44:02.512Z"}],"cursor":"1772621042600","access_token_ttl":900,"clock_tolerance":5,"retention_seconds":960,"staleness_ms":12}',
+  '',
+  'event: heartbeat',
+  'id: 1772621043600',
+  'data: {"cursor":"1772621043600","staleness_ms":8}',
+  '',
+  '',
+].join('\n');
+
+const DOCS: RouteDocs = {
+  summary: 'Sessions revoked since a cursor',
+  description:
+    'For services that verify access tokens themselves (`gatehouse/verify`). Without `since`, every revocation that still matters. With `Accept: text/event-stream` the answer stays open: a `revocations` event with the same object at once, one for each later revocation, and a `heartbeat` event every second saying how fresh the answer is. Resume with the last cursor, as `since` or `Last-Event-ID`.',
+  tags: ['services'],
+  auth: 'service',
+  headers: {
+    'Last-Event-ID': { description: 'The last cursor received, sent by an EventSource that reconnects; wins over `since`.', schema: Type.String({ pattern: CURSOR_PATTERN }) },
+  },
+  errors: ['unavailable'],
+  responses: {
+    200: {
+      description: 'The revocations, the cursor to resume from, and the settings a verifier needs; or, for `Accept: text/event-stream`, a stream of them.',
+      content: { 'text/event-stream': { schema: Type.String(), example: STREAM_EXAMPLE } },
+    },
+  },
 };
 
 /** The resume point: Last-Event-ID (an EventSource reconnecting) wins over `since`. */

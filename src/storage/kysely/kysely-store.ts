@@ -11,7 +11,11 @@ import { reportSignIn } from './sign-in-reports.js';
 import { connect, isUniqueViolation, type DatabaseLocation } from './connect.js';
 import { evictBeyondCap, markReauthenticated, revokeWhere } from './session-writes.js';
 import { selectSessionWithUser } from './session-with-user.js';
-import { fromNewSession, fromSigningKey, fromUser, toSession, toSigningKey, toUser } from './rows.js';
+import { importUser, selectImportedRows, selectTakenEmailKeys, updateImportedUser } from './imports.js';
+import { countActiveSessions } from './session-counts.js';
+import { selectUsersByEmail, setUserDisabled, setUserRole } from './admin-users.js';
+import { fromNewSession, fromUser, toSession, toUser } from './rows.js';
+import { insertSigningKey, insertSigningKeyIfNoneSince, retireSigningKey, sealSigningKey, selectSigningKeys } from './signing-keys.js';
 import type { Database } from './tables.js';
 import { migrateToLatest } from '../migrate.js';
 import { reportingUnavailable } from './unavailable.js';
@@ -65,6 +69,10 @@ export class KyselyStore implements Store {
     const row = await this.db.selectFrom('users').selectAll().where('email_key', '=', emailKey).executeTakeFirst();
     return row && toUser(row);
   }
+
+  findUsersByEmail: Store['findUsersByEmail'] = (prefix, page) => selectUsersByEmail(this.db, this.dialect, prefix, page);
+  setUserDisabled: Store['setUserDisabled'] = (change) => setUserDisabled(this.db, this.dialect, change);
+  setUserRole: Store['setUserRole'] = (change) => setUserRole(this.db, change);
 
   changePassword(change: Parameters<Store['changePassword']>[0]) {
     const { userId, currentPasswordHash, passwordHash, keepSessionId, revocation, events } = change;
@@ -220,6 +228,10 @@ export class KyselyStore implements Store {
     return rows.map(toSession);
   }
 
+  countActiveSessions(now: number): Promise<number> {
+    return countActiveSessions(this.db, now);
+  }
+
   markReauthenticated(sessionId: string, at: number, events: ActivityEvent[] = []): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const marked = await markReauthenticated(trx, sessionId, at);
@@ -308,7 +320,6 @@ export class KyselyStore implements Store {
     });
   }
 
-
   async listRevokedSince(since: number): Promise<RevokedSession[]> {
     const rows = await this.db
       .selectFrom('sessions')
@@ -319,26 +330,24 @@ export class KyselyStore implements Store {
     return rows.map((row) => ({ id: row.id, revokedAt: row.revoked_at as number }));
   }
 
-  async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
-    return rows.map(toSigningKey);
+  // Signing keys: the SQL lives in signing-keys.ts.
+  listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return selectSigningKeys(this.db);
   }
-
-  async addSigningKey(key: SigningKeyRecord): Promise<void> {
-    await this.db.insertInto('signing_keys').values(fromSigningKey(key)).execute();
+  addSigningKey(key: SigningKeyRecord): Promise<void> {
+    return insertSigningKey(this.db, key);
   }
-
   addFirstSigningKey(key: SigningKeyRecord): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      // On PostgreSQL two transactions can both see "no key" and both insert; a transaction
-      // lock makes them take turns. SQLite runs one write statement at a time anyway.
-      if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext('gatehouse.signing_keys'))`.execute(trx);
-      const result = await sql`
-        insert into signing_keys (kid, alg, public_jwk, private_jwk, created_at, retired_at)
-        select ${key.kid}, ${key.alg}, ${key.publicJwk}, ${key.privateJwk}, cast(${key.createdAt} as bigint), null
-        where not exists (select 1 from signing_keys where retired_at is null)`.execute(trx);
-      return (result.numAffectedRows ?? 0n) > 0n;
-    });
+    return insertSigningKeyIfNoneSince(this.db, this.dialect, key, undefined);
+  }
+  addSigningKeyIfNoneSince(key: SigningKeyRecord, since: number): Promise<boolean> {
+    return insertSigningKeyIfNoneSince(this.db, this.dialect, key, since);
+  }
+  retireSigningKey(kid: string, at: number): Promise<boolean> {
+    return retireSigningKey(this.db, this.dialect, kid, at);
+  }
+  sealSigningKey(kid: string, plain: string, sealed: string): Promise<boolean> {
+    return sealSigningKey(this.db, kid, plain, sealed);
   }
 
   async ping(): Promise<void> {
@@ -360,6 +369,11 @@ export class KyselyStore implements Store {
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
+
+  importUser: Store['importUser'] = (entry) => importUser(this.db, entry);
+  updateImportedUser: Store['updateImportedUser'] = (update) => updateImportedUser(this.db, update);
+  findImportedRows: Store['findImportedRows'] = (source, table, ids) => selectImportedRows(this.db, source, table, ids);
+  findTakenEmailKeys: Store['findTakenEmailKeys'] = (keys) => selectTakenEmailKeys(this.db, keys);
 
   // Brute-force counters: the SQL lives in sign-in-failures.ts.
   signInLimits(emailKey: string, ip: string): Promise<SignInCounters> {

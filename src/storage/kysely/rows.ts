@@ -1,6 +1,6 @@
-import type { Role, SessionRecord, SigningKeyRecord, UserRecord } from '../../core/records.js';
+import type { Role, SessionRecord, UserRecord } from '../../core/records.js';
 import type { NewSession } from '../store.js';
-import type { SessionsTable, SigningKeysTable, UsersTable } from './tables.js';
+import type { SessionsTable, UsersTable } from './tables.js';
 
 /** Translations between table rows (snake_case, flat) and domain records. */
 
@@ -89,27 +89,5 @@ export function fromNewSession(session: NewSession): SessionsTable {
     refresh_previous_rotated_at: session.refresh.previousRotatedAt,
     refresh_successor: session.refresh.sealedSuccessor,
     expiry_recorded_at: null,
-  };
-}
-
-export function toSigningKey(row: SigningKeysTable): SigningKeyRecord {
-  return {
-    kid: row.kid,
-    alg: row.alg,
-    publicJwk: row.public_jwk,
-    privateJwk: row.private_jwk,
-    createdAt: row.created_at,
-    retiredAt: row.retired_at,
-  };
-}
-
-export function fromSigningKey(key: SigningKeyRecord): SigningKeysTable {
-  return {
-    kid: key.kid,
-    alg: key.alg,
-    public_jwk: key.publicJwk,
-    private_jwk: key.privateJwk,
-    created_at: key.createdAt,
-    retired_at: key.retiredAt,
   };
 }

@@ -51,6 +51,7 @@ export interface SigningKeysTable {
   public_jwk: string;
   private_jwk: string;
   created_at: number;
+  activates_at: number;
   retired_at: number | null;
 }
 
@@ -116,6 +117,15 @@ export interface SignInReportsTable {
   reported_at: number;
 }
 
+/** What `gatehouse import` brought from which source row (src/import/): a rerun skips these. */
+export interface ImportedRowsTable {
+  source: string;
+  source_table: string;
+  source_id: string;
+  target_id: string;
+  imported_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -126,4 +136,5 @@ export interface Database {
   known_devices: KnownDevicesTable;
   webhook_deliveries: WebhookDeliveriesTable;
   sign_in_reports: SignInReportsTable;
+  imported_rows: ImportedRowsTable;
 }

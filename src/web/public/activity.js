@@ -28,6 +28,10 @@ const PHRASES = {
   refresh_token_reused: 'Stolen sign-in detected: device signed out',
   session_expired: 'Session expired',
   sign_in_reported: 'Sign-in reported as not you',
+  signed_out_by_admin: 'Signed out by an administrator',
+  account_disabled: 'Account disabled by an administrator',
+  account_enabled: 'Account enabled again by an administrator',
+  role_changed: 'Role changed by an administrator',
 };
 
 function phrase(event) {

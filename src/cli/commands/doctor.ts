@@ -1,0 +1,50 @@
+import { ConfigError, loadConfig, type Config } from '../../config.js';
+import type { Command } from '../command.js';
+import type { Check } from './doctor-checks.js';
+
+export const doctor: Command = {
+  name: 'doctor',
+  summary: 'check the configuration, database, signing keys and clock',
+  usage: 'gatehouse doctor',
+  description: `Checks what a node needs, one line per check (ok, warn or fail), and changes
+nothing:
+  config    the environment (and .env) loads, as the server would read it
+  database  DATABASE_URL answers (a SQLite file that does not exist is not created)
+  schema    every migration is applied (it says which are pending; it does not migrate)
+  keys      a signing key exists and signs, every key opens with GATEHOUSE_SECRET, and
+            keys are sealed with it (a plain key fails when NODE_ENV=production)
+  clock     within GATEHOUSE_CLOCK_TOLERANCE of the PostgreSQL server's clock, and on
+            either database not behind times the database already holds
+A warning is worth reading but does not stop a server from working.`,
+  success: 'no check failed (warnings allowed)',
+  options: {},
+  async run() {
+    const checks: Check[] = [];
+    let config: Readonly<Config>;
+    try {
+      config = loadConfig();
+      checks.push(configCheck(config));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      checks.push({ name: 'config', status: 'fail', detail: error.message });
+      return report(checks);
+    }
+    // Loaded here, not at the top: `gatehouse --help` should not wait for the database drivers.
+    const { databaseChecks } = await import('./doctor-checks.js');
+    checks.push(...(await databaseChecks(config, Date.now)));
+    return report(checks);
+  },
+};
+
+function configCheck(config: Readonly<Config>): Check {
+  const where = config.production ? 'NODE_ENV=production' : 'not production (NODE_ENV is not "production")';
+  if (config.secret === undefined) {
+    return { name: 'config', status: 'warn', detail: `loads; ${where}; GATEHOUSE_SECRET is not set, so private keys are stored in plain text` };
+  }
+  return { name: 'config', status: 'ok', detail: `loads; ${where}` };
+}
+
+function report(checks: Check[]): number {
+  for (const check of checks) console.log(`${check.status.padEnd(5)}${check.name.padEnd(10)}${check.detail}`);
+  return checks.some((c) => c.status === 'fail') ? 1 : 0;
+}

@@ -1,0 +1,42 @@
+import { loadConfig } from '../../config.js';
+import { systemClock } from '../../core/clock.js';
+import { iso, KEY_RELOAD_INTERVAL_MS, PUBLICATION_DELAY_MS, retirableAt } from '../../keys/key-schedule.js';
+import { rotateSigningKey, sealPlainKeys } from '../../keys/rotation.js';
+import type { Command } from '../command.js';
+import { withStore } from '../with-store.js';
+
+export const keysRotate: Command = {
+  name: 'rotate',
+  summary: 'add a new signing key; nodes switch to it once it is published everywhere',
+  usage: 'gatehouse keys rotate',
+  description: `Adds a new Ed25519 signing key. Every node publishes it in its JWKS within
+${KEY_RELOAD_INTERVAL_MS / 1000} s, and all of them start signing with it ${PUBLICATION_DELAY_MS / 60_000} minutes from now, when every
+resource server has fetched it too: no signed-in user notices. The keys before it keep
+verifying the tokens they signed; retire them once those have expired (gatehouse keys
+retire --expired; GATEHOUSE_KEY_ROTATION_DAYS does both on a schedule).
+
+With GATEHOUSE_SECRET set, the new private key is stored sealed with it, and keys stored
+in plain text before the secret was set are sealed now (a server does this at start too).
+Use the secret the servers use: when the keys are sealed, a rotation without the secret, or
+with one that does not open them, is refused and changes nothing.`,
+  success: 'the key was added',
+  options: {},
+  async run() {
+    const config = loadConfig();
+    const now = systemClock.now();
+    const { key, keys, sealed } = await withStore(config, async (store) => {
+      const added = await rotateSigningKey(store, systemClock, config.secret);
+      const count = config.secret === undefined ? 0 : await sealPlainKeys(store, config.secret);
+      return { key: added, keys: await store.listSigningKeys(), sealed: count };
+    });
+    console.log(`gatehouse: added signing key ${key.kid}; every node signs with it from ${iso(key.activatesAt)}`);
+    const previous = keys.filter((k) => k.retiredAt === null && k.kid !== key.kid && k.activatesAt <= now);
+    for (const old of previous) {
+      const from = retirableAt(old, keys, config);
+      if (from !== undefined) console.log(`gatehouse: key ${old.kid} keeps verifying; retire it from ${iso(from)} (gatehouse keys retire --expired)`);
+    }
+    if (sealed > 0) console.log(`gatehouse: sealed ${sealed} private ${sealed === 1 ? 'key' : 'keys'} stored in plain text with GATEHOUSE_SECRET`);
+    if (config.secret === undefined) console.error('gatehouse: warning: the private key is stored in plain text; set GATEHOUSE_SECRET to seal keys at rest');
+    return 0;
+  },
+};

@@ -1,0 +1,55 @@
+import { loadConfig } from '../../config.js';
+import { systemClock } from '../../core/clock.js';
+import type { Store } from '../../storage/store.js';
+import type { Command } from '../command.js';
+import { progress, type Progress } from '../progress.js';
+import { withStore } from '../with-store.js';
+
+export const purge: Command = {
+  name: 'purge',
+  summary: 'delete now what is past its retention (every node does it hourly)',
+  usage: 'gatehouse purge',
+  description: `Runs the retention purge every server runs each hour, now: sessions that ended longer
+ago than GATEHOUSE_SESSION_RETENTION (but never sign-outs younger than the revocation
+horizon), brute-force counters that limit nothing any more, webhook deliveries settled
+over a week ago, and login history older than GATEHOUSE_EVENT_RETENTION. Rows go 500 at a
+time, so servers running beside it are not held up. Shows a progress bar per phase on a
+terminal, and plain lines otherwise (on stderr); the counts go to stdout.`,
+  success: 'purged (or nothing was due)',
+  options: {},
+  async run() {
+    const config = loadConfig();
+    // Loaded here, not at the top: `gatehouse --help` should not wait for the server's modules.
+    const { purgePhases } = await import('../../gatehouse.js');
+    const counts = await withStore(config, async (store) => {
+      const done: string[] = [];
+      for (const phase of purgePhases(config)) {
+        const bar = progress(`purging ${phase.name}`, undefined);
+        const deleted = await phase.run({ store: reportingBatches(store, bar), clock: systemClock });
+        bar.done(`purged ${phase.name}: ${deleted}`);
+        done.push(`${deleted} ${phase.name}`);
+      }
+      return done;
+    });
+    console.log(`gatehouse: purged ${counts.join(', ')}`);
+    return 0;
+  },
+};
+
+/**
+ * The store as the phases use it, but each purge batch moves the bar by the rows it deleted:
+ * the phases are the server's own, so the command can never purge other than the server does.
+ */
+function reportingBatches(store: Store, bar: Progress): Store {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string' || !property.startsWith('purge')) return value;
+      return async (...args: unknown[]) => {
+        const deleted = (await (value as (...a: unknown[]) => Promise<number>).apply(target, args)) as number;
+        bar.advance(deleted);
+        return deleted;
+      };
+    },
+  });
+}

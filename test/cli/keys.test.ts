@@ -1,0 +1,227 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DatabaseLocation } from '../../src/storage/kysely/connect.js';
+import { openStore } from '../../src/storage/kysely/kysely-store.js';
+import { newSigningKey } from '../../src/keys/new-key.js';
+import { isSealed } from '../../src/keys/private-key-encryption.js';
+import { PUBLICATION_DELAY_MS } from '../../src/keys/key-schedule.js';
+import { createTestDatabase, DATABASES, type TestDatabase } from '../helpers/databases.js';
+import { CLI } from '../helpers/server-process.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-cli-keys-'));
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+const SECRET = 'an operator secret of at least 32 chars';
+const DAY = 86_400_000;
+
+function databaseUrl(location: DatabaseLocation): string {
+  return location.kind === 'sqlite' ? `sqlite:${location.path}` : location.url;
+}
+
+/** Runs `gatehouse …args` as a script would: in an empty directory, with only PATH and `env` set. */
+function gatehouse(args: string[], env: Record<string, string>) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('gatehouse keys --help', () => {
+  it('lists list, rotate and retire', () => {
+    const { code, stdout } = gatehouse(['keys', '--help'], {});
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: gatehouse keys <command> \[options\]\n/);
+    expect(stdout).toMatch(/^ {2}list {4}the signing keys/m);
+    expect(stdout).toMatch(/^ {2}rotate {2}add a new signing key/m);
+    expect(stdout).toMatch(/^ {2}retire {2}stop publishing a key/m);
+  });
+
+  it('says what --force costs in the help of retire', () => {
+    const { code, stdout } = gatehouse(['keys', 'retire', '--help'], {});
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: gatehouse keys retire \(--kid KID \| --expired\) \[--force\]\n/);
+    expect(stdout).toContain('their holders must refresh');
+  });
+
+  it.each([
+    [['keys', 'retire'], 'gatehouse: give either --kid KID or --expired (see: gatehouse keys retire --help)'],
+    [['keys', 'retire', '--kid', 'k', '--expired'], 'gatehouse: give either --kid KID or --expired (see: gatehouse keys retire --help)'],
+    [['keys', 'retire', '--expired', '--force'], 'gatehouse: --force goes with --kid: --expired retires only keys that are safe to retire (see: gatehouse keys retire --help)'],
+    [['keys', 'rotate', '--now'], 'gatehouse: unknown option --now (see: gatehouse keys rotate --help)'],
+    [['keys', 'shred'], 'gatehouse: unknown command "keys shred" (see: gatehouse keys --help)'],
+  ])('refuses `gatehouse %j` with exit code 2', (args, line) => {
+    const { code, stdout, stderr } = gatehouse(args, {});
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`${line}\n`);
+  });
+
+  it('leaves the server, too, unstarted in production without GATEHOUSE_SECRET, before it touches the database', () => {
+    const { code, stdout, stderr } = gatehouse(['serve'], { NODE_ENV: 'production', DATABASE_URL: `sqlite:${join(cwd, 'never', 'gatehouse.db')}` });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('gatehouse: configuration error: GATEHOUSE_SECRET must be set when NODE_ENV=production: it encrypts the signing keys at rest (try: openssl rand -base64 32)\n');
+    expect(existsSync(join(cwd, 'never'))).toBe(false);
+  });
+
+  it('refuses to run in production without GATEHOUSE_SECRET', () => {
+    const { code, stderr } = gatehouse(['keys', 'list'], { NODE_ENV: 'production', DATABASE_URL: `sqlite:${join(cwd, 'never.db')}` });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^gatehouse: configuration error: GATEHOUSE_SECRET must be set when NODE_ENV=production[^\n]*\n$/);
+  });
+});
+
+describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
+  let database: TestDatabase;
+  let env: Record<string, string>;
+  beforeEach(async () => {
+    database = await createTestDatabase(kind);
+    env = { DATABASE_URL: databaseUrl(database.location) };
+  });
+  afterEach(() => database.drop());
+
+  const listed = (extra: Record<string, string> = {}) => {
+    const { code, stdout } = gatehouse(['keys', 'list', '--json'], { ...env, ...extra });
+    expect(code).toBe(0);
+    return JSON.parse(stdout) as Array<{ kid: string; state: string; created_at: string; activates_at: string; retired_at: string | null; retirable_from: string | null; private_key: string }>;
+  };
+  /** Keys as a deployment has them a day after a rotation: `old` stopped signing a day ago. */
+  const seedRotatedDayAgo = async () => {
+    const store = await openStore(database.location);
+    try {
+      const now = Date.now();
+      const old = await newSigningKey({ createdAt: now - 40 * DAY, activatesAt: now - 40 * DAY }, undefined);
+      const current = await newSigningKey({ createdAt: now - DAY - PUBLICATION_DELAY_MS, activatesAt: now - DAY }, undefined);
+      for (const key of [old, current]) await store.addSigningKey(key);
+      return { old: old.kid, current: current.kid };
+    } finally {
+      await store.close();
+    }
+  };
+
+  it('lists nothing on a new database, then the first key, which signs at once', () => {
+    expect(gatehouse(['keys', 'list'], env).stdout).toBe('gatehouse: no signing key yet (the server creates one at its first start)\n');
+    const rotated = gatehouse(['keys', 'rotate'], env);
+    expect(rotated.code).toBe(0);
+    const [key] = listed();
+    expect(key).toMatchObject({ state: 'signing', private_key: 'plain', retired_at: null, retirable_from: null });
+    expect(key!.activates_at).toBe(key!.created_at);
+    expect(rotated.stdout).toBe(`gatehouse: added signing key ${key!.kid}; every node signs with it from ${key!.activates_at}\n`);
+    expect(rotated.stderr).toMatch(/stored in plain text; set GATEHOUSE_SECRET/);
+  });
+
+  it('rotates in a key that signs only after the publication delay, and says when the old one can go', () => {
+    gatehouse(['keys', 'rotate'], env);
+    const { code, stdout } = gatehouse(['keys', 'rotate'], env);
+    expect(code).toBe(0);
+    const [old, next] = listed();
+    expect(old).toMatchObject({ state: 'signing' });
+    expect(next).toMatchObject({ state: 'next' });
+    expect(Date.parse(next!.activates_at) - Date.parse(next!.created_at)).toBe(PUBLICATION_DELAY_MS);
+    // Its last token may live the lifetime and tolerance after the switch, plus a minute.
+    expect(Date.parse(old!.retirable_from!)).toBe(Date.parse(next!.activates_at) + (600 + 5 + 60) * 1000);
+    expect(stdout).toContain(`gatehouse: key ${old!.kid} keeps verifying; retire it from ${old!.retirable_from} (gatehouse keys retire --expired)\n`);
+
+    const table = gatehouse(['keys', 'list'], env).stdout.split('\n');
+    expect(table[0]).toMatch(/^KID +ALG +CREATED +ACTIVATES +STATE +PRIVATE +RETIRABLE FROM$/);
+    expect(table[1]).toMatch(new RegExp(`^${old!.kid} +EdDSA +\\S+ +\\S+ +signing +plain +${old!.retirable_from}$`));
+    expect(table[2]).toMatch(new RegExp(`^${next!.kid} +EdDSA +\\S+ +${next!.activates_at} +next +plain +-$`));
+  });
+
+  it('refuses to retire the key that signs, changing nothing, and retires it with --force, saying what that costs', () => {
+    gatehouse(['keys', 'rotate'], env);
+    gatehouse(['keys', 'rotate'], env);
+    const [signer] = listed();
+    const refused = gatehouse(['keys', 'retire', '--kid', signer!.kid], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(new RegExp(`^gatehouse: key ${signer!.kid} was not retired: it is the key every node signs with until [^;]+, and tokens it signs may be alive until ${signer!.retirable_from}; retire it once that is over, or now with --force: its tokens are refused at once, so their holders must refresh \\(an app that cannot is signed out\\)\\n$`));
+    expect(listed()[0]).toMatchObject({ state: 'signing', retired_at: null });
+
+    const forced = gatehouse(['keys', 'retire', '--kid', signer!.kid, '--force'], env);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toBe(`gatehouse: retired key ${signer!.kid}; every node stops accepting its tokens within 30 s\n`);
+    expect(forced.stderr).toMatch(/^gatehouse: warning: retired by force although it is the key every node signs with until .*their holders must refresh/);
+    expect(listed().map((k) => k.state)).toEqual(['retired', 'signing']);
+  });
+
+  it('retires with --expired exactly the keys whose tokens have all expired', async () => {
+    const { old, current } = await seedRotatedDayAgo();
+    const { code, stdout } = gatehouse(['keys', 'retire', '--expired'], env);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`gatehouse: retired key ${old}\ngatehouse: every node stops accepting their tokens within 30 s\n`);
+    expect(listed().map((k) => [k.kid, k.state])).toEqual([
+      [old, 'retired'],
+      [current, 'signing'],
+    ]);
+    expect(gatehouse(['keys', 'retire', '--expired'], env).stdout).toBe('gatehouse: no key was due for retirement\n');
+  });
+
+  it('retires one expired key by kid, says so again when it was retired already, and refuses the last key and unknown kids', async () => {
+    const { old, current } = await seedRotatedDayAgo();
+    expect(gatehouse(['keys', 'retire', '--kid', old], env)).toMatchObject({ code: 0, stdout: `gatehouse: retired key ${old}; every node stops accepting its tokens within 30 s\n`, stderr: '' });
+    expect(gatehouse(['keys', 'retire', '--kid', old], env)).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^gatehouse: key ${old} was retired already, at \\S+Z\\n$`)) });
+    expect(gatehouse(['keys', 'retire', '--kid', current, '--force'], env)).toMatchObject({
+      code: 1,
+      stderr: `gatehouse: key ${current} was not retired: it is the only key left; rotate first (gatehouse keys rotate)\n`,
+    });
+    expect(gatehouse(['keys', 'retire', '--kid', 'nope'], env)).toMatchObject({ code: 1, stderr: 'gatehouse: there is no signing key nope (see: gatehouse keys list)\n' });
+  });
+
+  it('calls a rotation off: a key that has not started signing retires without --force', () => {
+    gatehouse(['keys', 'rotate'], env);
+    gatehouse(['keys', 'rotate'], env);
+    const [, next] = listed();
+    expect(gatehouse(['keys', 'retire', '--kid', next!.kid], env).code).toBe(0);
+    expect(listed().map((k) => k.state)).toEqual(['signing', 'retired']);
+  });
+
+  it('seals keys stored in plain text when rotating with GATEHOUSE_SECRET, and lists them as sealed', async () => {
+    gatehouse(['keys', 'rotate'], env);
+    const { code, stdout } = gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: SECRET });
+    expect(code).toBe(0);
+    expect(stdout).toContain('gatehouse: sealed 1 private key stored in plain text with GATEHOUSE_SECRET\n');
+    expect(listed({ GATEHOUSE_SECRET: SECRET }).map((k) => k.private_key)).toEqual(['sealed', 'sealed']);
+    const store = await openStore(database.location);
+    try {
+      expect((await store.listSigningKeys()).every((k) => isSealed(k.privateJwk) && !k.privateJwk.includes('"d"'))).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  describe('in a deployment whose keys are sealed', () => {
+    const privateKeys = async () => {
+      const store = await openStore(database.location);
+      try {
+        return (await store.listSigningKeys()).map((k) => ({ kid: k.kid, privateJwk: k.privateJwk }));
+      } finally {
+        await store.close();
+      }
+    };
+    beforeEach(() => {
+      expect(gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: SECRET }).code).toBe(0);
+    });
+
+    it('refuses to rotate without GATEHOUSE_SECRET, in one line naming it, and adds no plain key', async () => {
+      const before = await privateKeys();
+      const { code, stdout, stderr } = gatehouse(['keys', 'rotate'], env);
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(/^gatehouse: the signing keys are sealed: set GATEHOUSE_SECRET [^\n]*nothing was written[^\n]*\n$/);
+      expect(await privateKeys()).toEqual(before);
+    });
+
+    it('refuses to rotate with a secret that does not open the keys, and adds nothing the servers could not open', async () => {
+      const before = await privateKeys();
+      const { code, stdout, stderr } = gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: 'not the secret the keys were sealed with' });
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(/^gatehouse: signing key \S+ cannot be decrypted: GATEHOUSE_SECRET is not the secret it was stored with; nothing was written\n$/);
+      expect(await privateKeys()).toEqual(before);
+      expect(gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: SECRET }).code).toBe(0);
+      expect(listed({ GATEHOUSE_SECRET: SECRET }).map((k) => k.private_key)).toEqual(['sealed', 'sealed']);
+    });
+  });
+});
