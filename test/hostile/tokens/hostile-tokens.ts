@@ -93,6 +93,19 @@ export function clockControls(t: Target): Record<'expInside' | 'nbfAtLeeway' | '
 }
 
 /**
+ * The clock controls, accepted (and so cached) first, then sent once more with the clock moved
+ * `offsetSeconds` the wrong way: the cached path must hold each line as the first check did.
+ * (`nbf` is not re-checked for a cached token: Gatehouse never sets it. See docs/reliability.md.)
+ */
+export function cachedClockCases(clocks: ReturnType<typeof clockControls>): Array<HostileToken & { offsetSeconds: number }> {
+  return [
+    { group: 'clock', name: 'exp, one second later', token: clocks.expInside.token, code: 'token_expired', offsetSeconds: 1 },
+    { group: 'clock', name: 'iat age, one second later', token: clocks.iatOldAtLeeway.token, code: 'token_expired', offsetSeconds: 1 },
+    { group: 'clock', name: 'future iat, one second earlier', token: clocks.iatFutureAtLeeway.token, code: 'token_invalid', offsetSeconds: -1 },
+  ];
+}
+
+/**
  * Tokens a correct verifier accepts: they prove the forge makes tokens Gatehouse would take, so
  * each refusal in the catalogue is due to the one thing its case changed.
  */
