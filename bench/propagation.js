@@ -86,7 +86,7 @@ async function main() {
 async function measureProcesses(databaseUrl) {
   const cwd = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-nodes-'));
   // One issuer for both, as behind one public address (the default names each node's own port).
-  const env = { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', GATEHOUSE_ISSUER: 'http://gatehouse.bench.test' };
+  const env = { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', GATEHOUSE_ISSUER: 'http://gatehouse.bench.test', GATEHOUSE_REGISTER_IP_MAX: '0' };
   const started = [];
   try {
     // One after the other: the first creates the schema and the signing key, the second finds them.
@@ -237,7 +237,7 @@ async function signInOverHttp(nodes) {
 async function measure(engine, databaseUrl) {
   const { loadConfig } = await import(dist('config.js'));
   const { createGatehouse } = await import(dist('gatehouse.js'));
-  const config = loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' });
+  const config = loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', GATEHOUSE_REGISTER_IP_MAX: '0' });
   // One after the other: the first creates the schema and the signing key, the second finds them.
   const nodeA = await createGatehouse(config);
   const nodeB = await createGatehouse(config);

@@ -93,6 +93,8 @@ async function serve(hasherKind, databaseUrl) {
     GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES: '100',
     GATEHOUSE_SIGNIN_MAX_FAILURES_PER_HOUR: '100000',
     GATEHOUSE_SIGNIN_IP_MAX_FAILURES: '1000000',
+    // Every account is registered from this one address.
+    GATEHOUSE_REGISTER_IP_MAX: '0',
   });
   const gatehouse = await createGatehouse(config, hasherKind === 'libuv' ? { hasher: await libuvHasher() } : {});
   await gatehouse.app.listen({ host: '127.0.0.1', port: 0 });

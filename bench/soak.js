@@ -53,7 +53,7 @@ const MIX = [
 async function serve(databaseUrl) {
   const { loadConfig } = await import(dist('config.js'));
   const { createGatehouse } = await import(dist('gatehouse.js'));
-  const gatehouse = await createGatehouse(loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }));
+  const gatehouse = await createGatehouse(loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', GATEHOUSE_REGISTER_IP_MAX: '0' }));
   await gatehouse.app.listen({ host: '127.0.0.1', port: 0 });
   process.on('message', async (message) => {
     if (message.type === 'memory') {

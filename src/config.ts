@@ -32,6 +32,8 @@ export interface Config {
   signInMaxFailuresPerHour: number;
   /** Failed sign-ins from one address per 15 minutes, over any emails; 0: no address limit. */
   signInIpMaxFailures: number;
+  /** Registrations tried from one address per 15 minutes; 0: no limit. */
+  registrationIpMax: number;
   /** false: the socket address is the client; otherwise which proxies may set X-Forwarded-For. */
   trustProxy: boolean | number | string[];
   secret: string | undefined;
@@ -111,6 +113,8 @@ export function loadConfig(env: Env = readEnvironment()): Readonly<Config> {
     // 100 per 15 min: far above what one household or office mistypes, far below a spraying run.
     // 0 turns it off, for a proxy setup where every client shares one address (or fix TRUST_PROXY).
     signInIpMaxFailures: integer(env, 'GATEHOUSE_SIGNIN_IP_MAX_FAILURES', 100, 0, 1_000_000),
+    // 30 per 15 min: a family or a class signing up together fits, a flood of argon2 work does not.
+    registrationIpMax: integer(env, 'GATEHOUSE_REGISTER_IP_MAX', 30, 0, 1_000_000),
     trustProxy: trustProxy(env.GATEHOUSE_TRUST_PROXY),
     secret: secret(env.GATEHOUSE_SECRET, production),
     production,

@@ -7,16 +7,19 @@ import type { RevokedSession } from './core/records.js';
 import { openLocator } from './geo/open-locator.js';
 import { buildApp } from './http/app.js';
 import { trackConnections } from './http/connection-drain.js';
+import { loggerOptions } from './http/logger-options.js';
 import { KeyRing } from './keys/key-ring.js';
 import { KEY_RELOAD_INTERVAL_MS } from './keys/key-schedule.js';
 import { keepKeys } from './keys/upkeep.js';
+import { resolveKeySecret, type KeySecret } from './keys/local-secret.js';
+import { filesOpenToOthers } from './storage/data-file-modes.js';
 import { GatehouseMetrics } from './metrics/gatehouse-metrics.js';
 import { argon2Hasher } from './passwords/argon2-hasher.js';
 import { PostgresListener } from './revocation/postgres-listener.js';
 import { RevocationSync } from './revocation/revocation-sync.js';
 import { RevocationView, type RevocationSink } from './revocation/revocation-view.js';
 import type { ServiceContext } from './service/context.js';
-import { purgeEndedSessions, purgeEvents, purgeSignInFailures, recordSessionExpiries } from './service/housekeeping.js';
+import { purgeAddressAttempts, purgeEndedSessions, purgeEvents, purgeSignInFailures, recordSessionExpiries } from './service/housekeeping.js';
 import { LastActivity } from './service/last-activity.js';
 import type { SecurityEvent } from './service/security-log.js';
 import { openStore } from './storage/kysely/kysely-store.js';
@@ -30,6 +33,8 @@ export interface Gatehouse {
   view: RevocationView;
   sync: RevocationSync;
   keys: KeyRing;
+  /** What seals the private signing keys: GATEHOUSE_SECRET, or the local secret (keys/local-secret.ts). */
+  keySecret: string;
   activity: LastActivity;
   ctx: ServiceContext;
   /** What /metrics reports. */
@@ -92,6 +97,7 @@ export function purgePhases(config: Readonly<Config>): PurgePhase[] {
   return [
     { name: 'ended sessions', run: (ctx) => purgeEndedSessions(ctx, retention) },
     { name: 'sign-in failure counters', run: (ctx) => purgeSignInFailures(ctx) },
+    { name: 'registration counters', run: (ctx) => purgeAddressAttempts(ctx) },
     { name: 'settled webhook deliveries', run: (ctx) => purgeSettledDeliveries(ctx) },
     { name: 'login history events', run: (ctx) => purgeEvents(ctx, config.eventRetentionSeconds) },
   ];
@@ -116,7 +122,8 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
   const store = overrides.store ?? (await openStore(config.database));
   let metrics: GatehouseMetrics | undefined;
   try {
-    const keys = await KeyRing.open(store, clock, config.secret);
+    const secret = await resolveKeySecret(config.secret, config.database, () => store.listSigningKeys());
+    const keys = await KeyRing.open(store, clock, secret.value);
     const revocationHorizonMs = revocationHorizon(config);
     const view = new RevocationView(clock, revocationHorizonMs);
     const loaded = { at: clock.now(), monotonic: clock.monotonic() };
@@ -161,6 +168,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
         maxFailuresPerHour: config.signInMaxFailuresPerHour,
         ipMaxFailures: config.signInIpMaxFailures,
       },
+      registrationIpMax: config.registrationIpMax,
       locator,
       webhooks: config.webhookUrl !== undefined,
       notMeLinks:
@@ -182,10 +190,11 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       metrics: measured,
       metricsToken: config.metricsToken,
       publicUrl: config.publicUrl,
-      logger: overrides.logger ?? { level: config.logLevel },
+      logger: overrides.logger ?? loggerOptions(config.logLevel),
       closing: () => closing,
     });
     app = built;
+    sayWhereKeysAreSafe(built, config, secret);
     // The connections get what GATEHOUSE_SHUTDOWN_TIMEOUT leaves after the steps behind them
     // (at least 1 s), then are cut: the process exits at the timeout, and a client still
     // sending must not cost the activity write, the webhooks' hand-back and the database close.
@@ -224,7 +233,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       every(PURGE_INTERVAL_MS, 'session purge', purge),
       every(KEY_RELOAD_INTERVAL_MS, 'signing key upkeep', () =>
         keepKeys(keys, store, clock, {
-          secret: config.secret,
+          secret: secret.value,
           rotationDays: config.keyRotationDays,
           lifetime: config,
           log: built.log.child({ component: 'signing-keys' }),
@@ -264,11 +273,26 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
         await connections.stopAccepting();
         await built.close();
       })());
-    return { app: built, store, view, sync, keys, activity, ctx, metrics: measured, ...(webhooks ? { webhooks } : {}), purge, close };
+    return { app: built, store, view, sync, keys, keySecret: secret.value, activity, ctx, metrics: measured, ...(webhooks ? { webhooks } : {}), purge, close };
   } catch (error) {
     metrics?.close();
     await store.close();
     throw error;
+  }
+}
+
+/** The start-up lines an operator must not miss: where the key secret is, and data files others can read. */
+function sayWhereKeysAreSafe(app: FastifyInstance, config: Readonly<Config>, secret: KeySecret): void {
+  if (secret.file?.created) {
+    app.log.warn(
+      { path: secret.file.path },
+      'signing keys are sealed with a new local secret in this file: back it up with the database (the keys cannot be opened without it), or set GATEHOUSE_SECRET instead',
+    );
+  } else if (secret.file) {
+    app.log.info({ path: secret.file.path }, 'signing keys are sealed with the local secret in this file (GATEHOUSE_SECRET is not set)');
+  }
+  for (const { path, mode } of filesOpenToOthers(config.database, secret.file?.path)) {
+    app.log.warn({ path, mode }, `${path} is open to other users of this machine (mode ${mode}): make it private (chmod go-rwx ${path})`);
   }
 }
 

@@ -23,6 +23,7 @@ describe('configuration', () => {
       signInMaxConsecutiveFailures: 10,
       signInMaxFailuresPerHour: 100,
       signInIpMaxFailures: 100,
+      registrationIpMax: 30,
       trustProxy: false,
       secret: undefined,
       serviceKeys: [],
@@ -48,6 +49,7 @@ describe('configuration', () => {
       GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES: '5',
       GATEHOUSE_SIGNIN_MAX_FAILURES_PER_HOUR: '50',
       GATEHOUSE_SIGNIN_IP_MAX_FAILURES: '500',
+      GATEHOUSE_REGISTER_IP_MAX: '5',
       GATEHOUSE_REFRESH_REUSE_GRACE: '3',
       GATEHOUSE_MAX_SESSIONS: '5',
       GATEHOUSE_SESSION_RETENTION: '86400',
@@ -72,6 +74,7 @@ describe('configuration', () => {
       signInMaxConsecutiveFailures: 5,
       signInMaxFailuresPerHour: 50,
       signInIpMaxFailures: 500,
+      registrationIpMax: 5,
       refreshReuseGraceSeconds: 3,
       maxSessions: 5,
       sessionRetentionSeconds: 86400,
@@ -117,6 +120,7 @@ describe('configuration', () => {
 
   it('turns the per-address sign-in limit off with 0, but never the per-account ones (NIST 800-63B requires them)', () => {
     expect(loadConfig({ GATEHOUSE_SIGNIN_IP_MAX_FAILURES: '0' }).signInIpMaxFailures).toBe(0);
+    expect(loadConfig({ GATEHOUSE_REGISTER_IP_MAX: '0' }).registrationIpMax).toBe(0);
     expect(() => loadConfig({ GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES: '0' })).toThrowError(/^GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES must be a whole number from 1 to 100/);
     expect(() => loadConfig({ GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES: '101' })).toThrowError(/^GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES must be/);
     expect(() => loadConfig({ GATEHOUSE_SIGNIN_MAX_FAILURES_PER_HOUR: '0' })).toThrowError(/^GATEHOUSE_SIGNIN_MAX_FAILURES_PER_HOUR must be a whole number from 1 to/);

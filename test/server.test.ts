@@ -23,7 +23,7 @@ describe.each(DATABASES)('the server process on %s', (kind) => {
     const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-server-'));
     dirs.push(cwd);
     if (kind === 'sqlite') return { cwd, env: {} }; // the default: ./data/gatehouse.db
-    const database = await createTestDatabase('postgres');
+    const database = await createTestDatabase('postgres', { empty: true }); // as new as the SQLite file the server makes
     databases.push(database);
     return { cwd, env: { DATABASE_URL: (database.location as { url: string }).url } };
   }
@@ -78,7 +78,7 @@ describe.each(DATABASES)('the server process on %s', (kind) => {
     const { cwd, env } = await environment();
     const first = spawnSync(process.execPath, MIGRATE, { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
     expect(first.status, first.stderr).toBe(0);
-    expect(first.stdout).toBe('gatehouse: applied 0001-initial, 0002-sign-in-limits, 0003-activity, 0004-signing-key-rotation, 0005-imports, 0006-user-email-search\n');
+    expect(first.stdout).toBe('gatehouse: applied 0001-initial, 0002-sign-in-limits, 0003-activity, 0004-signing-key-rotation, 0005-imports, 0006-user-email-search, 0007-address-attempts, 0008-ascii-email-domains\n');
     const second = spawnSync(process.execPath, MIGRATE, { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
     expect(second.stdout).toBe('gatehouse: schema is up to date\n');
   });

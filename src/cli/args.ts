@@ -42,7 +42,9 @@ export function parseArgs(argv: string[], specs: OptionSpecs): Map<string, strin
       continue;
     }
     const value = inline ?? argv[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('-'))) throw new UsageError(`--${name} needs a value: --${name} ${spec.value}`);
+    // A value may start with "-" (signing key ids are base64url: `--kid -csB…`); only another
+    // option in its place means the value was left out.
+    if (value === undefined || (inline === undefined && (value.startsWith('--') || value === '-h'))) throw new UsageError(`--${name} needs a value: --${name} ${spec.value}`);
     parsed.set(name, value);
   }
   return parsed;

@@ -39,9 +39,11 @@ interface Words {
   cores: Set<string>;
 }
 
-const fold = (text: string) => text.normalize('NFKC').toLowerCase();
+/** A password or word as it is compared: NFKC, lower case. */
+export const fold = (text: string) => text.normalize('NFKC').toLowerCase();
 
-function coreOf(folded: string): string | undefined {
+/** What is left of `folded` once its padding is dropped, if that is long enough to judge alone (the rule above). */
+export function coreOf(folded: string): string | undefined {
   const core = folded.replace(PADDING, '');
   const coreLength = Array.from(core).length;
   const paddingLength = Array.from(folded).length - coreLength;

@@ -1,17 +1,25 @@
+/**
+ * What a password check is for. Sign-in has a share of the hasher of its own: a flood of other
+ * password work (registrations, reauthentications, password changes) waits and is refused in
+ * its own queue, and cannot keep people from signing in (argon2-pool.ts).
+ */
+export type PasswordWork = 'sign-in' | 'account';
+
 /** Password hashing, passed into the core so its rules stay free of native modules. */
 export interface PasswordHasher {
+  /** A new hash, for an account's new password: always `account` work. */
   hash(password: string): Promise<string>;
   /**
    * `password` is NFKC-normalised, as Gatehouse hashes it. `typed`, the password as it was
    * typed, matters only for a hash imported from another system (bcrypt, src/import), which was
    * made from the password as its owner typed it then.
    */
-  verify(hash: string, password: string, typed?: string): Promise<boolean>;
+  verify(hash: string, password: string, work: PasswordWork, typed?: string): Promise<boolean>;
   /**
    * Does the same work as a verification against a real hash and returns false: an unknown
    * email must cost what a wrong password costs, or response times would reveal who has an account.
    */
-  verifyNothing(password: string): Promise<false>;
+  verifyNothing(password: string, work: PasswordWork): Promise<false>;
   /**
    * True when the stored hash was made with another algorithm or other parameters than this
    * hasher's `hash` uses today, so a sign-in that just proved the password should store a
@@ -24,5 +32,5 @@ export interface PasswordHasher {
    * 503 before its attempt is counted, so a flood cannot lock out an owner whose right password
    * was never checked. Optional: a hasher that never refuses has no need of it.
    */
-  saturated?(): boolean;
+  saturated?(work: PasswordWork): boolean;
 }

@@ -8,6 +8,7 @@ import type { RevocationView } from '../revocation/revocation-view.js';
 import type { ServiceContext } from '../service/context.js';
 import type { LastActivity } from '../service/last-activity.js';
 import type { Store } from '../storage/store.js';
+import { answerClientError } from './client-errors.js';
 import { collectRoutes } from './openapi/collect-routes.js';
 import { authenticator } from './plugins/authenticate.js';
 import { frameworkError, registerErrorHandling } from './plugins/errors.js';
@@ -66,6 +67,8 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     // which connections still get to send one.
     return503OnClosing: false,
     frameworkErrors: frameworkError,
+    // Requests the HTTP parser refuses: answered as Fastify does, logged without their bytes.
+    clientErrorHandler: answerClientError,
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   // JSON only: a text/plain body is how cross-site forms smuggle requests past CORS preflight.

@@ -1,5 +1,5 @@
 import type { Algorithm } from '@node-rs/argon2';
-import type { PasswordHasher } from '../core/password-hasher.js';
+import type { PasswordHasher, PasswordWork } from '../core/password-hasher.js';
 import { Argon2Pool } from './argon2-pool.js';
 import { isBcryptHash, isVerifiableBcryptHash } from './bcrypt.js';
 
@@ -35,37 +35,37 @@ const pool = () => (shared ??= new Argon2Pool());
  * password from here on. The second check costs one more bcrypt only for input that is not in
  * NFKC form, which tells whoever typed it nothing they did not know.
  */
-async function verifyBcrypt(stored: string, normalized: string, typed: string | undefined): Promise<boolean> {
-  if (await pool().verifyBcrypt(stored, typed ?? normalized)) return true;
-  return typed !== undefined && typed !== normalized && pool().verifyBcrypt(stored, normalized);
+async function verifyBcrypt(stored: string, normalized: string, work: PasswordWork, typed: string | undefined): Promise<boolean> {
+  if (await pool().verifyBcrypt(stored, typed ?? normalized, work)) return true;
+  return typed !== undefined && typed !== normalized && pool().verifyBcrypt(stored, normalized, work);
 }
 
 export function argon2Hasher(): PasswordHasher {
   // A real hash of a random password, made once, for `verifyNothing` to check against.
   let decoy: Promise<string> | undefined;
-  async function verifyNothing(password: string): Promise<false> {
+  async function verifyNothing(password: string, work: PasswordWork): Promise<false> {
     // A decoy that failed to be made (the pool was full) is forgotten, not kept: a cached
     // failure would answer every unknown email with 503 and every real one with 401.
-    const made = (decoy ??= pool().hash(crypto.randomUUID(), OPTIONS));
+    const made = (decoy ??= pool().hash(crypto.randomUUID(), OPTIONS, work));
     const hash = await made.catch((error: unknown) => {
       if (decoy === made) decoy = undefined;
       throw error;
     });
-    await pool().verify(hash, password);
+    await pool().verify(hash, password, work);
     return false;
   }
   return {
-    hash: (password) => pool().hash(password, OPTIONS),
-    verify(stored, password, typed) {
-      if (!isBcryptHash(stored)) return pool().verify(stored, password);
+    hash: (password) => pool().hash(password, OPTIONS, 'account'),
+    verify(stored, password, work, typed) {
+      if (!isBcryptHash(stored)) return pool().verify(stored, password, work);
       // `gatehouse import` brings no costlier bcrypt hash (bcrypt.ts), but one may reach the
       // database some other way (by hand, a restored backup). Verifying it would hold a worker
       // for seconds to days at every attempt, for anyone who asks: it fails instead, at the
       // cost of the decoy, so it neither ties up the pool nor answers faster than a wrong password.
-      return isVerifiableBcryptHash(stored) ? verifyBcrypt(stored, password, typed) : verifyNothing(password);
+      return isVerifiableBcryptHash(stored) ? verifyBcrypt(stored, password, work, typed) : verifyNothing(password, work);
     },
     verifyNothing,
     needsRehash: weakerThanToday,
-    saturated: () => shared !== undefined && shared.load.waiting >= shared.maxWaiting,
+    saturated: (work) => shared !== undefined && shared.full(work),
   };
 }

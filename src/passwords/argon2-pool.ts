@@ -3,6 +3,7 @@ import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { GatehouseError } from '../core/errors.js';
+import type { PasswordWork } from '../core/password-hasher.js';
 import { ARGON2_WORKER_SOURCE } from './argon2-worker-source.js';
 
 type Job = { op: 'hash'; args: [string, object] } | { op: 'verify' | 'bcrypt-verify'; args: [string, string] };
@@ -20,7 +21,7 @@ interface Slot {
 export interface Argon2PoolOptions {
   /** Worker threads, each hashing one password at a time: one per core uses every core. */
   size?: number;
-  /** Jobs that may wait for a worker; more are refused with `unavailable`. */
+  /** Jobs of each kind of work that may wait for a worker; more are refused with `unavailable`. */
   maxWaiting?: number;
   /** Nice value of the workers' threads (19: the lowest priority). */
   nice?: number;
@@ -32,13 +33,20 @@ export interface Argon2PoolOptions {
  * than there are cores, at the event loop's priority: every other request then waits for CPU
  * behind the hashes. Here at most one hash runs per core, at the lowest priority, so requests
  * that need a little CPU get it at once and hashing still takes all the CPU left over.
+ *
+ * Each kind of work (`PasswordWork`) waits in a queue of its own, with its own bound, and a
+ * free worker takes the next job from the queues in turn. A flood of registrations fills only
+ * its own queue (the overflow is refused there), and a sign-in that arrives meanwhile waits for
+ * the next free worker, not behind the flood: sign-in always keeps at least its share.
  */
 export class Argon2Pool {
   readonly size: number;
   readonly maxWaiting: number;
   private readonly nice: number;
   private readonly slots: Slot[] = [];
-  private readonly waiting: Pending[] = [];
+  private readonly queues: Record<PasswordWork, Pending[]> = { 'sign-in': [], account: [] };
+  /** The kinds of work in the order the next free worker looks at them (turned after each job). */
+  private turn: PasswordWork[] = ['sign-in', 'account'];
   private nextId = 0;
   private closed = false;
 
@@ -51,12 +59,12 @@ export class Argon2Pool {
     this.nice = options.nice ?? 19;
   }
 
-  hash(password: string, options: object): Promise<string> {
-    return this.run({ op: 'hash', args: [password, options] }) as Promise<string>;
+  hash(password: string, options: object, work: PasswordWork): Promise<string> {
+    return this.run({ op: 'hash', args: [password, options] }, work) as Promise<string>;
   }
 
-  verify(hash: string, password: string): Promise<boolean> {
-    return this.run({ op: 'verify', args: [hash, password] }) as Promise<boolean>;
+  verify(hash: string, password: string, work: PasswordWork): Promise<boolean> {
+    return this.run({ op: 'verify', args: [hash, password] }, work) as Promise<boolean>;
   }
 
   /**
@@ -64,41 +72,54 @@ export class Argon2Pool {
    * system: in the same workers and queue as argon2, so it too stays off the event loop and
    * counts against the same bound under a flood.
    */
-  verifyBcrypt(hash: string, password: string): Promise<boolean> {
-    return this.run({ op: 'bcrypt-verify', args: [hash, password] }) as Promise<boolean>;
+  verifyBcrypt(hash: string, password: string, work: PasswordWork): Promise<boolean> {
+    return this.run({ op: 'bcrypt-verify', args: [hash, password] }, work) as Promise<boolean>;
   }
 
-  /** Jobs running and waiting: what a flood has piled up. */
-  get load(): { running: number; waiting: number } {
-    return { running: this.slots.filter((s) => s.busy).length, waiting: this.waiting.length };
+  /** Jobs running, and waiting per kind of work: what a flood has piled up. */
+  get load(): { running: number; waiting: Record<PasswordWork, number> } {
+    return { running: this.slots.filter((s) => s.busy).length, waiting: { 'sign-in': this.queues['sign-in'].length, account: this.queues.account.length } };
+  }
+
+  /** True when a job of `work` would be refused now: its queue is full. */
+  full(work: PasswordWork): boolean {
+    return this.queues[work].length >= this.maxWaiting;
   }
 
   /** Ends every worker; jobs not yet finished are rejected, never left hanging. */
   async close(): Promise<void> {
     this.closed = true;
     const gone = new Error('The password hasher was closed.');
-    for (const pending of this.waiting.splice(0)) pending.reject(gone);
+    for (const queue of Object.values(this.queues)) for (const pending of queue.splice(0)) pending.reject(gone);
     const slots = this.slots.splice(0);
     for (const slot of slots) slot.busy?.reject(gone);
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
 
-  private run(job: Job): Promise<unknown> {
+  private run(job: Job, work: PasswordWork): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('The password hasher was closed.'));
-    if (this.waiting.length >= this.maxWaiting) {
+    if (this.full(work)) {
       return Promise.reject(new GatehouseError('unavailable', 'Too many passwords are being checked right now; try again shortly.'));
     }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ id: this.nextId++, job, resolve, reject });
+      this.queues[work].push({ id: this.nextId++, job, resolve, reject });
       this.dispatch();
     });
   }
 
+  /** The next job in turn: the first kind of work in `turn` that has one, which then goes last. */
+  private next(): Pending | undefined {
+    const work = this.turn.find((w) => this.queues[w].length > 0);
+    if (work === undefined) return undefined;
+    this.turn = [...this.turn.filter((w) => w !== work), work];
+    return this.queues[work].shift();
+  }
+
   private dispatch(): void {
-    while (this.waiting.length > 0) {
+    while (this.turn.some((w) => this.queues[w].length > 0)) {
       const slot = this.slots.find((s) => !s.busy) ?? (this.slots.length < this.size ? this.spawn() : undefined);
       if (!slot) return;
-      const pending = this.waiting.shift()!;
+      const pending = this.next()!;
       slot.busy = pending;
       // Referenced only while it works: a pending hash keeps the process alive (a CLI command
       // awaiting it), an idle pool never does, so tests and `npm start` exit without a close().

@@ -1,5 +1,5 @@
 import { GatehouseError } from '../core/errors.js';
-import { acceptNewPassword } from '../core/password-policy.js';
+import { acceptNewPassword, assertPasswordText } from '../core/password-policy.js';
 import type { ClientInfo } from '../core/records.js';
 import { event } from './activity.js';
 import type { Caller, ServiceContext } from './context.js';
@@ -17,13 +17,14 @@ export async function changePassword(
   input: { currentPassword: string; newPassword: string },
   client: ClientInfo,
 ): Promise<void> {
+  assertPasswordText(input.currentPassword, '/body/current_password');
   const user = await ctx.store.findUserById(caller.userId);
   // The policy is checked before the current password, a cheap answer without argon2; its
   // blocklist needs the account's email, hence the read first.
   const password = acceptNewPassword(input.newPassword, ctx.minPasswordLength, '/body/new_password', user?.email);
   const proved =
     user !== undefined &&
-    (await limitedPasswordCheck(ctx, user, client, 'password_change_failed', caller.sessionId, () => passwordMatches(ctx, user, input.currentPassword)));
+    (await limitedPasswordCheck(ctx, user, client, 'password_change_failed', caller.sessionId, () => passwordMatches(ctx, user, input.currentPassword, 'account')));
   if (!proved) {
     ctx.log({ event: 'password_change_failed', userId: caller.userId, sessionId: caller.sessionId });
     throw new GatehouseError('invalid_credentials', 'The current password is incorrect.');

@@ -26,6 +26,8 @@ export interface ServiceContext {
   minPasswordLength: number;
   /** Brute-force limits on sign-in (src/core/sign-in-limits.ts). */
   signInLimits: SignInLimitPolicy;
+  /** Accounts one address may try to create per 15 minutes (src/core/address-limits.ts); 0: no limit. */
+  registrationIpMax: number;
   /** Client address → country, for sessions and whatever else records where a client was. */
   locator: Locator;
   /** A webhook receiver is configured: events that notify are written with an outbox row. */

@@ -3,6 +3,7 @@ import { SECOND } from '../core/clock.js';
 import type { SessionRecord } from '../core/records.js';
 import { sessionEndsAt } from '../core/session-policy.js';
 import { IP_WINDOW_MS } from '../core/sign-in-limits.js';
+import { ADDRESS_WINDOW_MS } from '../core/address-limits.js';
 import type { ServiceContext } from './context.js';
 
 /** Rows deleted per statement: small enough that no purge holds the database for long. */
@@ -48,6 +49,12 @@ export const SIGN_IN_FAILURE_RETENTION_MS = 86_400 * SECOND;
 export async function purgeSignInFailures(ctx: Pick<ServiceContext, 'store' | 'clock'>): Promise<number> {
   const now = ctx.clock.now();
   return inBatches((limit) => ctx.store.purgeSignInFailures(now - SIGN_IN_FAILURE_RETENTION_MS, now - IP_WINDOW_MS, limit));
+}
+
+/** Deletes per-address counters (registrations) whose window has closed. */
+export async function purgeAddressAttempts(ctx: Pick<ServiceContext, 'store' | 'clock'>): Promise<number> {
+  const before = ctx.clock.now() - ADDRESS_WINDOW_MS;
+  return inBatches((limit) => ctx.store.purgeAddressAttempts(before, limit));
 }
 
 /**

@@ -56,6 +56,25 @@ export async function signOutWithRefreshToken(ctx: ServiceContext, refreshToken:
   announce(ctx, session.userId, 'logout', session.userId, revoked ? [revoked] : []);
 }
 
+/**
+ * True when a refresh token can never be spent again: not shaped like one Gatehouse issues, or
+ * of a session that has ended (revoked, expired, its account disabled). Judges without acting:
+ * a reused token is not "ended" here and revokes nothing, as browser-mode logout asks this of a
+ * cookie that may belong to a session other than the one signing out (its next refresh will
+ * judge it). Nor is an `invalid` one, which may be a cookie other tabs have rotated twice since.
+ */
+export async function hasRefreshTokenEnded(ctx: ServiceContext, refreshToken: string): Promise<boolean> {
+  const presented = parseRefreshToken(refreshToken);
+  if (!presented) return true;
+  try {
+    const { judgement } = await judge(ctx, presented);
+    return judgement.outcome === 'revoked' || judgement.outcome === 'expired';
+  } catch (error) {
+    if (error instanceof GatehouseError && error.code === 'invalid_refresh_token') return false;
+    throw error;
+  }
+}
+
 function parse(refreshToken: string): ParsedRefreshToken {
   const presented = parseRefreshToken(refreshToken);
   if (!presented) throw invalid();

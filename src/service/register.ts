@@ -1,4 +1,6 @@
+import { ADDRESS_WINDOW_MS, addressVerdict } from '../core/address-limits.js';
 import { parseEmail } from '../core/email.js';
+import { addressKey } from '../core/sign-in-limits.js';
 import { GatehouseError } from '../core/errors.js';
 import { acceptNewPassword } from '../core/password-policy.js';
 import { newId } from '../core/random.js';
@@ -20,6 +22,9 @@ export async function register(ctx: ServiceContext, input: Registration, client:
   const email = parseEmail(input.email, '/body/email');
   const password = acceptNewPassword(input.password, ctx.minPasswordLength, '/body/password', email.address);
   const name = parseName(input.name);
+  // After validation (a refused input costs nothing), before the hash (which is what a flood
+  // of registrations would cost): every attempt from the address counts, taken or not.
+  await countRegistration(ctx, client.ip);
   const id = newId();
   // The device the account was created on is one it has used: its first sign-in there is no news.
   const user = await ctx.store.createUser(
@@ -28,6 +33,16 @@ export async function register(ctx: ServiceContext, input: Registration, client:
   );
   ctx.log({ event: 'user_registered', userId: user.id });
   return user;
+}
+
+async function countRegistration(ctx: ServiceContext, ip: string): Promise<void> {
+  if (ctx.registrationIpMax === 0) return;
+  const now = ctx.clock.now();
+  const counted = await ctx.store.countAddressAttempt('register', addressKey(ip), ADDRESS_WINDOW_MS, now);
+  const verdict = addressVerdict(ctx.registrationIpMax, counted, now);
+  if (verdict.allowed) return;
+  ctx.log({ event: 'registration_refused', reason: 'rate_limited', ip, retryAfterSeconds: verdict.retryAfterSeconds });
+  throw new GatehouseError('rate_limited', 'Too many accounts were tried from this address. Try again later.', undefined, { retryAfterSeconds: verdict.retryAfterSeconds });
 }
 
 export function parseName(name: string | null | undefined): string | null {

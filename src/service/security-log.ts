@@ -4,6 +4,7 @@
  */
 export type SecurityEvent =
   | { event: 'user_registered'; userId: string }
+  | { event: 'registration_refused'; reason: 'rate_limited'; ip: string; retryAfterSeconds: number }
   | { event: 'login_succeeded'; userId: string; sessionId: string; ip: string }
   | { event: 'login_failed'; reason: 'unknown_email' | 'wrong_password' | 'disabled'; userId?: string; ip: string }
   | { event: 'login_refused'; reason: 'rate_limited'; ip: string; retryAfterSeconds: number }

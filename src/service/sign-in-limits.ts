@@ -1,5 +1,6 @@
 import { GatehouseError } from '../core/errors.js';
 import type { EventType } from '../core/activity.js';
+import type { PasswordWork } from '../core/password-hasher.js';
 import type { ClientInfo, UserRecord } from '../core/records.js';
 import { addressKey, lockAfterFailure, type SignInClaim } from '../core/sign-in-limits.js';
 import { event } from './activity.js';
@@ -16,10 +17,10 @@ export type AllowedAttempt = Extract<SignInClaim, { allowed: true }>;
  * counters are keyed by the email key), and says nothing about which limit was hit. When the
  * counters cannot be written the store throws `unavailable`: no password is verified uncounted.
  */
-export async function claimAttempt(ctx: ServiceContext, emailKey: string, ip: string): Promise<AllowedAttempt> {
+export async function claimAttempt(ctx: ServiceContext, emailKey: string, ip: string, work: PasswordWork): Promise<AllowedAttempt> {
   // Refused for overload before anything is counted: an attempt whose password cannot be
   // checked must not count as a wrong one (ten of those would lock the owner out).
-  if (ctx.hasher.saturated?.()) throw new GatehouseError('unavailable', 'Too many passwords are being checked right now; try again shortly.');
+  if (ctx.hasher.saturated?.(work)) throw new GatehouseError('unavailable', 'Too many passwords are being checked right now; try again shortly.');
   const claim = await ctx.store.claimSignInAttempt(emailKey, addressKey(ip), ctx.signInLimits, ctx.clock.now());
   if (claim.allowed) return claim;
   ctx.log({ event: 'login_refused', reason: 'rate_limited', ip, retryAfterSeconds: claim.retryAfterSeconds });
@@ -56,7 +57,7 @@ export async function limitedPasswordCheck(
   sessionId: string,
   check: () => Promise<boolean>,
 ): Promise<boolean> {
-  const claim = await claimAttempt(ctx, user.emailKey, client.ip);
+  const claim = await claimAttempt(ctx, user.emailKey, client.ip, 'account');
   const matched = await check();
   if (matched) await countSuccess(ctx, user.emailKey, client.ip, claim);
   else await recordPasswordFailure(ctx, user, client, failure, 'wrong_password', sessionId, claim);

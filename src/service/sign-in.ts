@@ -1,6 +1,7 @@
 import { emailKey } from '../core/email.js';
 import { GatehouseError, isGatehouseError } from '../core/errors.js';
-import { MAX_PASSWORD_LENGTH, normalizePassword, passwordLength } from '../core/password-policy.js';
+import type { PasswordWork } from '../core/password-hasher.js';
+import { assertPasswordText, MAX_PASSWORD_LENGTH, normalizePassword, passwordLength } from '../core/password-policy.js';
 import { newId } from '../core/random.js';
 import type { ClientInfo, SessionRecord, UserRecord } from '../core/records.js';
 import { issueRefreshToken, newRefreshKey } from '../core/refresh-token.js';
@@ -25,10 +26,13 @@ export interface SignedIn {
 const invalidCredentials = () => new GatehouseError('invalid_credentials', 'The email or password is incorrect.');
 
 export async function signIn(ctx: ServiceContext, input: { email: string; password: string }, client: ClientInfo): Promise<SignedIn> {
+  // Before anything is counted or hashed: no account can have such a password, and the answer
+  // depends on the input alone (password-policy.ts).
+  assertPasswordText(input.password, '/body/password');
   const key = emailKey(input.email);
   // Brute-force limits before the password: the attempt counts as a failure from here on (so a
   // burst cannot outrun a limit); a refused one costs no hash and counts nothing.
-  const claim = await claimAttempt(ctx, key, client.ip);
+  const claim = await claimAttempt(ctx, key, client.ip, 'sign-in');
   const user = await checkPassword(ctx, input, client, claim);
   const now = ctx.clock.now();
   const id = newId();
@@ -95,18 +99,19 @@ export async function writeAgainstVerifiedHash<T>(
     if (!isGatehouseError(error, 'invalid_credentials') || !ctx.hasher.needsRehash(user.passwordHash)) throw error;
     const current = await ctx.store.findUserById(user.id);
     const rehashed = current !== undefined && current.disabledAt === null && current.passwordHash !== user.passwordHash;
-    if (!rehashed || !(await passwordMatches(ctx, current, password))) throw error;
+    if (!rehashed || !(await passwordMatches(ctx, current, password, 'sign-in'))) throw error;
     return write(current.passwordHash);
   }
 }
 
 /** Proves the password again for the caller's session: sensitive actions become possible. */
 export async function reauthenticate(ctx: ServiceContext, caller: Caller, password: string, client: ClientInfo): Promise<void> {
+  assertPasswordText(password, '/body/password');
   const user = await ctx.store.findUserById(caller.userId);
   const ok =
     user !== undefined &&
     user.disabledAt === null &&
-    (await limitedPasswordCheck(ctx, user, client, 'reauth_failed', caller.sessionId, () => passwordMatches(ctx, user, password)));
+    (await limitedPasswordCheck(ctx, user, client, 'reauth_failed', caller.sessionId, () => passwordMatches(ctx, user, password, 'account')));
   if (!ok) {
     ctx.log({ event: 'reauth_failed', userId: caller.userId, sessionId: caller.sessionId });
     throw invalidCredentials();
@@ -125,13 +130,13 @@ export async function reauthenticate(ctx: ServiceContext, caller: Caller, passwo
 async function checkPassword(ctx: ServiceContext, input: { email: string; password: string }, client: ClientInfo, claim: AllowedAttempt): Promise<UserRecord> {
   const user = await ctx.store.findUserByEmail(emailKey(input.email));
   if (!user || user.disabledAt !== null) {
-    await ctx.hasher.verifyNothing(normalizePassword(input.password));
+    await ctx.hasher.verifyNothing(normalizePassword(input.password), 'sign-in');
     const reason = user ? 'disabled' : 'unknown_email';
     ctx.log({ event: 'login_failed', reason, userId: user?.id, ip: client.ip });
     await recordPasswordFailure(ctx, user ?? null, client, 'sign_in_failed', reason, null, claim);
     throw invalidCredentials();
   }
-  if (!(await passwordMatches(ctx, user, input.password))) {
+  if (!(await passwordMatches(ctx, user, input.password, 'sign-in'))) {
     ctx.log({ event: 'login_failed', reason: 'wrong_password', userId: user.id, ip: client.ip });
     await recordPasswordFailure(ctx, user, client, 'sign_in_failed', 'wrong_password', null, claim);
     throw invalidCredentials();
@@ -139,10 +144,10 @@ async function checkPassword(ctx: ServiceContext, input: { email: string; passwo
   return user;
 }
 
-export async function passwordMatches(ctx: ServiceContext, user: UserRecord, password: string): Promise<boolean> {
+export async function passwordMatches(ctx: ServiceContext, user: UserRecord, password: string, work: PasswordWork): Promise<boolean> {
   const normalized = normalizePassword(password);
   // Nothing longer can have been accepted at registration; still pay the full cost.
-  if (passwordLength(normalized) > MAX_PASSWORD_LENGTH) return ctx.hasher.verifyNothing(normalized);
+  if (passwordLength(normalized) > MAX_PASSWORD_LENGTH) return ctx.hasher.verifyNothing(normalized, work);
   // As typed too: a hash imported from another system was made from that (argon2-hasher.ts).
-  return ctx.hasher.verify(user.passwordHash, normalized, password);
+  return ctx.hasher.verify(user.passwordHash, normalized, work, password);
 }

@@ -1,5 +1,6 @@
 import type { ActivityEvent, EventsFor, EventType, StoredEvent, WebhookType } from '../core/activity.js';
 import type { SignInClaim, SignInCounters, SignInLimitPolicy } from '../core/sign-in-limits.js';
+import type { AddressAction, AddressWindow } from '../core/address-limits.js';
 import type {
   Revocation,
   Role,
@@ -340,4 +341,13 @@ export interface Store {
    * failure since `accountsBefore`, addresses whose window opened before `addressesBefore`.
    */
   purgeSignInFailures(accountsBefore: number, addressesBefore: number, limit: number): Promise<number>;
+
+  /**
+   * Counts one attempt of `action` from an address key at `now`, in the address's window of
+   * `windowMs` (a new one when the last has ended), and returns that window with this attempt
+   * in it. Atomic: of parallel attempts on any node, each gets a count of its own.
+   */
+  countAddressAttempt(action: AddressAction, address: string, windowMs: number, now: number): Promise<AddressWindow>;
+  /** Deletes up to `limit` address counters whose window opened before `before`. */
+  purgeAddressAttempts(before: number, limit: number): Promise<number>;
 }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DatabaseLocation } from '../../src/storage/kysely/connect.js';
 import { openStore } from '../../src/storage/kysely/kysely-store.js';
@@ -78,6 +78,9 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
   beforeEach(async () => {
     database = await createTestDatabase(kind);
     env = { DATABASE_URL: databaseUrl(database.location) };
+    // Without GATEHOUSE_SECRET keys are sealed with the local secret, which PostgreSQL keeps in
+    // ./data: each test starts without one, as a new deployment does.
+    rmSync(join(cwd, 'data'), { recursive: true, force: true });
   });
   afterEach(() => database.drop());
 
@@ -105,10 +108,11 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
     const rotated = gatehouse(['keys', 'rotate'], env);
     expect(rotated.code).toBe(0);
     const [key] = listed();
-    expect(key).toMatchObject({ state: 'signing', private_key: 'plain', retired_at: null, retirable_from: null });
+    // Sealed without GATEHOUSE_SECRET too: with the local secret, made here as a server would.
+    expect(key).toMatchObject({ state: 'signing', private_key: 'sealed', retired_at: null, retirable_from: null });
     expect(key!.activates_at).toBe(key!.created_at);
     expect(rotated.stdout).toBe(`gatehouse: added signing key ${key!.kid}; every node signs with it from ${key!.activates_at}\n`);
-    expect(rotated.stderr).toMatch(/stored in plain text; set GATEHOUSE_SECRET/);
+    expect(rotated.stderr).toBe('');
   });
 
   it('rotates in a key that signs only after the publication delay, and says when the old one can go', () => {
@@ -125,8 +129,8 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
 
     const table = gatehouse(['keys', 'list'], env).stdout.split('\n');
     expect(table[0]).toMatch(/^KID +ALG +CREATED +ACTIVATES +STATE +PRIVATE +RETIRABLE FROM$/);
-    expect(table[1]).toMatch(new RegExp(`^${old!.kid} +EdDSA +\\S+ +\\S+ +signing +plain +${old!.retirable_from}$`));
-    expect(table[2]).toMatch(new RegExp(`^${next!.kid} +EdDSA +\\S+ +${next!.activates_at} +next +plain +-$`));
+    expect(table[1]).toMatch(new RegExp(`^${old!.kid} +EdDSA +\\S+ +\\S+ +signing +sealed +${old!.retirable_from}$`));
+    expect(table[2]).toMatch(new RegExp(`^${next!.kid} +EdDSA +\\S+ +${next!.activates_at} +next +sealed +-$`));
   });
 
   it('refuses to retire the key that signs, changing nothing, and retires it with --force, saying what that costs', () => {
@@ -169,6 +173,14 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
     expect(gatehouse(['keys', 'retire', '--kid', 'nope'], env)).toMatchObject({ code: 1, stderr: 'gatehouse: there is no signing key nope (see: gatehouse keys list)\n' });
   });
 
+  it('takes a key id that starts with "-" as the value of --kid (key ids are base64url)', () => {
+    gatehouse(['keys', 'rotate'], env);
+    expect(gatehouse(['keys', 'retire', '--kid', '-csBChvKjCy1nZZYSBfCMAhA'], env)).toMatchObject({
+      code: 1,
+      stderr: 'gatehouse: there is no signing key -csBChvKjCy1nZZYSBfCMAhA (see: gatehouse keys list)\n',
+    });
+  });
+
   it('calls a rotation off: a key that has not started signing retires without --force', () => {
     gatehouse(['keys', 'rotate'], env);
     gatehouse(['keys', 'rotate'], env);
@@ -177,11 +189,16 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
     expect(listed().map((k) => k.state)).toEqual(['signing', 'retired']);
   });
 
-  it('seals keys stored in plain text when rotating with GATEHOUSE_SECRET, and lists them as sealed', async () => {
-    gatehouse(['keys', 'rotate'], env);
+  it('seals keys an older version stored in plain text when rotating with GATEHOUSE_SECRET, and lists them as sealed', async () => {
+    const older = await openStore(database.location);
+    try {
+      await older.addSigningKey(await newSigningKey({ createdAt: Date.now(), activatesAt: Date.now() }, undefined));
+    } finally {
+      await older.close();
+    }
     const { code, stdout } = gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: SECRET });
     expect(code).toBe(0);
-    expect(stdout).toContain('gatehouse: sealed 1 private key stored in plain text with GATEHOUSE_SECRET\n');
+    expect(stdout).toContain('gatehouse: sealed 1 private key stored in plain text\n');
     expect(listed({ GATEHOUSE_SECRET: SECRET }).map((k) => k.private_key)).toEqual(['sealed', 'sealed']);
     const store = await openStore(database.location);
     try {
@@ -204,13 +221,15 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
       expect(gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: SECRET }).code).toBe(0);
     });
 
-    it('refuses to rotate without GATEHOUSE_SECRET, in one line naming it, and adds no plain key', async () => {
+    it('refuses to rotate without GATEHOUSE_SECRET, in one line naming it, and adds no key and no local secret', async () => {
       const before = await privateKeys();
       const { code, stdout, stderr } = gatehouse(['keys', 'rotate'], env);
       expect(code).toBe(1);
       expect(stdout).toBe('');
-      expect(stderr).toMatch(/^gatehouse: the signing keys are sealed: set GATEHOUSE_SECRET [^\n]*nothing was written[^\n]*\n$/);
+      expect(stderr).toMatch(/^gatehouse: the signing keys are sealed, but the local secret \S+gatehouse\.secret is missing: restore it from a backup, or set GATEHOUSE_SECRET [^\n]*\n$/);
       expect(await privateKeys()).toEqual(before);
+      const localSecret = database.location.kind === 'sqlite' ? join(dirname(database.location.path), 'gatehouse.secret') : join(cwd, 'data', 'gatehouse.secret');
+      expect(existsSync(localSecret)).toBe(false);
     });
 
     it('refuses to rotate with a secret that does not open the keys, and adds nothing the servers could not open', async () => {

@@ -83,7 +83,7 @@ describe.each(DATABASES)('gatehouse purge on %s', (kind) => {
     await seed(1203, 2, 510, 3);
     const { code, stdout, stderr } = gatehouse(['purge'], env);
     expect(code, stderr).toBe(0);
-    expect(stdout).toBe('gatehouse: purged 1203 ended sessions, 0 sign-in failure counters, 0 settled webhook deliveries, 510 login history events\n');
+    expect(stdout).toBe('gatehouse: purged 1203 ended sessions, 0 sign-in failure counters, 0 registration counters, 0 settled webhook deliveries, 510 login history events\n');
     // Not a terminal: plain lines a log can keep, never a redrawn bar.
     expect(stderr).not.toContain('\r');
     expect(stderr).toContain('purged ended sessions: 1203\n');
@@ -107,7 +107,7 @@ describe.each(DATABASES)('gatehouse purge on %s', (kind) => {
     await seed(0, 1, 0, 1);
     const { code, stdout } = gatehouse(['purge'], env);
     expect(code).toBe(0);
-    expect(stdout).toBe('gatehouse: purged 0 ended sessions, 0 sign-in failure counters, 0 settled webhook deliveries, 0 login history events\n');
+    expect(stdout).toBe('gatehouse: purged 0 ended sessions, 0 sign-in failure counters, 0 registration counters, 0 settled webhook deliveries, 0 login history events\n');
     expect(await remaining()).toEqual({ sessions: ['live-0'], events: 1 });
   });
 });

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { NOT_ME_PATH, notMeKey, notMeLink, readNotMeToken, type NotMeLinks } from '../../src/core/not-me-link.js';
 import { newId } from '../../src/core/random.js';
@@ -60,8 +61,20 @@ describe('"this wasn\'t me" links', () => {
     expect(links.key).toHaveLength(32);
   });
 
+  it('have exactly one spelling: the expiry with a leading zero is refused, whatever it is signed as', () => {
+    const [id, expiry, signature] = tokenOf(notMeLink(links, newId(), T0).url).split('.') as [string, string, string];
+    // The genuine signature, with the expiry respelled: the same number, another link.
+    expect(readNotMeToken(links.key, `${id}.0${expiry}.${signature}`, T0)).toEqual({ valid: false });
+    expect(readNotMeToken(links.key, `${id}.00${expiry}.${signature}`, T0)).toEqual({ valid: false });
+    // A signature made for the respelled text itself (only the key's holder could make one).
+    const signedAsTyped = createHmac('sha256', links.key).update(`${id}.0${expiry}`).digest('base64url');
+    expect(readNotMeToken(links.key, `${id}.0${expiry}.${signedAsTyped}`, T0)).toEqual({ valid: false });
+    // And the genuine link still works.
+    expect(readNotMeToken(links.key, `${id}.${expiry}.${signature}`, T0)).toMatchObject({ valid: true });
+  });
+
   it('refuse malformed tokens without throwing', () => {
-    for (const token of ['', '.', 'a.b.c', `${newId()}.12.short`, `${'x'.repeat(65)}.1.${'A'.repeat(43)}`, `a.${'9'.repeat(13)}.${'A'.repeat(43)}`, 'a/b.1.c']) {
+    for (const token of ['', '.', 'a.b.c', `${newId()}.12.short`, `${'x'.repeat(65)}.1.${'A'.repeat(43)}`, `a.${'9'.repeat(13)}.${'A'.repeat(43)}`, `a.0.${'A'.repeat(43)}`, `a.+1.${'A'.repeat(43)}`, `a.1e9.${'A'.repeat(43)}`, 'a/b.1.c']) {
       expect(readNotMeToken(links.key, token, T0)).toEqual({ valid: false });
     }
   });

@@ -21,7 +21,8 @@ const PADDED = ', give or take digits or symbols at either end';
 describe('the password policy', () => {
   it('accepts 8 to 128 characters by default', () => {
     expect(acceptNewPassword('quokka-9', 8)).toBe('quokka-9');
-    expect(acceptNewPassword('x'.repeat(128), 8)).toHaveLength(128);
+    const long = 'quokka mornings, '.repeat(8).slice(0, 128);
+    expect(acceptNewPassword(long, 8)).toHaveLength(128);
   });
 
   it('refuses fewer than the configured minimum as weak_password', () => {
@@ -34,8 +35,8 @@ describe('the password policy', () => {
   });
 
   it('counts characters, not bytes or UTF-16 units', () => {
-    expect(passwordLength('🔑🔑🔑🔑🔑🔑🔑🔑')).toBe(8);
-    expect(acceptNewPassword('🔑🔑🔑🔑🔑🔑🔑🔑', 8)).toBe('🔑🔑🔑🔑🔑🔑🔑🔑');
+    expect(passwordLength('🔑🐢🌵🎻🔑🐢🌵🦉')).toBe(8);
+    expect(acceptNewPassword('🔑🐢🌵🎻🔑🐢🌵🦉', 8)).toBe('🔑🐢🌵🎻🔑🐢🌵🦉');
   });
 
   it('normalises compatibility forms so the same passphrase typed differently matches', () => {
@@ -46,6 +47,51 @@ describe('the password policy', () => {
   it('requires no mix of character classes: a long lower-case passphrase is fine', () => {
     expect(refusal('correct horse battery staple')).toBeUndefined();
     expect(refusal('lowercase letters only here')).toBeUndefined();
+  });
+
+  it('refuses a lone UTF-16 surrogate or NUL as validation_failed instead of storing it as U+FFFD', () => {
+    for (const password of ['quokka mornings \uD800', 'quokka \uDFFF mornings', '\uDC00quokka mornings', 'quokka mornings\u0000']) {
+      expect(refusal(password)).toEqual({
+        code: 'validation_failed',
+        detail: 'The password contains a NUL character or half of a UTF-16 surrogate pair.',
+        field: 'must not contain NUL (U+0000) or an unpaired surrogate (U+D800 to U+DFFF)',
+      });
+    }
+    // A whole pair is one character like any other, and U+FFFD itself is text.
+    expect(refusal('quokka mornings \uD83D\uDD11')).toBeUndefined();
+    expect(refusal('quokka mornings \uFFFD')).toBeUndefined();
+  });
+});
+
+describe('passwords made of patterns, in the policy', () => {
+  const RUN = 'is a run of letters or digits in order, like abcdef, 98765 or 2468';
+  const REPEAT = 'repeats a short pattern, like aaaa or abcabc';
+  const WALK = 'is a walk along the keyboard, like qwerty or 1q2w3e';
+  const MIXED = 'is made of runs, repeats and keyboard walks, like aaaa1234 or abcqwerty';
+
+  it('refuses runs, repeats and keyboard walks that are on no list as weak_password, saying what they are', () => {
+    expect(refusal('123456789012')).toEqual({ code: 'weak_password', detail: `The password is too easy to guess: it ${RUN}.`, field: RUN });
+    expect(refusal('aaaaaaaaaaaa')?.field).toBe(REPEAT);
+    expect(refusal('abcdefghijkl')?.field).toBe(RUN);
+    expect(refusal('1q2w3e4r5t6y7u')?.field).toBe(WALK);
+  });
+
+  it('refuses pieces put together, and patterns with digits or symbols added at either end', () => {
+    expect(refusal('xyzxyz789789')?.field).toBe(REPEAT);
+    expect(refusal('1qaz2wsx3edc4rfv')?.field).toBe(WALK);
+    expect(refusal('zzzz-abcd-qwer')?.field).toBe(MIXED);
+    expect(refusal('Zaq1Xsw2Cde3!!')?.field).toBe(WALK + PADDED);
+  });
+
+  it('keeps the blocklist first: a common password is said to be one', () => {
+    expect(refusal('1q2w3e4r5t6y')?.field).toBe(COMMON);
+    expect(refusal('qwerty123')?.field).toBe(COMMON);
+    expect(refusal('12345678')?.field).toBe(COMMON);
+  });
+
+  it('accepts a passphrase that only contains a pattern', () => {
+    expect(refusal('ann likes 123 walks')).toBeUndefined();
+    expect(refusal('qwerty was my first keyboard')).toBeUndefined();
   });
 });
 

@@ -208,10 +208,10 @@ function heldHasher(): { hasher: PasswordHasher; verifying: Promise<void>; relea
   return {
     hasher: {
       ...base,
-      verify: async (stored, password) => {
+      verify: async (stored, password, work) => {
         started.open();
         await release.promise;
-        return base.verify(stored, password);
+        return base.verify(stored, password, work);
       },
     },
     verifying: started.promise,

@@ -93,7 +93,7 @@ describe('the answers of the server, against its OpenAPI document', () => {
     await call('GET', '/v1/me', 200, { headers: bearer(ada.access_token) });
     await call('GET', '/v1/me', 401);
     await call('GET', '/v1/me', 401, { headers: bearer('not-a-token') });
-    await call('POST', '/v1/me/password', 401, { headers: json(ada.access_token), payload: { current_password: 'wrong password', new_password: 'x'.repeat(20) } });
+    await call('POST', '/v1/me/password', 401, { headers: json(ada.access_token), payload: { current_password: 'wrong password', new_password: 'an entirely new passphrase' } });
     await call('GET', '/v1/me/sessions', 200, { headers: bearer(ada.access_token) });
     await call('GET', '/v1/me/activity', 200, { headers: bearer(ada.access_token), query: 'limit=5' });
     await call('GET', '/v1/me/activity', 400, { headers: bearer(ada.access_token), query: 'limit=500' });

@@ -129,6 +129,7 @@ describe('the OpenAPI document', () => {
       'internal',
       'invalid_json',
       'payload_too_large',
+      'rate_limited',
       'unavailable',
       'unsupported_media_type',
       'validation_failed',

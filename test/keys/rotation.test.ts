@@ -36,7 +36,7 @@ describe.each(DATABASES)('a key rotation, as a signed-in user sees it, on %s', (
     const oldKid = kid(current.access_token);
 
     t.clock.advance(60);
-    const added = await rotateSigningKey(t.gatehouse.store, t.clock, t.config.secret);
+    const added = await rotateSigningKey(t.gatehouse.store, t.clock, t.gatehouse.keySecret);
     await timerTick();
     expect(await jwksKids()).toEqual([oldKid, added.kid]);
 
@@ -67,7 +67,7 @@ describe.each(DATABASES)('a key rotation, as a signed-in user sees it, on %s', (
     await registerUser(t.app, 'ann@example.com');
     const before = await signIn(t.app, 'ann@example.com');
     const leaked = kid(before.access_token) as string;
-    await rotateSigningKey(t.gatehouse.store, t.clock, t.config.secret);
+    await rotateSigningKey(t.gatehouse.store, t.clock, t.gatehouse.keySecret);
     expect(await retireSigningKey(t.gatehouse.store, t.clock, leaked, { lifetime: lifetime(), force: true })).toMatchObject({ outcome: 'retired' });
     await timerTick();
 

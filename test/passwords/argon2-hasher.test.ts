@@ -10,8 +10,8 @@ describe('the argon2 hasher', () => {
   it('makes argon2id hashes with m=19456 KiB, t=2, p=1 that verify', async () => {
     const stored = await hasher.hash('correct horse battery staple');
     expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-    expect(await hasher.verify(stored, 'correct horse battery staple')).toBe(true);
-    expect(await hasher.verify(stored, 'correct horse battery stapler')).toBe(false);
+    expect(await hasher.verify(stored, 'correct horse battery staple', 'sign-in')).toBe(true);
+    expect(await hasher.verify(stored, 'correct horse battery stapler', 'account')).toBe(false);
   });
 
   it('finds nothing to rehash in a hash it makes today', async () => {
@@ -37,10 +37,24 @@ describe('the argon2 hasher', () => {
 
   it('makes its decoy hash again after a moment when it could not (the pool was full)', async () => {
     const hasher = argon2Hasher();
-    // More hashes than the pool lets wait: the excess, the decoy among them, is refused at once.
-    const flood = Array.from({ length: 400 }, () => hasher.hash('flood of sign-ins').catch(() => 'refused'));
-    await expect(hasher.verifyNothing('an unknown account')).rejects.toMatchObject({ code: 'unavailable' });
+    const stored = await hasher.hash('correct horse battery staple');
+    // More sign-ins than the pool lets wait: the excess, the decoy among them, is refused at once.
+    const flood = Array.from({ length: 400 }, () => hasher.verify(stored, 'flood of sign-ins', 'sign-in').catch(() => 'refused'));
+    await expect(hasher.verifyNothing('an unknown account', 'sign-in')).rejects.toMatchObject({ code: 'unavailable' });
     await Promise.all(flood);
-    await expect(hasher.verifyNothing('an unknown account')).resolves.toBe(false);
+    await expect(hasher.verifyNothing('an unknown account', 'sign-in')).resolves.toBe(false);
+  }, 60_000);
+
+  it('keeps checking sign-in passwords while other password work floods its own queue', async () => {
+    const hasher = argon2Hasher();
+    const stored = await hasher.hash('correct horse battery staple');
+    // Registrations by the hundred: their queue fills, and the excess is refused.
+    const flood = Array.from({ length: 400 }, () => hasher.hash('flood of registrations').then(() => 'hashed', () => 'refused'));
+    expect(hasher.saturated?.('account')).toBe(true);
+    expect(hasher.saturated?.('sign-in')).toBe(false);
+    expect(await hasher.verify(stored, 'correct horse battery staple', 'sign-in')).toBe(true);
+    await expect(hasher.verifyNothing('an unknown account', 'sign-in')).resolves.toBe(false);
+    const outcomes = await Promise.all(flood);
+    expect(outcomes).toContain('refused');
   }, 60_000);
 });

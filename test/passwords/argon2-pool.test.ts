@@ -32,21 +32,21 @@ function niceByThread(): Map<number, number> {
 describe('the argon2 worker pool', () => {
   it('hashes in its workers, and verifies the right password only', async () => {
     const pool = newPool({ size: 2 });
-    const stored = await pool.hash('correct horse battery staple', CHEAP);
+    const stored = await pool.hash('correct horse battery staple', CHEAP, 'account');
     expect(stored).toMatch(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$/);
-    const answers = await Promise.all([pool.verify(stored, 'correct horse battery staple'), pool.verify(stored, 'correct horse battery stapler')]);
+    const answers = await Promise.all([pool.verify(stored, 'correct horse battery staple', 'sign-in'), pool.verify(stored, 'correct horse battery stapler', 'sign-in')]);
     expect(answers).toEqual([true, false]);
   });
 
   it('rejects a malformed hash instead of hanging', async () => {
-    await expect(newPool({ size: 1 }).verify('not a hash', 'password')).rejects.toThrow();
+    await expect(newPool({ size: 1 }).verify('not a hash', 'password', 'sign-in')).rejects.toThrow();
   });
 
   it.runIf(process.platform === 'linux')('runs its workers at the lowest priority while the event loop keeps its own', async () => {
     const pool = newPool({ size: 2 });
     const before = niceByThread();
-    const stored = await pool.hash('correct horse battery staple', CHEAP);
-    await Promise.all([pool.verify(stored, 'a'), pool.verify(stored, 'b')]);
+    const stored = await pool.hash('correct horse battery staple', CHEAP, 'account');
+    await Promise.all([pool.verify(stored, 'a', 'sign-in'), pool.verify(stored, 'b', 'sign-in')]);
     const added = [...niceByThread()].filter(([tid]) => !before.has(tid)).map(([, nice]) => nice);
     expect(added.filter((nice) => nice === 19)).toHaveLength(2);
     expect(niceByThread().get(process.pid)).toBe(before.get(process.pid));
@@ -54,31 +54,48 @@ describe('the argon2 worker pool', () => {
 
   it('refuses work past its queue bound with `unavailable`, and finishes what it accepted', async () => {
     const pool = newPool({ size: 1, maxWaiting: 2 });
-    const stored = await pool.hash('correct horse battery staple', CHEAP);
+    const stored = await pool.hash('correct horse battery staple', CHEAP, 'account');
     // One runs at once, two wait, the fourth is refused.
-    const accepted = [1, 2, 3].map(() => pool.verify(stored, 'correct horse battery staple'));
-    const refused = await pool.verify(stored, 'correct horse battery staple').catch((error: unknown) => error);
+    const accepted = [1, 2, 3].map(() => pool.verify(stored, 'correct horse battery staple', 'sign-in'));
+    const refused = await pool.verify(stored, 'correct horse battery staple', 'sign-in').catch((error: unknown) => error);
     expect(isGatehouseError(refused, 'unavailable')).toBe(true);
     expect(await Promise.all(accepted)).toEqual([true, true, true]);
   });
 
+  it('keeps a queue per kind of work: a full one refuses its own work only, and sign-in gets the next free worker', async () => {
+    const pool = newPool({ size: 1, maxWaiting: 3 });
+    const stored = await pool.hash('correct horse battery staple', CHEAP, 'account');
+    const finished: string[] = [];
+    const track = (name: string, job: Promise<unknown>) => job.then(() => finished.push(name));
+    // One registration runs, three wait: their queue is full, and a fifth is refused.
+    const registrations = [1, 2, 3, 4].map((i) => track(`registration ${i}`, pool.hash(`password ${i}`, CHEAP, 'account')));
+    const refused = await pool.hash('password 5', CHEAP, 'account').catch((error: unknown) => error);
+    expect(isGatehouseError(refused, 'unavailable')).toBe(true);
+    expect(pool.full('account')).toBe(true);
+    // A sign-in is still taken, and runs as soon as the registration running now is done.
+    expect(pool.full('sign-in')).toBe(false);
+    const signIn = track('sign-in', pool.verify(stored, 'correct horse battery staple', 'sign-in'));
+    await Promise.all([...registrations, signIn]);
+    expect(finished).toEqual(['registration 1', 'sign-in', 'registration 2', 'registration 3', 'registration 4']);
+  });
+
   it('fails the job of a worker that dies, and serves the next job with a new worker', async () => {
     const pool = newPool({ size: 1 });
-    const stored = await pool.hash('correct horse battery staple', CHEAP);
-    const job = pool.verify(stored, 'correct horse battery staple');
+    const stored = await pool.hash('correct horse battery staple', CHEAP, 'account');
+    const job = pool.verify(stored, 'correct horse battery staple', 'sign-in');
     // The pool's own worker, reached past `private`: a crash cannot be caused from outside.
     const [slot] = (pool as unknown as { slots: { worker: Worker }[] }).slots;
     await slot!.worker.terminate();
     await expect(job).rejects.toThrow(/worker/);
-    expect(await pool.verify(stored, 'correct horse battery staple')).toBe(true);
+    expect(await pool.verify(stored, 'correct horse battery staple', 'sign-in')).toBe(true);
   });
 
   it('rejects waiting jobs when closed, and refuses new ones', async () => {
     const pool = newPool({ size: 1 });
-    const jobs = [1, 2, 3].map((i) => pool.hash(`password ${i}`, CHEAP).catch((error: unknown) => error));
+    const jobs = [1, 2, 3].map((i) => pool.hash(`password ${i}`, CHEAP, 'account').catch((error: unknown) => error));
     await pool.close();
     for (const outcome of await Promise.all(jobs)) expect(String(outcome)).toMatch(/closed/);
-    await expect(pool.hash('password', CHEAP)).rejects.toThrow(/closed/);
+    await expect(pool.hash('password', CHEAP, 'account')).rejects.toThrow(/closed/);
   });
 
   it('keeps a process alive while a hash is pending, and lets it exit when idle, without a close()', async () => {
@@ -86,7 +103,7 @@ describe('the argon2 worker pool', () => {
     // and then exit by itself (idle workers do not hold the process).
     const script = `import { argon2Hasher } from ${JSON.stringify(resolve('dist/passwords/argon2-hasher.js'))};
       const hasher = argon2Hasher();
-      console.log(await hasher.verify(await hasher.hash('correct horse battery staple'), 'correct horse battery staple'));`;
+      console.log(await hasher.verify(await hasher.hash('correct horse battery staple'), 'correct horse battery staple', 'sign-in'));`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 });
     expect(stdout.trim()).toBe('true');
   });

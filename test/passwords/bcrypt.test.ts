@@ -29,13 +29,13 @@ describe('bcrypt hashes imported from another system', () => {
   });
 
   it('verify with the right password only, whoever made them', async () => {
-    expect(await hasher.verify(VECTOR.hash, VECTOR.password)).toBe(true);
-    expect(await hasher.verify(VECTOR.hash.replace('$2a$', '$2y$'), VECTOR.password)).toBe(true);
-    expect(await hasher.verify(VECTOR.hash, 'U*V')).toBe(false);
+    expect(await hasher.verify(VECTOR.hash, VECTOR.password, 'sign-in')).toBe(true);
+    expect(await hasher.verify(VECTOR.hash.replace('$2a$', '$2y$'), VECTOR.password, 'sign-in')).toBe(true);
+    expect(await hasher.verify(VECTOR.hash, 'U*V', 'sign-in')).toBe(false);
     const made = hashSync(PASSWORD, 4);
-    expect(await hasher.verify(made, PASSWORD)).toBe(true);
-    expect(await hasher.verify(made, `${PASSWORD}!`)).toBe(false);
-    expect(await hasher.verify(made, '')).toBe(false);
+    expect(await hasher.verify(made, PASSWORD, 'sign-in')).toBe(true);
+    expect(await hasher.verify(made, `${PASSWORD}!`, 'sign-in')).toBe(false);
+    expect(await hasher.verify(made, '', 'sign-in')).toBe(false);
   });
 
   it('are always wanted rehashed: the next sign-in replaces them with argon2id', () => {
@@ -49,36 +49,36 @@ describe('bcrypt hashes imported from another system', () => {
     expect(normalized).not.toBe(typed);
     const made = hashSync(typed, 4);
     // Sign-in passes the NFKC form and the typed one.
-    expect(await hasher.verify(made, normalized, typed)).toBe(true);
+    expect(await hasher.verify(made, normalized, 'sign-in', typed)).toBe(true);
     // The same passphrase typed precomposed: the NFKC form is what matches now.
     const composedHash = hashSync(normalized, 4);
-    expect(await hasher.verify(composedHash, normalized, typed)).toBe(true);
-    expect(await hasher.verify(made, normalized)).toBe(false);
-    expect(await hasher.verify(made, 'cafe au lait', 'cafe au lait')).toBe(false);
+    expect(await hasher.verify(composedHash, normalized, 'sign-in', typed)).toBe(true);
+    expect(await hasher.verify(made, normalized, 'sign-in')).toBe(false);
+    expect(await hasher.verify(made, 'cafe au lait', 'sign-in', 'cafe au lait')).toBe(false);
   });
 
   it("verify as bcrypt did: only a password's first 72 bytes count, until the rehash", async () => {
     const long = 'a'.repeat(72);
     const made = hashSync(`${long}the end the old app saw`, 4);
-    expect(await hasher.verify(made, `${long}any other end`)).toBe(true);
-    expect(await hasher.verify(made, `${long.slice(1)}b`)).toBe(false);
+    expect(await hasher.verify(made, `${long}any other end`, 'sign-in')).toBe(true);
+    expect(await hasher.verify(made, `${long.slice(1)}b`, 'sign-in')).toBe(false);
   });
 
   it('are verified up to cost 12 only: a costlier one fails even with the right password', async () => {
     expect(MAX_BCRYPT_COST).toBe(12);
     expect([VECTOR.hash.replace('$05$', '$12$'), VECTOR.hash.replace('$05$', '$13$')].map(isVerifiableBcryptHash)).toEqual([true, false]);
     const costly = hashSync(PASSWORD, 13); // about a second to make, and as long to verify
-    expect(await hasher.verify(costly, PASSWORD, PASSWORD)).toBe(false);
+    expect(await hasher.verify(costly, PASSWORD, 'sign-in', PASSWORD)).toBe(false);
     // Cost 31: verified, it would hold a worker for days. It fails as soon as a wrong password would.
-    expect(await hasher.verify(costly.replace('$13$', '$31$'), PASSWORD)).toBe(false);
+    expect(await hasher.verify(costly.replace('$13$', '$31$'), PASSWORD, 'sign-in')).toBe(false);
   }, 30_000);
 
   it('that are too costly still cost what the decoy costs: refused like it when the pool is full', async () => {
     const costly = VECTOR.hash.replace('$05$', '$31$');
-    const flood = Array.from({ length: 400 }, () => hasher.hash('flood of sign-ins').catch(() => 'refused'));
-    await expect(hasher.verify(costly, PASSWORD)).rejects.toMatchObject({ code: 'unavailable' });
+    const flood = Array.from({ length: 400 }, () => hasher.verify(VECTOR.hash, 'flood of sign-ins', 'sign-in').catch(() => 'refused'));
+    await expect(hasher.verify(costly, PASSWORD, 'sign-in')).rejects.toMatchObject({ code: 'unavailable' });
     await Promise.all(flood);
-    await expect(hasher.verify(costly, PASSWORD)).resolves.toBe(false);
+    await expect(hasher.verify(costly, PASSWORD, 'sign-in')).resolves.toBe(false);
   }, 60_000);
 
   it('verify off the event loop: timers keep firing during a slow verification', async () => {
@@ -86,7 +86,7 @@ describe('bcrypt hashes imported from another system', () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 10);
     const started = Date.now();
-    const verified = await hasher.verify(slow, PASSWORD);
+    const verified = await hasher.verify(slow, PASSWORD, 'sign-in');
     clearInterval(timer);
     expect(verified).toBe(true);
     // On the event loop the timer could not have fired until the end; in a worker it fires throughout.

@@ -4,6 +4,7 @@ import { Migrator, sql, type Kysely } from 'kysely';
 import type { Config } from '../../config.js';
 import type { SigningKeyRecord } from '../../core/records.js';
 import { expiredKeys, iso, keyState } from '../../keys/key-schedule.js';
+import { localSecretPath, readLocalSecret } from '../../keys/local-secret.js';
 import { isSealed, openPrivateKey } from '../../keys/private-key-encryption.js';
 import { connect } from '../../storage/kysely/connect.js';
 import { selectSigningKeys } from '../../storage/kysely/signing-keys.js';
@@ -70,13 +71,17 @@ async function schemaCheck(db: Kysely<Database>): Promise<{ check: Check; curren
   return { check: { name: 'schema', status: 'warn', detail }, current: false, latestAt };
 }
 
-/** Keys present, each one loadable with this secret, one of them signing, sealed in production. */
+/**
+ * Keys present, each one loadable with the secret a server would use (GATEHOUSE_SECRET, else
+ * the local secret, read but never made here), one of them signing, all of them sealed.
+ */
 export async function keysCheck(keys: SigningKeyRecord[], config: Readonly<Config>, now: number): Promise<Check> {
   const live = keys.filter((k) => k.retiredAt === null);
   if (live.length === 0) return { name: 'keys', status: 'warn', detail: 'no signing key yet: the server creates one at its first start' };
   for (const key of live) {
     try {
-      await importJWK(JSON.parse(openPrivateKey(key.privateJwk, config.secret, key.kid)) as JWK, key.alg);
+      const secret = config.secret ?? readLocalSecret(localSecretPath(config.database));
+      await importJWK(JSON.parse(openPrivateKey(key.privateJwk, secret, key.kid)) as JWK, key.alg);
     } catch (error) {
       return { name: 'keys', status: 'fail', detail: message(error) };
     }
@@ -91,9 +96,12 @@ export async function keysCheck(keys: SigningKeyRecord[], config: Readonly<Confi
   const expired = expiredKeys(keys, now, config).length;
   if (expired > 0) parts.push(`${expired} can be retired (gatehouse keys retire --expired)`);
   const plain = live.filter((k) => !isSealed(k.privateJwk)).length;
-  if (plain > 0 && (config.production || config.secret !== undefined)) {
+  if (plain > 0) {
     const what = `${plain} private ${plain === 1 ? 'key is' : 'keys are'} stored in plain text`;
-    const fix = config.secret === undefined ? 'set GATEHOUSE_SECRET' : 'a server started with GATEHOUSE_SECRET seals them, as does gatehouse keys rotate';
+    const fix =
+      config.secret === undefined
+        ? 'a server seals them at its next start with its local secret (or GATEHOUSE_SECRET, once set), as does gatehouse keys rotate'
+        : 'a server started with GATEHOUSE_SECRET seals them, as does gatehouse keys rotate';
     return { name: 'keys', status: config.production ? 'fail' : 'warn', detail: `${what}: ${fix}; ${parts.join('; ')}` };
   }
   return { name: 'keys', status: 'ok', detail: parts.join('; ') };

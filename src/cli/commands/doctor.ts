@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, type Config } from '../../config.js';
+import { localSecretPath } from '../../keys/local-secret.js';
 import type { Command } from '../command.js';
 import type { Check } from './doctor-checks.js';
 
@@ -11,8 +12,9 @@ nothing:
   config    the environment (and .env) loads, as the server would read it
   database  DATABASE_URL answers (a SQLite file that does not exist is not created)
   schema    every migration is applied (it says which are pending; it does not migrate)
-  keys      a signing key exists and signs, every key opens with GATEHOUSE_SECRET, and
-            keys are sealed with it (a plain key fails when NODE_ENV=production)
+  keys      a signing key exists and signs, every key opens with GATEHOUSE_SECRET (or,
+            where it is not set, the local secret beside the database), and every key is
+            sealed (a plain key fails when NODE_ENV=production)
   clock     within GATEHOUSE_CLOCK_TOLERANCE of the PostgreSQL server's clock, and on
             either database not behind times the database already holds
 A warning is worth reading but does not stop a server from working.`,
@@ -39,7 +41,7 @@ A warning is worth reading but does not stop a server from working.`,
 function configCheck(config: Readonly<Config>): Check {
   const where = config.production ? 'NODE_ENV=production' : 'not production (NODE_ENV is not "production")';
   if (config.secret === undefined) {
-    return { name: 'config', status: 'warn', detail: `loads; ${where}; GATEHOUSE_SECRET is not set, so private keys are stored in plain text` };
+    return { name: 'config', status: 'ok', detail: `loads; ${where}; GATEHOUSE_SECRET is not set: keys are sealed with the local secret in ${localSecretPath(config.database)}` };
   }
   return { name: 'config', status: 'ok', detail: `loads; ${where}` };
 }

@@ -1,6 +1,7 @@
 import { loadConfig } from '../../config.js';
 import { systemClock } from '../../core/clock.js';
 import { iso, KEY_RELOAD_INTERVAL_MS, PUBLICATION_DELAY_MS, retirableAt } from '../../keys/key-schedule.js';
+import { resolveKeySecret } from '../../keys/local-secret.js';
 import { rotateSigningKey, sealPlainKeys } from '../../keys/rotation.js';
 import type { Command } from '../command.js';
 import { withStore } from '../with-store.js';
@@ -15,18 +16,20 @@ resource server has fetched it too: no signed-in user notices. The keys before i
 verifying the tokens they signed; retire them once those have expired (gatehouse keys
 retire --expired; GATEHOUSE_KEY_ROTATION_DAYS does both on a schedule).
 
-With GATEHOUSE_SECRET set, the new private key is stored sealed with it, and keys stored
-in plain text before the secret was set are sealed now (a server does this at start too).
-Use the secret the servers use: when the keys are sealed, a rotation without the secret, or
-with one that does not open them, is refused and changes nothing.`,
+The new private key is stored sealed with GATEHOUSE_SECRET or, where it is not set, with
+the local secret the server keeps beside the database (gatehouse.secret), and keys stored
+in plain text before are sealed now (a server does this at start too). Use the secret the
+servers use: a rotation with one that does not open the sealed keys is refused and changes
+nothing.`,
   success: 'the key was added',
   options: {},
   async run() {
     const config = loadConfig();
     const now = systemClock.now();
     const { key, keys, sealed } = await withStore(config, async (store) => {
-      const added = await rotateSigningKey(store, systemClock, config.secret);
-      const count = config.secret === undefined ? 0 : await sealPlainKeys(store, config.secret);
+      const secret = await resolveKeySecret(config.secret, config.database, () => store.listSigningKeys());
+      const added = await rotateSigningKey(store, systemClock, secret.value);
+      const count = await sealPlainKeys(store, secret.value);
       return { key: added, keys: await store.listSigningKeys(), sealed: count };
     });
     console.log(`gatehouse: added signing key ${key.kid}; every node signs with it from ${iso(key.activatesAt)}`);
@@ -35,8 +38,7 @@ with one that does not open them, is refused and changes nothing.`,
       const from = retirableAt(old, keys, config);
       if (from !== undefined) console.log(`gatehouse: key ${old.kid} keeps verifying; retire it from ${iso(from)} (gatehouse keys retire --expired)`);
     }
-    if (sealed > 0) console.log(`gatehouse: sealed ${sealed} private ${sealed === 1 ? 'key' : 'keys'} stored in plain text with GATEHOUSE_SECRET`);
-    if (config.secret === undefined) console.error('gatehouse: warning: the private key is stored in plain text; set GATEHOUSE_SECRET to seal keys at rest');
+    if (sealed > 0) console.log(`gatehouse: sealed ${sealed} private ${sealed === 1 ? 'key' : 'keys'} stored in plain text`);
     return 0;
   },
 };

@@ -11,7 +11,7 @@ export function registerRequestLog(app: FastifyInstance): void {
     request.log.info(
       {
         method: request.method,
-        path: loggablePath(request.url),
+        path: loggablePath(request.url, request.routeOptions.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         ip: request.ip,
@@ -22,11 +22,37 @@ export function registerRequestLog(app: FastifyInstance): void {
   });
 }
 
+const NOT_ME_ROUTE = `${NOT_ME_PATH}/:token`;
+
+/**
+ * The expiry and signature of a "this wasn't me" token (core/not-me-link.ts), wherever it sits.
+ * Starting at a dot, not at the event id, keeps the search linear on a 16 KiB path.
+ */
+const LINK_TOKEN = /\.\d+\.[A-Za-z0-9_-]{43}/;
+
 /**
  * The path without its query, and without the token of a "this wasn't me" link: that token is
  * a credential (it ends a session), and logs are read by more people than accounts are.
+ *
+ * `route` is the route the request matched. It decides, not the raw text: `/v1/not%2Dme/…` and
+ * `/%761/not-me/…` reach the link's handler too. Any other path (unmatched, or another route's
+ * parameter) loses each segment that holds a link's token, in any percent-encoding.
  */
-export function loggablePath(url: string): string {
+export function loggablePath(url: string, route?: string): string {
   const path = url.split('?')[0] ?? '';
-  return path.startsWith(`${NOT_ME_PATH}/`) ? `${NOT_ME_PATH}/…` : path;
+  if (route === NOT_ME_ROUTE || path.startsWith(`${NOT_ME_PATH}/`)) return `${NOT_ME_PATH}/…`;
+  return path
+    .split('/')
+    .map((segment) => (LINK_TOKEN.test(decoded(segment)) ? '…' : segment))
+    .join('/');
+}
+
+/**
+ * The segment with its ASCII escapes undone (a token is all ASCII), twice-encoded ones too;
+ * unlike decodeURIComponent, a malformed escape elsewhere in the segment does not stop it.
+ */
+function decoded(segment: string): string {
+  let text = segment;
+  for (let round = 0; round < 3 && text.includes('%'); round++) text = text.replace(/%([0-7][0-9a-f])/gi, (_escape, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return text;
 }

@@ -5,6 +5,7 @@ import { GatehouseError, isGatehouseError } from '../../core/errors.js';
 import { sessionEndsAt } from '../../core/session-policy.js';
 import type { SignedIn } from '../../service/sign-in.js';
 import { assertSameOrigin, clearRefreshCookie, readRefreshCookie, setRefreshCookie, wantsBrowserMode } from '../browser-cookie.js';
+import { browserLogout } from '../browser-logout.js';
 import { statusOf } from '../problem.js';
 import { register } from '../../service/register.js';
 import { refresh, signOutWithRefreshToken } from '../../service/refresh.js';
@@ -42,9 +43,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: s
 
   const registerDocs: RouteDocs = {
     summary: 'Create an account',
-    description: 'The password must be long enough (`GATEHOUSE_PASSWORD_MIN_LENGTH`, 8 by default) and not on the blocklist of common passwords. Sign in next.',
+    description:
+      'The password must be long enough (`GATEHOUSE_PASSWORD_MIN_LENGTH`, 8 by default) and not on the blocklist of common passwords, nor made of runs, repeats or keyboard walks (`123456789012`, `aaaaaaaaaaaa`). Sign in next. Registrations are limited per client address (`GATEHOUSE_REGISTER_IP_MAX` per 15 minutes: `rate_limited`, with `Retry-After`).',
     tags: ['auth'],
-    errors: ['email_taken', 'weak_password', 'unavailable'],
+    errors: ['email_taken', 'weak_password', 'rate_limited', 'unavailable'],
     responses: { 201: { description: 'The account was created.' } },
   };
   app.post('/v1/auth/register', { schema: { body: RegisterBody, response: { 201: UserResponse } }, config: { docs: registerDocs } }, async (request, reply) => {
@@ -108,33 +110,24 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: s
 
   // With a Bearer token, ends that session; without one, the refresh token in the body says
   // which (clients whose access token has expired can still sign out).
+  const logoutInBrowser = browserLogout(ctx, authenticate, publicUrl);
   const logoutDocs: RouteDocs = {
     summary: 'Sign out',
     description:
-      'Ends the session of the access token, or, without one, of the refresh token in the body (or, in browser mode, in the cookie). Its access tokens are refused from the next request on.',
+      'Ends the session of the access token, or, without one, of the refresh token in the body (or, in browser mode, in the cookie). Its access tokens are refused from the next request on. ' +
+      'In browser mode an access token, when sent, decides which session ends, and the cookie never ends another: the cookie is cleared when it belongs to that session or can no longer be used (malformed, or its session revoked or expired); a live cookie of another session (another tab\'s sign-in) is left alone. ' +
+      'An access token that is refused (expired, invalid, its session already over) but names the cookie\'s session signs out through the cookie; any other refused one gets the answer it gets outside browser mode.',
     tags: ['auth'],
     auth: 'optional-bearer',
     headers: BROWSER_MODE,
     errors: ['invalid_refresh_token', 'refresh_token_reused', 'session_revoked', 'forbidden', 'unavailable'],
-    responses: { 204: { description: 'Signed out.', headers: { 'Set-Cookie': 'Browser mode only: clears the refresh cookie.' } } },
+    responses: { 204: { description: 'Signed out.', headers: { 'Set-Cookie': 'Browser mode only: clears the refresh cookie, unless it is a live one of another session.' } } },
   };
   app.post('/v1/auth/logout', { schema: { body: LogoutBody }, config: { docs: logoutDocs } }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     if (wantsBrowserMode(request)) {
-      assertSameOrigin(request, publicUrl);
-      const cookie = readRefreshCookie(request, publicUrl);
-      // Signed out is where the browser ends up, whatever happens to the session below.
-      clearRefreshCookie(reply, request, publicUrl);
-      // The cookie names the browser's own session (the access token may have expired).
-      if (cookie !== undefined) {
-        await signOutWithRefreshToken(ctx, cookie, () => client(request)).catch((error: unknown) => {
-          // Already signed out or expired: what the browser asked for is so.
-          if (!isGatehouseError(error) || statusOf(error.code) !== 401) throw error;
-        });
-      } else if (request.headers.authorization !== undefined) {
-        await authenticate(request, reply);
-        await signOut(ctx, callerOf(request), client(request));
-      }
+      // Which session the cookie may end when a Bearer is there too: browser-logout.ts.
+      await logoutInBrowser(request, reply);
       return reply.code(204).send();
     }
     if (request.headers.authorization !== undefined || Object.hasOwn(query, 'access_token')) {

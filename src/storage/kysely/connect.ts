@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -54,7 +54,7 @@ export function connect(location: DatabaseLocation): Connection {
 }
 
 function openSqlite(path: string): SQLite.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') createPrivately(path);
   const database = new SQLite(path);
   // WAL lets readers (and other processes: `serve --workers`) run beside the one writer.
   database.pragma('journal_mode = WAL');
@@ -65,6 +65,21 @@ function openSqlite(path: string): SQLite.Database {
   // Wait for another process's write instead of failing at once with SQLITE_BUSY.
   database.pragma('busy_timeout = 5000');
   return database;
+}
+
+/**
+ * The database holds every session's details (and, once, keys in the clear): only the user
+ * running Gatehouse may read it. Its directory is made 0700 and the file 0600 before SQLite
+ * opens it; SQLite gives the -wal and -shm files the database file's mode. An existing file
+ * keeps its mode (gatehouse.ts warns when others can read it).
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 /** Prepared statements kept per SQL text; the hot paths use a few dozen texts. */

@@ -20,6 +20,7 @@ import type { Database } from './tables.js';
 import { migrateToLatest } from '../migrate.js';
 import { reportingUnavailable } from './unavailable.js';
 import { SqliteSync } from './sqlite-sync.js';
+import { countAddressAttempt, deleteStaleAddressAttempts } from './address-attempts.js';
 import { claimSignInAttempt, deleteStaleSignInFailures, readSignInCounters, releaseSuccessfulAttempt } from './sign-in-failures.js';
 import type { SignInClaim, SignInCounters, SignInLimitPolicy } from '../../core/sign-in-limits.js';
 
@@ -391,4 +392,7 @@ export class KyselyStore implements Store {
   purgeSignInFailures(accountsBefore: number, addressesBefore: number, limit: number): Promise<number> {
     return deleteStaleSignInFailures(this.db, accountsBefore, addressesBefore, limit);
   }
+
+  countAddressAttempt: Store['countAddressAttempt'] = (action, address, windowMs, now) => countAddressAttempt(this.db, action, address, windowMs, now);
+  purgeAddressAttempts: Store['purgeAddressAttempts'] = (before, limit) => deleteStaleAddressAttempts(this.db, before, limit);
 }

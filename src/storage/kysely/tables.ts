@@ -71,6 +71,14 @@ export interface SignInAddressFailuresTable {
   window_count: number;
 }
 
+/** Attempts per action and client address key, in a fixed window (src/core/address-limits.ts). */
+export interface AddressAttemptsTable {
+  action: string;
+  address: string;
+  window_start: number;
+  window_count: number;
+}
+
 /** Login history (src/core/activity.ts); the client columns are null when no request caused it. */
 export interface EventsTable {
   id: string;
@@ -132,6 +140,7 @@ export interface Database {
   signing_keys: SigningKeysTable;
   sign_in_failures: SignInFailuresTable;
   sign_in_address_failures: SignInAddressFailuresTable;
+  address_attempts: AddressAttemptsTable;
   events: EventsTable;
   known_devices: KnownDevicesTable;
   webhook_deliveries: WebhookDeliveriesTable;

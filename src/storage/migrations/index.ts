@@ -5,6 +5,8 @@ import * as activity from './0003-activity.js';
 import * as signingKeyRotation from './0004-signing-key-rotation.js';
 import * as imports from './0005-imports.js';
 import * as userEmailSearch from './0006-user-email-search.js';
+import * as addressAttempts from './0007-address-attempts.js';
+import * as asciiEmailDomains from './0008-ascii-email-domains.js';
 
 /**
  * Every migration, in order. Names sort lexically (Kysely applies them in that order), so they
@@ -17,6 +19,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-signing-key-rotation': signingKeyRotation,
   '0005-imports': imports,
   '0006-user-email-search': userEmailSearch,
+  '0007-address-attempts': addressAttempts,
+  '0008-ascii-email-domains': asciiEmailDomains,
 };
 
 export const migrationProvider: MigrationProvider = {

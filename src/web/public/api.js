@@ -109,6 +109,11 @@ function refresh() {
       if (sentAt !== epoch) throw new SessionEnded();
       // 204: this browser holds no sign-in cookie (not an error, so none in the console).
       if (!tokens) throw new ApiError(401, { code: 'invalid_refresh_token' });
+      // The tabs share one cookie: another account signed in in another tab since this one did.
+      // This tab's session can never be renewed here again, and must not turn into the other
+      // person's account unasked: it is ended with its own access token while that still works,
+      // so it does not live on unseen, and the page goes back to the sign-in form.
+      if (signedIn && tokens.user?.id !== signedIn.user?.id) return leaveForOtherAccount();
       return start(tokens);
     })
     .finally(() => {
@@ -116,6 +121,15 @@ function refresh() {
     });
   refreshing = pending;
   return pending;
+}
+
+async function leaveForOtherAccount() {
+  const own = accessToken;
+  end('other_account');
+  // Best effort: at worst the session ends at its idle timeout, and its owner can end it from
+  // another device. Bearer only, no cookie: the cookie is the other account's.
+  await fetch('/v1/auth/logout', { method: 'POST', headers: { authorization: `Bearer ${own}` }, credentials: 'omit', cache: 'no-store' }).catch(() => {});
+  throw new SessionEnded();
 }
 
 function end(code) {

@@ -65,6 +65,29 @@ describe.each(DATABASES)('auth routes on %s', (kind) => {
         expect(response.json().errors[0].pointer).toBe('/body/email');
       },
     );
+
+    it.each([
+      ['a zero-width space', 'ann\u200b@example.com'],
+      ['a right-to-left override', 'ann\u202e@example.com'],
+      ['a soft hyphen', 'an\u00adn@example.com'],
+      ['a C1 control', 'ann\u0085@example.com'],
+    ])('refuses an email with %s, which would display as another address, and creates no account', async (_what, email) => {
+      const response = await t.app.inject({ method: 'POST', url: '/v1/auth/register', payload: { email, password: PASSWORD } });
+      expectProblem(response, 400, 'validation_failed');
+      expect(response.json().errors).toEqual([{ pointer: '/body/email', detail: 'must not contain control or invisible characters, such as a zero-width space' }]);
+      const login = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: PASSWORD } });
+      expectProblem(login, 401, 'invalid_credentials');
+    });
+
+    it('stores a Unicode domain in its ASCII form, which signs in spelled either way and cannot be registered twice', async () => {
+      const user = await registerUser(t.app, 'Zoë@Bücher.example');
+      expect(user).toMatchObject({ email: 'Zoë@xn--bcher-kva.example' });
+      for (const email of ['zoë@xn--bcher-kva.example', 'ZOË@BÜCHER.example', 'zoë@bücher.example']) {
+        expect((await signIn(t.app, email)).user).toMatchObject({ id: user.id });
+      }
+      const again = await t.app.inject({ method: 'POST', url: '/v1/auth/register', payload: { email: 'zoë@xn--bcher-kva.example', password: PASSWORD } });
+      expectProblem(again, 409, 'email_taken');
+    });
   });
 
   describe('POST /v1/auth/login', () => {
