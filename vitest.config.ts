@@ -5,8 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // The slow attack and reliability suite runs on its own: `npm run test:hostile`.
     exclude: ['test/hostile/**', '**/node_modules/**'],
-    // One PostgreSQL server for the whole run (started unless TEST_DATABASE_URL is set), and
-    // one build of dist/ for the tests that start the real server process.
+    // One PostgreSQL server for the whole run (started unless TEST_DATABASE_URL is set), a
+    // migrated template database that test databases are copies of, and one build of dist/ for
+    // the tests that start the real server process.
     globalSetup: ['test/helpers/global-setup.ts'],
     // Native modules (better-sqlite3, argon2) are happiest in child processes.
     pool: 'forks',

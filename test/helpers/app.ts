@@ -7,6 +7,7 @@ import { createGatehouse, type Gatehouse } from '../../src/gatehouse.js';
 import { testClock, type TestClock } from './clock.js';
 import { createTestDatabase, type DatabaseKind } from './databases.js';
 import { openStore } from '../../src/storage/kysely/kysely-store.js';
+import { instantHasher } from './hashers.js';
 
 export const USER_AGENTS = {
   firefoxUbuntu: 'Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0',
@@ -31,15 +32,17 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 }
 
 /**
- * A whole Gatehouse node on a new database of `kind`, with a clock the test controls. A test
- * that signs in hundreds of times may pass a cheaper `hasher` than argon2 (test/helpers/hashers.ts).
+ * A whole Gatehouse node on a new database of `kind`, with a clock the test controls, and a
+ * hasher that costs nothing (test/helpers/hashers.ts): argon2id's ~30 ms a password is what the
+ * password tests and one end-to-end test per flow are about, not every test that signs in. Those
+ * pass `{ hasher: argon2Hasher() }`.
  */
 export async function startTestGatehouse(kind: DatabaseKind, overrides: Partial<Config> = {}, services: { hasher?: PasswordHasher } = {}): Promise<TestGatehouse> {
   const database = await createTestDatabase(kind);
   const config = testConfig({ database: database.location, ...overrides });
   const clock = testClock();
   const store = await openStore(database.location);
-  const gatehouse = await createGatehouse(config, { clock, store, logger: false, ...(services.hasher ? { hasher: services.hasher } : {}) });
+  const gatehouse = await createGatehouse(config, { clock, store, logger: false, hasher: services.hasher ?? instantHasher() });
   return {
     gatehouse,
     app: gatehouse.app,

@@ -23,7 +23,7 @@ describe('the Gatehouse database of a dry run', () => {
   });
 
   it('is an empty Gatehouse when the PostgreSQL database has no Gatehouse tables, which it does not create', async () => {
-    const database = await createTestDatabase('postgres');
+    const database = await createTestDatabase('postgres', { empty: true });
     try {
       const store = await openDryRunTarget(database.location);
       expect(await store.findImportedRows('app', 'Users', ['1'])).toEqual(new Map());

@@ -60,7 +60,7 @@ export const SEQUELIZE_LAYOUT = `
 let tokens = 0;
 
 export async function createSequelizeSource(layout = SEQUELIZE_LAYOUT): Promise<SequelizeSource> {
-  const database = await createTestDatabase('postgres');
+  const database = await createTestDatabase('postgres', { empty: true });
   if (database.location.kind !== 'postgres') throw new Error('unreachable');
   const url = database.location.url;
   const pool = new pg.Pool({ connectionString: url, max: 2 });

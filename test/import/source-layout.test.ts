@@ -22,7 +22,7 @@ describe('the source layout', () => {
   let client: pg.Client;
 
   beforeAll(async () => {
-    database = await createTestDatabase('postgres');
+    database = await createTestDatabase('postgres', { empty: true });
     client = new pg.Client({ connectionString: (database.location as { url: string }).url });
     await client.connect();
     // `underscored: true`, uuid ids, first and last names, soft deletion, in a schema of its own.

@@ -285,7 +285,7 @@ interface OwnPostgres {
  * again on the same data.
  */
 async function startOwnPostgres(): Promise<OwnPostgres> {
-  const server = await startEmbeddedPostgres({ name: 'gatehouse-faults-pg', persistent: true });
+  const server = await startEmbeddedPostgres({ name: 'gatehouse-faults-pg' });
   const query = async (database: string, text: string) => {
     const client = new pg.Client({ connectionString: server.url(database) });
     await client.connect();

@@ -1186,7 +1186,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
     });
 
     it('applies every migration to a fresh database, then none', async () => {
-      const fresh = await createTestDatabase(kind);
+      const fresh = await createTestDatabase(kind, { empty: true });
       const { db } = connect(fresh.location);
       try {
         expect(await migrateToLatest(db)).toEqual(Object.keys(await migrationProvider.getMigrations()).sort());

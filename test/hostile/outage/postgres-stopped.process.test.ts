@@ -65,7 +65,8 @@ describe('two server processes while their PostgreSQL server stops, starts again
   const databaseUrl = () => postgres.url('gatehouse');
 
   beforeAll(async () => {
-    postgres = await startEmbeddedPostgres({ name: 'gatehouse-outage-pg', persistent: true });
+    // PostgreSQL's own durable settings: the test crashes this server, and acknowledged sign-outs must survive it.
+    postgres = await startEmbeddedPostgres({ name: 'gatehouse-outage-pg', durable: true });
     await adminQuery(postgres.url('postgres'), 'CREATE DATABASE gatehouse');
     nodes = await startProcesses(2, {
       DATABASE_URL: databaseUrl(),

@@ -176,7 +176,8 @@ describe.each(DATABASES)('the admin API on %s', (kind) => {
       const target = await anAccount();
       const hash = (await t.gatehouse.store.findUserById(target.id))!.passwordHash;
       const adminHash = (await t.gatehouse.store.findUserById(adminId))!.passwordHash;
-      expect(hash).toMatch(/^\$argon2id\$/);
+      // The test hasher's stored form (hashers.ts), standing in for an argon2id hash.
+      expect(hash).toMatch(/^test-only:/);
       const fields = (value: unknown): string[] =>
         value && typeof value === 'object' ? Object.entries(value).flatMap(([key, inner]) => [key, ...fields(inner)]) : [];
       const answers = [await call('GET', `/v1/admin/users?email=${target.email}`), await call('GET', `/v1/admin/users/${adminId}`)];
@@ -185,6 +186,7 @@ describe.each(DATABASES)('the admin API on %s', (kind) => {
         expect(answer.statusCode, answer.body).toBeLessThan(300);
         expect(answer.body).not.toContain(hash);
         expect(answer.body).not.toContain(adminHash);
+        expect(answer.body).not.toContain('test-only:');
         expect(answer.body).not.toContain('$argon2');
         if (answer.body !== '') expect(fields(answer.json()).filter((key) => /^password(_hash)?$|hash/i.test(key))).toEqual([]);
       }

@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGatehouse, type Gatehouse } from '../../../src/gatehouse.js';
+import { argon2Hasher } from '../../../src/passwords/argon2-hasher.js';
 import { openStore } from '../../../src/storage/kysely/kysely-store.js';
 import { expectProblem, PASSWORD, registerUser, startTestGatehouse, testConfig, USER_AGENTS, type TestGatehouse } from '../../helpers/app.js';
 import { testClock } from '../../helpers/clock.js';
@@ -100,7 +101,7 @@ describe('a registration flood, with the real hasher', () => {
   });
 
   async function floodWhileSigningIn(config: Parameters<typeof startTestGatehouse>[1]) {
-    t = await startTestGatehouse('sqlite', config);
+    t = await startTestGatehouse('sqlite', config, { hasher: argon2Hasher() });
     const { app } = t;
     await registerUser(app, 'taken@example.com');
     await registerUser(app, 'ann@example.com');

@@ -11,7 +11,7 @@ const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g';
 
 describe.each(DATABASES)('migration 0003 (login history) on %s', (kind) => {
   it('knows the devices of the sessions already there, so an upgrade alerts nobody', async () => {
-    const database = await createTestDatabase(kind);
+    const database = await createTestDatabase(kind, { empty: true });
     const { db } = connect(database.location);
     try {
       const migrator = new Migrator({ db, provider: migrationProvider });

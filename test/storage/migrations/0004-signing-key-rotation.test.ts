@@ -10,7 +10,7 @@ const T0 = Date.parse('2026-11-27T09:00:00Z');
 
 describe.each(DATABASES)('migration 0004 (signing-key rotation) on %s', (kind) => {
   it('counts the keys already there as active since their creation, so the key that signed keeps signing', async () => {
-    const database = await createTestDatabase(kind);
+    const database = await createTestDatabase(kind, { empty: true });
     const { db } = connect(database.location);
     try {
       const migrator = new Migrator({ db, provider: migrationProvider });
