@@ -1,6 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const VERIFY_SOURCE = fileURLToPath(new URL('./packages/verify/src/', import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    // The verifier package from its TypeScript sources, as every other layer, rather than from
+    // its build: the tests exercise what is in the tree, and server and verifier share one
+    // module each (one GatehouseError class). Processes started from dist/ use the build.
+    alias: [
+      { find: /^@gatehouse\/verify$/, replacement: `${VERIFY_SOURCE}index.ts` },
+      { find: /^@gatehouse\/verify\/([a-z-]+)$/, replacement: `${VERIFY_SOURCE}$1.ts` },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // The slow attack and reliability suite runs on its own: `npm run test:hostile`.

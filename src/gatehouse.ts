@@ -2,8 +2,10 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { SECOND, systemClock, type Clock } from './core/clock.js';
 import { notMeKey } from './core/not-me-link.js';
+import type { WordList } from './core/password-blocklist.js';
 import type { PasswordHasher } from './core/password-hasher.js';
 import type { RevokedSession } from './core/records.js';
+import type { Locator } from './geo/locator.js';
 import { openLocator } from './geo/open-locator.js';
 import { buildApp } from './http/app.js';
 import { trackConnections } from './http/connection-drain.js';
@@ -15,6 +17,7 @@ import { resolveKeySecret, type KeySecret } from './keys/local-secret.js';
 import { filesOpenToOthers } from './storage/data-file-modes.js';
 import { GatehouseMetrics } from './metrics/gatehouse-metrics.js';
 import { argon2Hasher } from './passwords/argon2-hasher.js';
+import { commonPasswords } from './passwords/common-passwords.js';
 import { PostgresListener } from './revocation/postgres-listener.js';
 import { RevocationSync } from './revocation/revocation-sync.js';
 import { RevocationView, type RevocationSink } from './revocation/revocation-view.js';
@@ -111,14 +114,19 @@ export function purgePhases(config: Readonly<Config>): PurgePhase[] {
 export async function createGatehouse(config: Readonly<Config>, overrides: GatehouseOverrides = {}): Promise<Gatehouse> {
   const clock = overrides.clock ?? systemClock;
   let app: FastifyInstance | undefined;
-  // Before the database, so a wrong GATEHOUSE_GEOIP_DATABASE stops the start having created
-  // and migrated nothing, like any other configuration mistake.
-  const locator = await openLocator(config.geoipDatabase, (error) =>
-    app?.log.warn({ err: error }, 'location lookup failed; such sign-ins get no location (logged once)'),
-  ).catch(async (error: unknown) => {
+  // Before the database, so a wrong GATEHOUSE_GEOIP_DATABASE (or a build without its password
+  // list) stops the start having created and migrated nothing, like any other configuration mistake.
+  let locator: Locator;
+  let passwords: WordList;
+  try {
+    passwords = commonPasswords();
+    locator = await openLocator(config.geoipDatabase, (error) =>
+      app?.log.warn({ err: error }, 'location lookup failed; such sign-ins get no location (logged once)'),
+    );
+  } catch (error) {
     await overrides.store?.close();
     throw error;
-  });
+  }
   const store = overrides.store ?? (await openStore(config.database));
   let metrics: GatehouseMetrics | undefined;
   try {
@@ -163,6 +171,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
         maxSessions: config.maxSessions,
       },
       minPasswordLength: config.minPasswordLength,
+      commonPasswords: passwords,
       signInLimits: {
         maxConsecutiveFailures: config.signInMaxConsecutiveFailures,
         maxFailuresPerHour: config.signInMaxFailuresPerHour,
@@ -194,7 +203,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       closing: () => closing,
     });
     app = built;
-    sayWhereKeysAreSafe(built, config, secret);
+    sayWhereKeysAreSafe(built, config, secret, keys.sealedAtOpen);
     // The connections get what GATEHOUSE_SHUTDOWN_TIMEOUT leaves after the steps behind them
     // (at least 1 s), then are cut: the process exits at the timeout, and a client still
     // sending must not cost the activity write, the webhooks' hand-back and the database close.
@@ -266,6 +275,9 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       await webhooks?.close();
       await store.close();
     });
+    // Every plugin loaded and the OpenAPI document built and checked now (after the last hook
+    // is added): a route without docs stops the start here, not at the first request.
+    await built.ready();
     let closed: Promise<void> | undefined;
     const close = () =>
       (closed ??= (async () => {
@@ -282,7 +294,15 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
 }
 
 /** The start-up lines an operator must not miss: where the key secret is, and data files others can read. */
-function sayWhereKeysAreSafe(app: FastifyInstance, config: Readonly<Config>, secret: KeySecret): void {
+function sayWhereKeysAreSafe(app: FastifyInstance, config: Readonly<Config>, secret: KeySecret, sealedNow: number): void {
+  if (sealedNow > 0) {
+    // Sealed from now on, but whoever read the database before (a backup, another local user of
+    // an older install's 0644 file) holds them: only a new key makes that copy worthless.
+    app.log.warn(
+      { sealed: sealedNow },
+      'signing keys stored in plain text by an older version were sealed now; a copy of the database made before still holds them: rotate (gatehouse keys rotate), then retire them (gatehouse keys retire --expired)',
+    );
+  }
   if (secret.file?.created) {
     app.log.warn(
       { path: secret.file.path },

@@ -1,5 +1,3 @@
-import { COMMON_PASSWORDS } from './common-passwords.js';
-
 /**
  * Which new passwords are refused as too easy to guess, whatever their length (NIST SP 800-63B
  * 5.1.1.2: passwords from breach corpuses, and context-specific words such as the name of the
@@ -34,9 +32,10 @@ export interface Blocked {
 const PADDING = /^[\p{N}\p{P}\p{S}\p{Z}\s]+|[\p{N}\p{P}\p{S}\p{Z}\s]+$/gu;
 const MIN_CORE_LENGTH = 3;
 
-interface Words {
-  whole: Set<string>;
-  cores: Set<string>;
+/** A list of words ready to match against: built once, then each check is two set lookups. */
+export interface WordList {
+  readonly whole: ReadonlySet<string>;
+  readonly cores: ReadonlySet<string>;
 }
 
 /** A password or word as it is compared: NFKC, lower case. */
@@ -50,21 +49,25 @@ export function coreOf(folded: string): string | undefined {
   return coreLength >= MIN_CORE_LENGTH && paddingLength <= Math.max(2 * coreLength, 6) ? core : undefined;
 }
 
-function words(list: Iterable<string>): Words {
-  const result: Words = { whole: new Set(), cores: new Set() };
+/**
+ * `list` prepared for `blockedPassword`. The list of common passwords is data the core does not
+ * read itself (it reads no files): the server loads it (src/passwords/common-passwords.ts) and
+ * passes it in, built once per process, a few milliseconds.
+ */
+export function wordList(list: Iterable<string>): WordList {
+  const whole = new Set<string>();
+  const cores = new Set<string>();
   for (const word of list) {
     const folded = fold(word);
     if (folded === '') continue;
-    result.whole.add(folded);
+    whole.add(folded);
     const core = coreOf(folded);
-    if (core !== undefined) result.cores.add(core);
+    if (core !== undefined) cores.add(core);
   }
-  return result;
+  return { whole, cores };
 }
 
-// Built once, when the module loads (a few milliseconds); every check is then two set lookups.
-const COMMON = words(COMMON_PASSWORDS);
-const SERVICE = words(SERVICE_NAMES);
+const SERVICE = wordList(SERVICE_NAMES);
 
 /**
  * The words of an email address a guesser would try: the address, its local part (as typed
@@ -82,18 +85,21 @@ export function emailWords(email: string): string[] {
   return [address, local, pieces.join(''), ...pieces, domain, ...domain.split('.').slice(0, -1)];
 }
 
-/** Why `password` may not be used, or undefined when it may. Never says which word matched. */
-export function blockedPassword(password: string, context: { email?: string | undefined } = {}): Blocked | undefined {
+/**
+ * Why `password` may not be used, or undefined when it may; `common` is the list of common
+ * passwords (`wordList` of it). Never says which word matched.
+ */
+export function blockedPassword(password: string, common: WordList, context: { email?: string | undefined } = {}): Blocked | undefined {
   const folded = fold(password);
   const core = coreOf(folded);
-  const match = (list: Words, rule: BlockRule): Blocked | undefined => {
+  const match = (list: WordList, rule: BlockRule): Blocked | undefined => {
     if (list.whole.has(folded)) return { rule, exact: true };
     if (core !== undefined && list.cores.has(core)) return { rule, exact: false };
     return undefined;
   };
   return (
-    (context.email ? match(words(emailWords(context.email)), 'email') : undefined) ??
+    (context.email ? match(wordList(emailWords(context.email)), 'email') : undefined) ??
     match(SERVICE, 'service_name') ??
-    match(COMMON, 'common')
+    match(common, 'common')
   );
 }

@@ -1,14 +1,17 @@
 /**
- * What a password check is for. Sign-in has a share of the hasher of its own: a flood of other
- * password work (registrations, reauthentications, password changes) waits and is refused in
- * its own queue, and cannot keep people from signing in (argon2-pool.ts).
+ * What a password hash is for. Each kind has a share of the hasher of its own (argon2-pool.ts):
+ * a flood of one waits and is refused in its own queue, and cannot keep the others waiting.
+ * - `sign-in`: signing in, and the rehash of an outdated hash that a sign-in does;
+ * - `account`: signed-in people's own password work (reauthentication, password change) and
+ *   accounts an administrator creates;
+ * - `registration`: anyone's new account, the work a stranger can ask for most cheaply.
  */
-export type PasswordWork = 'sign-in' | 'account';
+export type PasswordWork = 'sign-in' | 'account' | 'registration';
 
 /** Password hashing, passed into the core so its rules stay free of native modules. */
 export interface PasswordHasher {
-  /** A new hash, for an account's new password: always `account` work. */
-  hash(password: string): Promise<string>;
+  /** A new hash, for an account's new password. */
+  hash(password: string, work: PasswordWork): Promise<string>;
   /**
    * `password` is NFKC-normalised, as Gatehouse hashes it. `typed`, the password as it was
    * typed, matters only for a hash imported from another system (bcrypt, src/import), which was

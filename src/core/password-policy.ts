@@ -1,5 +1,5 @@
 import { GatehouseError } from './errors.js';
-import { blockedPassword, type BlockRule } from './password-blocklist.js';
+import { blockedPassword, type BlockRule, type WordList } from './password-blocklist.js';
 import { patternedPassword, type PatternKind } from './password-patterns.js';
 
 /** The longest password accepted (design: 128); long enough for any passphrase or manager. */
@@ -47,13 +47,21 @@ const BLOCK_REASONS: Record<BlockRule | PatternKind, string> = {
   mixed_patterns: 'is made of runs, repeats and keyboard walks, like aaaa1234 or abcqwerty',
 };
 
+/** What a new password is checked against besides itself (a ServiceContext has both). */
+export interface NewPasswordRules {
+  minPasswordLength: number;
+  /** The 10,000 most common passwords, prepared (`wordList`): src/passwords/common-passwords.ts loads them. */
+  commonPasswords: WordList;
+}
+
 /**
  * Checks a new password against the policy and returns it normalised, ready to hash: text (no
  * NUL, no lone surrogate), 8 (or the configured minimum) to 128 characters, not on the
  * blocklist (password-blocklist.ts, given the account's `email`), not made of patterns
  * (password-patterns.ts), and nothing else: no composition rules (NIST SP 800-63B 5.1.1.2).
  */
-export function acceptNewPassword(password: string, minLength: number, pointer = '/password', email?: string): string {
+export function acceptNewPassword(password: string, rules: NewPasswordRules, pointer = '/password', email?: string): string {
+  const minLength = rules.minPasswordLength;
   assertPasswordText(password, pointer);
   const normalized = normalizePassword(password);
   const length = passwordLength(normalized);
@@ -67,7 +75,7 @@ export function acceptNewPassword(password: string, minLength: number, pointer =
       { pointer, detail: `must be at least ${minLength} characters` },
     ]);
   }
-  const blocked = blockedPassword(normalized, { email }) ?? patternedPassword(normalized);
+  const blocked = blockedPassword(normalized, rules.commonPasswords, { email }) ?? patternedPassword(normalized);
   if (blocked) {
     const reason = BLOCK_REASONS[blocked.rule] + (blocked.exact ? '' : ', give or take digits or symbols at either end');
     throw new GatehouseError('weak_password', `The password is too easy to guess: it ${reason}.`, [{ pointer, detail: reason }]);

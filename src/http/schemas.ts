@@ -11,32 +11,37 @@ import { CURSOR_PATTERN } from '../revocation/feed-cursor.js';
  */
 const closed = { additionalProperties: false } as const;
 
+// A `$id` is the schema's name in the OpenAPI document (`#/components/schemas/<$id>`) and the key
+// of its example (openapi/examples.ts), written out so that renaming a variable cannot rename part
+// of the public API (test/http/openapi.test.ts holds the list). A schema without one is spelt out.
+
 export const RegisterBody = Type.Object(
   {
     email: Type.String({ minLength: 1, maxLength: 320 }),
     password: Type.String({ maxLength: 1024 }),
     name: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
   },
-  closed,
+  { ...closed, $id: 'RegisterBody' },
 );
 
 // No NUL: PostgreSQL text cannot hold it, and no real address contains one.
 export const LoginBody = Type.Object(
   { email: Type.String({ minLength: 1, maxLength: 320, pattern: '^[^\\u0000]*$' }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
-  closed,
+  { ...closed, $id: 'LoginBody' },
 );
 
 // No body at all reaches validation as null: logout with only a Bearer token sends none.
-export const LogoutBody = Type.Union([Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, closed), Type.Null()]);
+// Named for its example only: the document shows the object, which has no name.
+export const LogoutBody = Type.Union([Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, closed), Type.Null()], { $id: 'LogoutBody' });
 
 // No body (null) only in browser mode, where the refresh token is in the cookie.
-export const RefreshBody = Type.Union([Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, closed), Type.Null()]);
+export const RefreshBody = Type.Union([Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, closed), Type.Null()], { $id: 'RefreshBody' });
 
-export const ReauthBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, closed);
+export const ReauthBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, { ...closed, $id: 'ReauthBody' });
 
 export const PasswordChangeBody = Type.Object(
   { current_password: Type.String({ minLength: 1, maxLength: 1024 }), new_password: Type.String({ maxLength: 1024 }) },
-  closed,
+  { ...closed, $id: 'PasswordChangeBody' },
 );
 
 // Session ids are base64url; anything else cannot name a session (and a NUL would reach SQL).
@@ -46,12 +51,15 @@ export const RevokeSessionsQuery = Type.Object({ scope: Type.Union([Type.Literal
 
 const Timestamp = Type.String({ format: 'date-time' });
 
-export const User = Type.Object({
-  id: Type.String(),
-  email: Type.String(),
-  name: Type.Union([Type.String(), Type.Null()]),
-  created_at: Timestamp,
-});
+export const User = Type.Object(
+  {
+    id: Type.String(),
+    email: Type.String(),
+    name: Type.Union([Type.String(), Type.Null()]),
+    created_at: Timestamp,
+  },
+  { $id: 'User' },
+);
 
 const Device = Type.Object({
   browser: Type.Union([Type.String(), Type.Null()]),
@@ -60,17 +68,20 @@ const Device = Type.Object({
   label: Type.String(),
 });
 
-export const Session = Type.Object({
-  id: Type.String(),
-  current: Type.Boolean(),
-  created_at: Timestamp,
-  last_active_at: Timestamp,
-  expires_at: Timestamp,
-  ip: Type.String(),
-  location: Type.Union([Type.String(), Type.Null()]),
-  user_agent: Type.String(),
-  device: Device,
-});
+export const Session = Type.Object(
+  {
+    id: Type.String(),
+    current: Type.Boolean(),
+    created_at: Timestamp,
+    last_active_at: Timestamp,
+    expires_at: Timestamp,
+    ip: Type.String(),
+    location: Type.Union([Type.String(), Type.Null()]),
+    user_agent: Type.String(),
+    device: Device,
+  },
+  { $id: 'Session' },
+);
 
 /** `type` is one type or several, comma-separated; each is checked against EVENT_TYPES. */
 export const ActivityQuery = Type.Object(
@@ -89,94 +100,118 @@ export const ActivityQuery = Type.Object(
  * request (null for what no request caused, such as expiry); `session_id` is the session it
  * happened in; `current` marks the caller's own session. `detail` depends on `type`.
  */
-export const ActivityEvent = Type.Object({
-  id: Type.String(),
-  type: Type.String(),
-  at: Timestamp,
-  session_id: Type.Union([Type.String(), Type.Null()]),
-  current: Type.Boolean(),
-  ip: Type.Union([Type.String(), Type.Null()]),
-  location: Type.Union([Type.String(), Type.Null()]),
-  user_agent: Type.Union([Type.String(), Type.Null()]),
-  device: Type.Union([Device, Type.Null()]),
-  actor: Type.Union([Type.String(), Type.Null()]),
-  detail: Type.Record(Type.String(), Type.Unknown()),
-});
+export const ActivityEvent = Type.Object(
+  {
+    id: Type.String(),
+    type: Type.String(),
+    at: Timestamp,
+    session_id: Type.Union([Type.String(), Type.Null()]),
+    current: Type.Boolean(),
+    ip: Type.Union([Type.String(), Type.Null()]),
+    location: Type.Union([Type.String(), Type.Null()]),
+    user_agent: Type.Union([Type.String(), Type.Null()]),
+    device: Type.Union([Device, Type.Null()]),
+    actor: Type.Union([Type.String(), Type.Null()]),
+    detail: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { $id: 'ActivityEvent' },
+);
 
-export const ActivityResponse = Type.Object({ events: Type.Array(ActivityEvent), next_cursor: Type.Union([Type.String(), Type.Null()]) });
+export const ActivityResponse = Type.Object(
+  { events: Type.Array(ActivityEvent), next_cursor: Type.Union([Type.String(), Type.Null()]) },
+  { $id: 'ActivityResponse' },
+);
 
-export const UserResponse = Type.Object({ user: User });
-export const SessionsResponse = Type.Object({ sessions: Type.Array(Session) });
-export const RevokedResponse = Type.Object({ revoked: Type.Integer() });
+export const UserResponse = Type.Object({ user: User }, { $id: 'UserResponse' });
+export const SessionsResponse = Type.Object({ sessions: Type.Array(Session) }, { $id: 'SessionsResponse' });
+export const RevokedResponse = Type.Object({ revoked: Type.Integer() }, { $id: 'RevokedResponse' });
 
-export const TokenResponse = Type.Object({
-  access_token: Type.String(),
-  token_type: Type.Literal('Bearer'),
-  expires_in: Type.Integer(),
-  /** Absent in browser mode: the refresh token is in an HttpOnly cookie there. */
-  refresh_token: Type.Optional(Type.String()),
-  session: Session,
-  user: User,
-});
+export const TokenResponse = Type.Object(
+  {
+    access_token: Type.String(),
+    token_type: Type.Literal('Bearer'),
+    expires_in: Type.Integer(),
+    /** Absent in browser mode: the refresh token is in an HttpOnly cookie there. */
+    refresh_token: Type.Optional(Type.String()),
+    session: Session,
+    user: User,
+  },
+  { $id: 'TokenResponse' },
+);
 
 export const RevocationFeedQuery = Type.Object({ since: Type.Optional(Type.String({ pattern: CURSOR_PATTERN })) }, closed);
 
-export const Revocation = Type.Object({ session_id: Type.String(), revoked_at: Timestamp });
+export const Revocation = Type.Object({ session_id: Type.String(), revoked_at: Timestamp }, { $id: 'Revocation' });
 
 /** One read of the revocation feed; the SSE stream sends the same object in each `revocations` event. */
-export const RevocationFeedResponse = Type.Object({
-  revocations: Type.Array(Revocation),
-  cursor: Type.String(),
-  /** What a verifier needs to judge tokens as Gatehouse does, in seconds. */
-  access_token_ttl: Type.Integer(),
-  clock_tolerance: Type.Integer(),
-  /** How long after its revoked_at a revocation still matters (then every token it concerns has expired). */
-  retention_seconds: Type.Integer(),
-  /** How long ago, when this was sent, the answer was last confirmed against the database. */
-  staleness_ms: Type.Integer(),
-});
+export const RevocationFeedResponse = Type.Object(
+  {
+    revocations: Type.Array(Revocation),
+    cursor: Type.String(),
+    /** What a verifier needs to judge tokens as Gatehouse does, in seconds. */
+    access_token_ttl: Type.Integer(),
+    clock_tolerance: Type.Integer(),
+    /** How long after its revoked_at a revocation still matters (then every token it concerns has expired). */
+    retention_seconds: Type.Integer(),
+    /** How long ago, when this was sent, the answer was last confirmed against the database. */
+    staleness_ms: Type.Integer(),
+  },
+  { $id: 'RevocationFeedResponse' },
+);
 
 /**
  * RFC 7009 / 7662 requests. Other parameters OAuth clients add (client_id, client_secret)
  * are ignored rather than refused: Gatehouse has no OAuth clients to authenticate.
  */
-export const OAuthTokenBody = Type.Object({
-  token: Type.String({ minLength: 1, maxLength: 4096 }),
-  token_type_hint: Type.Optional(Type.Union([Type.Literal('access_token'), Type.Literal('refresh_token')])),
-});
+export const OAuthTokenBody = Type.Object(
+  {
+    token: Type.String({ minLength: 1, maxLength: 4096 }),
+    token_type_hint: Type.Optional(Type.Union([Type.Literal('access_token'), Type.Literal('refresh_token')])),
+  },
+  { $id: 'OAuthTokenBody' },
+);
 
 // An inactive token is exactly {"active": false}: the optional fields only appear when active.
-export const IntrospectionResponse = Type.Object({
-  active: Type.Boolean(),
-  token_type: Type.Optional(Type.String()),
-  sub: Type.Optional(Type.String()),
-  sid: Type.Optional(Type.String()),
-  username: Type.Optional(Type.String()),
-  iss: Type.Optional(Type.String()),
-  aud: Type.Optional(Type.String()),
-  exp: Type.Optional(Type.Integer()),
-  iat: Type.Optional(Type.Integer()),
-  auth_time: Type.Optional(Type.Integer()),
-  jti: Type.Optional(Type.String()),
-});
+export const IntrospectionResponse = Type.Object(
+  {
+    active: Type.Boolean(),
+    token_type: Type.Optional(Type.String()),
+    sub: Type.Optional(Type.String()),
+    sid: Type.Optional(Type.String()),
+    username: Type.Optional(Type.String()),
+    iss: Type.Optional(Type.String()),
+    aud: Type.Optional(Type.String()),
+    exp: Type.Optional(Type.Integer()),
+    iat: Type.Optional(Type.Integer()),
+    auth_time: Type.Optional(Type.Integer()),
+    jti: Type.Optional(Type.String()),
+  },
+  { $id: 'IntrospectionResponse' },
+);
 
 /**
  * Administration (/v1/admin/…). An account as administrators see it: its role and state, and
  * never its password hash (a field not listed here cannot be sent).
  */
-export const AdminUser = Type.Object({
-  id: Type.String(),
-  email: Type.String(),
-  name: Type.Union([Type.String(), Type.Null()]),
-  role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
-  disabled_at: Type.Union([Timestamp, Type.Null()]),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-  password_changed_at: Timestamp,
-});
+export const AdminUser = Type.Object(
+  {
+    id: Type.String(),
+    email: Type.String(),
+    name: Type.Union([Type.String(), Type.Null()]),
+    role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
+    disabled_at: Type.Union([Timestamp, Type.Null()]),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    password_changed_at: Timestamp,
+  },
+  { $id: 'AdminUser' },
+);
 
-export const AdminUserResponse = Type.Object({ user: AdminUser });
-export const AdminUsersResponse = Type.Object({ users: Type.Array(AdminUser), next_cursor: Type.Union([Type.String(), Type.Null()]) });
+export const AdminUserResponse = Type.Object({ user: AdminUser }, { $id: 'AdminUserResponse' });
+export const AdminUsersResponse = Type.Object(
+  { users: Type.Array(AdminUser), next_cursor: Type.Union([Type.String(), Type.Null()]) },
+  { $id: 'AdminUsersResponse' },
+);
 
 /** `email`: the start of the address, any case; absent, every account. */
 export const AdminUsersQuery = Type.Object(

@@ -36,6 +36,8 @@ export class KeyRing implements AccessTokenKeys {
     private readonly secret: string | undefined,
     private keys: LoadedKey[],
     private loadedAt: number,
+    /** Keys this start found stored in plain text and sealed: a copy of the database made before may hold them. */
+    readonly sealedAtOpen: number,
   ) {}
 
   /**
@@ -55,8 +57,9 @@ export class KeyRing implements AccessTokenKeys {
     // here, not seal the plain keys with it first, which the nodes with the right one could
     // then no longer open.
     let keys = await loadKeys(records, secret, []);
-    if (secret !== undefined && (await sealPlainKeys(store, secret)) > 0) keys = await loadKeys(await store.listSigningKeys(), secret, keys);
-    return new KeyRing(store, clock, secret, keys, clock.now());
+    const sealed = secret === undefined ? 0 : await sealPlainKeys(store, secret);
+    if (sealed > 0) keys = await loadKeys(await store.listSigningKeys(), secret, keys);
+    return new KeyRing(store, clock, secret, keys, clock.now(), sealed);
   }
 
   signingKey(): SigningKey {

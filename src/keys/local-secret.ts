@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { SigningKeyRecord } from '../core/records.js';
 import type { DatabaseLocation } from '../storage/kysely/connect.js';
@@ -32,7 +32,12 @@ export function localSecretPath(database: DatabaseLocation): string {
  * lost secret, not a fresh install, and a new one would seal the next key where no node could
  * open it.
  */
-export async function resolveKeySecret(configured: string | undefined, database: DatabaseLocation, keys: () => Promise<SigningKeyRecord[]>): Promise<KeySecret> {
+export async function resolveKeySecret(
+  configured: string | undefined,
+  database: DatabaseLocation,
+  keys: () => Promise<SigningKeyRecord[]>,
+  options: { mayCreate?: 'always' | 'beside-sqlite' } = {},
+): Promise<KeySecret> {
   if (configured !== undefined) return { value: configured, file: undefined };
   const path = localSecretPath(database);
   const existing = readLocalSecret(path);
@@ -40,17 +45,35 @@ export async function resolveKeySecret(configured: string | undefined, database:
   if ((await keys()).some((k) => isSealed(k.privateJwk))) {
     throw new Error(`the signing keys are sealed, but the local secret ${path} is missing: restore it from a backup, or set GATEHOUSE_SECRET to the secret they were sealed with`);
   }
+  // A command run elsewhere than the server (another directory, another host) must not make a
+  // secret for a PostgreSQL database that no server has: beside a SQLite file it is the server's own.
+  if (options.mayCreate === 'beside-sqlite' && database.kind !== 'sqlite') {
+    throw new Error(`there is no local secret at ${path}: set GATEHOUSE_SECRET to the servers' secret, or run this where a server has made its local secret`);
+  }
   return { value: createLocalSecret(path), file: { path, created: true } };
 }
 
 /** The local secret in `path`, or undefined when there is no such file. */
 export function readLocalSecret(path: string): string | undefined {
+  let fd: number;
+  try {
+    // Not through a link, and only a file of this user's: in a directory others can write to,
+    // a planted file would seal the keys with a secret its planter knows.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new Error(`${path} is a symbolic link: the local secret must be a plain file`);
+    throw error;
+  }
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const stat = fstatSync(fd);
+    const uid = process.getuid?.();
+    if (!stat.isFile() || (uid !== undefined && stat.uid !== uid)) throw new Error(`${path} is not a file of the user running Gatehouse: the local secret must be (chmod 600, chown to that user)`);
+    text = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
   const value = text.trim();
   // Same bar as GATEHOUSE_SECRET: the secret keys AES-256 through HKDF.

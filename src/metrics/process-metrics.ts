@@ -1,56 +1,67 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { readdirSync, readFileSync } from 'node:fs';
+import { registerEventLoopLag } from './event-loop-lag.js';
+import { registerNodejsMetrics } from './nodejs-metrics.js';
 import { Counter, Gauge, type Registry } from './registry.js';
 
-/** The event-loop delay is reported over windows of this length, however often anyone scrapes. */
-const EVENT_LOOP_WINDOW_MS = 10_000;
-
 /**
- * The process's own health: memory, CPU and event-loop delay. These keep the standard names
- * (`process_*`, as every Prometheus client library writes them, and `nodejs_*`) so stock
- * dashboards and alerts for Node services work unchanged; everything about Gatehouse itself is
- * `gatehouse_*`. Returns the function that stops the event-loop monitor.
+ * The process's own health, under the names, types, units, help texts and labels of
+ * prom-client's `collectDefaultMetrics` (`process_*`, `nodejs_*`: event-loop-lag.ts,
+ * nodejs-metrics.ts), so stock Node.js dashboards and alerts work unchanged; everything about
+ * Gatehouse itself is `gatehouse_*`. Returns the function that stops what runs in the background.
  */
 export function registerProcessMetrics(registry: Registry): () => void {
-  const cpu = registry.register(new Counter('process_cpu_seconds_total', 'User and system CPU time spent, in seconds.', []));
-  const resident = registry.register(new Gauge('process_resident_memory_bytes', 'Resident memory size, in bytes.', []));
-  const heap = registry.register(new Gauge('nodejs_heap_used_bytes', 'V8 heap in use, in bytes.', []));
-  const start = registry.register(new Gauge('process_start_time_seconds', 'When the process started, in seconds since the epoch.', []));
-  const delay = registry.register(
-    new Gauge(
-      'nodejs_eventloop_delay_seconds',
-      `How late the event loop ran timers over the last ${EVENT_LOOP_WINDOW_MS / 1000} s (p50, p99, max): high values mean requests wait for CPU-bound work.`,
-      ['quantile'],
-    ),
-  );
+  const cpuUser = registry.register(new Counter('process_cpu_user_seconds_total', 'Total user CPU time spent in seconds.', []));
+  const cpuSystem = registry.register(new Counter('process_cpu_system_seconds_total', 'Total system CPU time spent in seconds.', []));
+  const cpu = registry.register(new Counter('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', []));
+  const start = registry.register(new Gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', []));
+  const resident = registry.register(new Gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', []));
   start.set({}, Math.round(performance.timeOrigin / 1000));
 
-  // Sampled by libuv, not by a JavaScript timer, so measuring costs the loop nothing.
-  const monitor = monitorEventLoopDelay({ resolution: 10 });
-  monitor.enable();
-  let window = { p50: 0, p99: 0, max: 0 };
-  const roll = setInterval(() => {
-    // The monitor's own resolution timer shows up as delay: subtract it so an idle loop reads 0.
-    const late = (ns: number) => Math.max(0, ns / 1e9 - 0.01);
-    window = { p50: late(monitor.percentile(50)), p99: late(monitor.percentile(99)), max: late(monitor.max) };
-    monitor.reset();
-  }, EVENT_LOOP_WINDOW_MS).unref();
-
-  let lastCpuSeconds = 0;
+  // From the process's start, not from this call: the counters are the process's totals.
+  let last = { user: 0, system: 0 };
   registry.onCollect(() => {
     const usage = process.cpuUsage();
-    const cpuSeconds = (usage.user + usage.system) / 1e6;
-    cpu.inc({}, Math.max(0, cpuSeconds - lastCpuSeconds));
-    lastCpuSeconds = cpuSeconds;
-    const memory = process.memoryUsage();
-    resident.set({}, memory.rss);
-    heap.set({}, memory.heapUsed);
-    delay.set({ quantile: '0.5' }, window.p50);
-    delay.set({ quantile: '0.99' }, window.p99);
-    delay.set({ quantile: '1' }, window.max);
+    const user = Math.max(0, usage.user - last.user) / 1e6;
+    const system = Math.max(0, usage.system - last.system) / 1e6;
+    last = usage;
+    cpuUser.inc({}, user);
+    cpuSystem.inc({}, system);
+    cpu.inc({}, user + system);
+    resident.set({}, process.memoryUsage.rss());
   });
 
+  registerFileDescriptors(registry);
+  const stops = [registerEventLoopLag(registry), registerNodejsMetrics(registry)];
   return () => {
-    clearInterval(roll);
-    monitor.disable();
+    for (const stop of stops) stop();
   };
+}
+
+/** Linux only, as prom-client: elsewhere there is no /proc to read, and the series are absent. */
+function registerFileDescriptors(registry: Registry): void {
+  if (process.platform !== 'linux') return;
+  const open = registry.register(new Gauge('process_open_fds', 'Number of open file descriptors.', []));
+  registry.onCollect(() => {
+    try {
+      // Less the one readdirSync itself held open while reading.
+      open.set({}, readdirSync('/proc/self/fd').length - 1);
+    } catch {
+      // /proc unreadable (a sandbox): the last reading stays.
+    }
+  });
+  const max = maxFileDescriptors();
+  if (max !== undefined) registry.register(new Gauge('process_max_fds', 'Maximum number of open file descriptors.', [])).set({}, max);
+}
+
+/** The soft limit on open files, read once: it only changes if the process changes it itself. */
+function maxFileDescriptors(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.split(/ {2,}/)[1]);
+    return Number.isFinite(soft) ? soft : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -55,7 +55,7 @@ export function argon2Hasher(): PasswordHasher {
     return false;
   }
   return {
-    hash: (password) => pool().hash(password, OPTIONS, 'account'),
+    hash: (password, work) => pool().hash(password, OPTIONS, work),
     verify(stored, password, work, typed) {
       if (!isBcryptHash(stored)) return pool().verify(stored, password, work);
       // `gatehouse import` brings no costlier bcrypt hash (bcrypt.ts), but one may reach the

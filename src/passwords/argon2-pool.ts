@@ -1,12 +1,28 @@
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { Options } from '@node-rs/argon2';
 import { GatehouseError } from '../core/errors.js';
 import type { PasswordWork } from '../core/password-hasher.js';
-import { ARGON2_WORKER_SOURCE } from './argon2-worker-source.js';
+import type { Job, JobAnswer, WorkerSettings } from './argon2-worker.js';
 
-type Job = { op: 'hash'; args: [string, object] } | { op: 'verify' | 'bcrypt-verify'; args: [string, string] };
+/**
+ * The workers' module, compiled beside this one. Run from the TypeScript sources (vitest does),
+ * this module is a .ts file, and Node 20 cannot start a worker from TypeScript: the build's copy
+ * in dist/ is used then, which the tests' set-up builds before any test runs.
+ */
+export const WORKER_FILE = fileURLToPath(
+  import.meta.url.endsWith('.ts') ? new URL('../../dist/passwords/argon2-worker.js', import.meta.url) : new URL('./argon2-worker.js', import.meta.url),
+);
+
+/**
+ * The process's Node options, as workers get by default, but `--input-type`: Node refuses to
+ * start a worker from a file under it, and a script run with `node --input-type=module -e` must
+ * still hash.
+ */
+const WORKER_EXEC_ARGV = process.execArgv.filter((arg, i, all) => !arg.startsWith('--input-type') && all[i - 1] !== '--input-type');
+
 interface Pending {
   id: number;
   job: Job;
@@ -44,9 +60,9 @@ export class Argon2Pool {
   readonly maxWaiting: number;
   private readonly nice: number;
   private readonly slots: Slot[] = [];
-  private readonly queues: Record<PasswordWork, Pending[]> = { 'sign-in': [], account: [] };
+  private readonly queues: Record<PasswordWork, Pending[]> = { 'sign-in': [], account: [], registration: [] };
   /** The kinds of work in the order the next free worker looks at them (turned after each job). */
-  private turn: PasswordWork[] = ['sign-in', 'account'];
+  private turn: PasswordWork[] = ['sign-in', 'account', 'registration'];
   private nextId = 0;
   private closed = false;
 
@@ -57,9 +73,11 @@ export class Argon2Pool {
     // refused at once (503, try again) instead of being answered when no one is listening.
     this.maxWaiting = options.maxWaiting ?? 64 * this.size;
     this.nice = options.nice ?? 19;
+    // Said plainly at once: a worker whose file is missing would fail each job with a module error.
+    if (!existsSync(WORKER_FILE)) throw new Error(`The argon2 worker is missing (${WORKER_FILE}): run npm run build.`);
   }
 
-  hash(password: string, options: object, work: PasswordWork): Promise<string> {
+  hash(password: string, options: Options, work: PasswordWork): Promise<string> {
     return this.run({ op: 'hash', args: [password, options] }, work) as Promise<string>;
   }
 
@@ -78,7 +96,8 @@ export class Argon2Pool {
 
   /** Jobs running, and waiting per kind of work: what a flood has piled up. */
   get load(): { running: number; waiting: Record<PasswordWork, number> } {
-    return { running: this.slots.filter((s) => s.busy).length, waiting: { 'sign-in': this.queues['sign-in'].length, account: this.queues.account.length } };
+    const waiting = { 'sign-in': this.queues['sign-in'].length, account: this.queues.account.length, registration: this.queues.registration.length };
+    return { running: this.slots.filter((s) => s.busy).length, waiting };
   }
 
   /** True when a job of `work` would be refused now: its queue is full. */
@@ -129,11 +148,9 @@ export class Argon2Pool {
   }
 
   private spawn(): Slot {
-    const resolveUrl = (name: string) => pathToFileURL(createRequire(import.meta.url).resolve(name)).href;
-    const workerData = { argon2Url: resolveUrl('@node-rs/argon2'), bcryptUrl: resolveUrl('@node-rs/bcrypt'), nice: this.nice };
-    const worker = new Worker(ARGON2_WORKER_SOURCE, { eval: true, workerData });
+    const worker = new Worker(WORKER_FILE, { execArgv: WORKER_EXEC_ARGV, workerData: { nice: this.nice } satisfies WorkerSettings });
     const slot: Slot = { worker, busy: undefined };
-    worker.on('message', (message: { id: number; value?: unknown; error?: string }) => {
+    worker.on('message', (message: JobAnswer) => {
       const pending = slot.busy;
       if (!pending || pending.id !== message.id) return;
       slot.busy = undefined;

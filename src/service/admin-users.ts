@@ -49,16 +49,16 @@ export async function userByEmail(ctx: Pick<AdminContext, 'store'>, email: strin
  * remembered: the account has not signed in anywhere yet.
  */
 export async function createAccount(
-  ctx: AdminContext & Pick<ServiceContext, 'hasher' | 'minPasswordLength'>,
+  ctx: AdminContext & Pick<ServiceContext, 'hasher' | 'minPasswordLength' | 'commonPasswords'>,
   actor: AdminActor,
   input: { email: string; password: string; name?: string | null | undefined; role: Role },
 ): Promise<UserRecord> {
   const email = parseEmail(input.email, '/email');
-  const password = acceptNewPassword(input.password, ctx.minPasswordLength, '/password', email.address);
+  const password = acceptNewPassword(input.password, ctx, '/password', email.address);
   const name = parseName(input.name);
   const id = newId();
   const user = await ctx.store.createUser(
-    { id, email: email.address, emailKey: email.key, name, passwordHash: await ctx.hasher.hash(password), role: input.role, createdAt: ctx.clock.now() },
+    { id, email: email.address, emailKey: email.key, name, passwordHash: await ctx.hasher.hash(password, 'account'), role: input.role, createdAt: ctx.clock.now() },
     { events: [adminEvent(ctx, 'account_created', id, actor, input.role === 'user' ? {} : { role: input.role })] },
   );
   logAdminAction(ctx, 'account_created', id, actor);

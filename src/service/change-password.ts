@@ -21,7 +21,7 @@ export async function changePassword(
   const user = await ctx.store.findUserById(caller.userId);
   // The policy is checked before the current password, a cheap answer without argon2; its
   // blocklist needs the account's email, hence the read first.
-  const password = acceptNewPassword(input.newPassword, ctx.minPasswordLength, '/body/new_password', user?.email);
+  const password = acceptNewPassword(input.newPassword, ctx, '/body/new_password', user?.email);
   const proved =
     user !== undefined &&
     (await limitedPasswordCheck(ctx, user, client, 'password_change_failed', caller.sessionId, () => passwordMatches(ctx, user, input.currentPassword, 'account')));
@@ -29,7 +29,7 @@ export async function changePassword(
     ctx.log({ event: 'password_change_failed', userId: caller.userId, sessionId: caller.sessionId });
     throw new GatehouseError('invalid_credentials', 'The current password is incorrect.');
   }
-  const passwordHash = await ctx.hasher.hash(password);
+  const passwordHash = await ctx.hasher.hash(password, 'account');
   const revoked = await writeAgainstVerifiedHash(ctx, user, input.currentPassword, (currentPasswordHash) =>
     ctx.store.changePassword({
       userId: user.id,

@@ -2,6 +2,7 @@ import type { AccessTokenKeys, AccessTokenSettings } from '../core/access-token.
 import type { Clock } from '../core/clock.js';
 import type { NotMeLinks } from '../core/not-me-link.js';
 import type { PasswordHasher } from '../core/password-hasher.js';
+import type { WordList } from '../core/password-blocklist.js';
 import type { SessionPolicy } from '../core/session-policy.js';
 import type { SignInLimitPolicy } from '../core/sign-in-limits.js';
 import type { Locator } from '../geo/locator.js';
@@ -24,6 +25,8 @@ export interface ServiceContext {
   tokens: AccessTokenSettings;
   sessions: SessionPolicy;
   minPasswordLength: number;
+  /** The common passwords no one may choose (core/password-blocklist.ts), loaded once per process. */
+  commonPasswords: WordList;
   /** Brute-force limits on sign-in (src/core/sign-in-limits.ts). */
   signInLimits: SignInLimitPolicy;
   /** Accounts one address may try to create per 15 minutes (src/core/address-limits.ts); 0: no limit. */

@@ -14,7 +14,7 @@ export async function rehashIfOutdated(ctx: ServiceContext, userId: string, veri
   if (!ctx.hasher.needsRehash(verifiedHash)) return;
   let outcome: 'stored' | 'lost_race' | 'failed';
   try {
-    const passwordHash = await ctx.hasher.hash(normalizePassword(password));
+    const passwordHash = await ctx.hasher.hash(normalizePassword(password), 'sign-in');
     outcome = (await ctx.store.rehashPassword({ userId, currentPasswordHash: verifiedHash, passwordHash })) ? 'stored' : 'lost_race';
   } catch {
     outcome = 'failed';

@@ -20,15 +20,18 @@ export interface Registration {
 export async function register(ctx: ServiceContext, input: Registration, client: ClientInfo): Promise<UserRecord> {
   // Pointers name the request field, as schema errors do: `/body/email`.
   const email = parseEmail(input.email, '/body/email');
-  const password = acceptNewPassword(input.password, ctx.minPasswordLength, '/body/password', email.address);
+  const password = acceptNewPassword(input.password, ctx, '/body/password', email.address);
   const name = parseName(input.name);
+  // An attempt the hasher has no room for is refused before it is counted: it must not use up
+  // a person's attempts for work that was never done.
+  if (ctx.hasher.saturated?.('registration')) throw new GatehouseError('unavailable', 'Too many passwords are being checked right now; try again shortly.');
   // After validation (a refused input costs nothing), before the hash (which is what a flood
   // of registrations would cost): every attempt from the address counts, taken or not.
   await countRegistration(ctx, client.ip);
   const id = newId();
   // The device the account was created on is one it has used: its first sign-in there is no news.
   const user = await ctx.store.createUser(
-    { id, email: email.address, emailKey: email.key, name, passwordHash: await ctx.hasher.hash(password), role: 'user', createdAt: ctx.clock.now() },
+    { id, email: email.address, emailKey: email.key, name, passwordHash: await ctx.hasher.hash(password, 'registration'), role: 'user', createdAt: ctx.clock.now() },
     { events: [event(ctx, 'account_created', { userId: id, actor: id, client })], device: deviceKey(client) },
   );
   ctx.log({ event: 'user_registered', userId: user.id });

@@ -1,13 +1,5 @@
 /**
- * gatehouse/verify: Gatehouse access tokens checked inside another Node service, with sign-outs
- * taking effect there too. It imports jose and Node's built-ins only, never server code
- * (test/verify/dependencies.test.ts holds it to that).
+ * `gatehouse/verify`, kept working for services that import it from the server's package: the
+ * verifier is its own package now, `@gatehouse/verify` (packages/verify/), which needs jose only.
  */
-export { createVerifier, type Verifier, type VerifierStatus } from './verifier.js';
-export type { VerifierOptions } from './options.js';
-export { fastifyAuth, type FastifyAuthHook } from './fastify.js';
-export { expressAuth, type ExpressAuthMiddleware, type ExpressLikeRequest, type ExpressLikeResponse } from './express.js';
-export { answerFor, type Answer } from './answer.js';
-export { GatehouseError, isGatehouseError, type ErrorCode } from '../core/errors.js';
-export type { AccessClaims } from '../core/access-token.js';
-export type { Problem } from '../http/problem.js';
+export * from '@gatehouse/verify';

@@ -8,16 +8,16 @@ import type { RouteDocs } from '../http/openapi/route-docs.js';
 import { setSecurityHeaders } from './security-headers.js';
 
 export interface WebRouteOptions {
-  /** The directory of the page's files; by default the first of `PUBLIC_DIRS` that exists. */
+  /** The directory of the page's files; by default `PUBLIC_DIR`. */
   publicDir?: string;
 }
 
 /**
- * Where the page's files are. From src/ (tests run the TypeScript sources) they sit beside this
- * module; from dist/web/routes.js (the built server) they do not, since tsc copies no
- * non-TypeScript files, so the sources' copy is used: `../../src/web/public/`.
+ * Where the page's files are: beside this module, in src/web/public/ for the TypeScript sources
+ * (the tests) and in dist/web/public/ for the built server, where the build copies them
+ * (scripts/copy-data-files.js): the built server needs nothing from src/.
  */
-const PUBLIC_DIRS = [new URL('./public/', import.meta.url), new URL('../../src/web/public/', import.meta.url)].map((url) => fileURLToPath(url));
+export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -45,9 +45,10 @@ interface Asset {
  * page half old, half new after an upgrade would be worse than a 304 per file.
  */
 export const webRoutes: FastifyPluginAsync<WebRouteOptions> = async (app, options) => {
-  const assets = loadAssets(options.publicDir ?? publicDir());
+  const dir = options.publicDir ?? PUBLIC_DIR;
+  const assets = existsSync(dir) ? loadAssets(dir) : new Map<string, Asset>();
   const index = assets.get('index.html');
-  if (!index) throw new Error('The devices page has no index.html.');
+  if (!index) throw new Error(`The devices page's files are missing from ${dir} (npm run build copies them into dist/).`);
   assets.delete('index.html');
 
   app.addHook('onSend', async (request, reply) => setSecurityHeaders(request, reply));
@@ -89,12 +90,6 @@ const ASSET_DOCS: RouteDocs = {
     304: NOT_MODIFIED,
   },
 };
-
-function publicDir(): string {
-  const found = PUBLIC_DIRS.find((dir) => existsSync(join(dir, 'index.html')));
-  if (!found) throw new Error(`The devices page's files are missing; looked in ${PUBLIC_DIRS.join(', ')}.`);
-  return found;
-}
 
 function loadAssets(dir: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -78,10 +79,15 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
   beforeEach(async () => {
     database = await createTestDatabase(kind);
     env = { DATABASE_URL: databaseUrl(database.location) };
-    // Without GATEHOUSE_SECRET keys are sealed with the local secret, which PostgreSQL keeps in
-    // ./data: each test starts without one, as a new deployment does.
+    // Without GATEHOUSE_SECRET keys are sealed with the local secret: beside a SQLite database
+    // (new for each test), and for PostgreSQL in ./data, where a server started here made one.
     rmSync(join(cwd, 'data'), { recursive: true, force: true });
+    if (kind === 'postgres') {
+      mkdirSync(join(cwd, 'data'), { mode: 0o700 });
+      writeFileSync(localSecret(), `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+    }
   });
+  const localSecret = () => (database.location.kind === 'sqlite' ? join(dirname(database.location.path), 'gatehouse.secret') : join(cwd, 'data', 'gatehouse.secret'));
   afterEach(() => database.drop());
 
   const listed = (extra: Record<string, string> = {}) => {
@@ -173,6 +179,15 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
     expect(gatehouse(['keys', 'retire', '--kid', 'nope'], env)).toMatchObject({ code: 1, stderr: 'gatehouse: there is no signing key nope (see: gatehouse keys list)\n' });
   });
 
+  it.runIf(kind === 'postgres')('makes no local secret for PostgreSQL, which would be one no server has: it refuses, naming what to set', () => {
+    rmSync(localSecret());
+    const { code, stderr } = gatehouse(['keys', 'rotate'], env);
+    expect(code).toBe(1);
+    expect(stderr).toBe(`gatehouse: there is no local secret at ${localSecret()}: set GATEHOUSE_SECRET to the servers' secret, or run this where a server has made its local secret\n`);
+    expect(existsSync(localSecret())).toBe(false);
+    expect(listed()).toEqual([]);
+  });
+
   it('takes a key id that starts with "-" as the value of --kid (key ids are base64url)', () => {
     gatehouse(['keys', 'rotate'], env);
     expect(gatehouse(['keys', 'retire', '--kid', '-csBChvKjCy1nZZYSBfCMAhA'], env)).toMatchObject({
@@ -218,6 +233,7 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
       }
     };
     beforeEach(() => {
+      rmSync(localSecret(), { force: true });
       expect(gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: SECRET }).code).toBe(0);
     });
 
@@ -228,8 +244,7 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
       expect(stdout).toBe('');
       expect(stderr).toMatch(/^gatehouse: the signing keys are sealed, but the local secret \S+gatehouse\.secret is missing: restore it from a backup, or set GATEHOUSE_SECRET [^\n]*\n$/);
       expect(await privateKeys()).toEqual(before);
-      const localSecret = database.location.kind === 'sqlite' ? join(dirname(database.location.path), 'gatehouse.secret') : join(cwd, 'data', 'gatehouse.secret');
-      expect(existsSync(localSecret)).toBe(false);
+      expect(existsSync(localSecret())).toBe(false);
     });
 
     it('refuses to rotate with a secret that does not open the keys, and adds nothing the servers could not open', async () => {

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { acceptNewPassword, normalizePassword, passwordLength } from '../../src/core/password-policy.js';
+import { acceptNewPassword, normalizePassword, passwordLength, type NewPasswordRules } from '../../src/core/password-policy.js';
+import { commonPasswords } from '../../src/passwords/common-passwords.js';
+
+/** The policy's rules with the server's list of common passwords and a minimum length of `min`. */
+const rules = (min: number): NewPasswordRules => ({ minPasswordLength: min, commonPasswords: commonPasswords() });
 
 /** The field error a refused password gets, or undefined when it is accepted. */
 function refusal(password: string, email?: string): { code: string; detail: string | undefined; field: string | undefined } | undefined {
   try {
-    acceptNewPassword(password, 8, '/body/password', email);
+    acceptNewPassword(password, rules(8), '/body/password', email);
     return undefined;
   } catch (error) {
     const e = error as { code: string; detail?: string; errors?: Array<{ pointer: string; detail: string }> };
@@ -20,23 +24,23 @@ const PADDED = ', give or take digits or symbols at either end';
 
 describe('the password policy', () => {
   it('accepts 8 to 128 characters by default', () => {
-    expect(acceptNewPassword('quokka-9', 8)).toBe('quokka-9');
+    expect(acceptNewPassword('quokka-9', rules(8))).toBe('quokka-9');
     const long = 'quokka mornings, '.repeat(8).slice(0, 128);
-    expect(acceptNewPassword(long, 8)).toHaveLength(128);
+    expect(acceptNewPassword(long, rules(8))).toHaveLength(128);
   });
 
   it('refuses fewer than the configured minimum as weak_password', () => {
-    expect(() => acceptNewPassword('1234567', 8)).toThrowError(expect.objectContaining({ code: 'weak_password' }));
-    expect(() => acceptNewPassword('quokka-9ab', 12)).toThrowError(expect.objectContaining({ code: 'weak_password' }));
+    expect(() => acceptNewPassword('1234567', rules(8))).toThrowError(expect.objectContaining({ code: 'weak_password' }));
+    expect(() => acceptNewPassword('quokka-9ab', rules(12))).toThrowError(expect.objectContaining({ code: 'weak_password' }));
   });
 
   it('refuses more than 128 characters rather than truncating', () => {
-    expect(() => acceptNewPassword('x'.repeat(129), 8)).toThrowError(expect.objectContaining({ code: 'validation_failed' }));
+    expect(() => acceptNewPassword('x'.repeat(129), rules(8))).toThrowError(expect.objectContaining({ code: 'validation_failed' }));
   });
 
   it('counts characters, not bytes or UTF-16 units', () => {
     expect(passwordLength('🔑🐢🌵🎻🔑🐢🌵🦉')).toBe(8);
-    expect(acceptNewPassword('🔑🐢🌵🎻🔑🐢🌵🦉', 8)).toBe('🔑🐢🌵🎻🔑🐢🌵🦉');
+    expect(acceptNewPassword('🔑🐢🌵🎻🔑🐢🌵🦉', rules(8))).toBe('🔑🐢🌵🎻🔑🐢🌵🦉');
   });
 
   it('normalises compatibility forms so the same passphrase typed differently matches', () => {
@@ -151,9 +155,9 @@ describe('the password blocklist', () => {
 describe('NFKC normalisation in the policy', () => {
   it('judges the length of the normal form: what is hashed is what is counted', () => {
     // U+FB03 (ﬃ) is one code point and becomes "ffi": 6 typed, 8 stored.
-    expect(acceptNewPassword('\uFB03xyzab', 8)).toBe('ffixyzab');
+    expect(acceptNewPassword('\uFB03xyzab', rules(8))).toBe('ffixyzab');
     // "e" + combining acute accent composes to "é": 8 typed, 7 stored.
-    expect(() => acceptNewPassword('cafe\u0301123', 8)).toThrowError(expect.objectContaining({ code: 'weak_password' }));
+    expect(() => acceptNewPassword('cafe\u0301123', rules(8))).toThrowError(expect.objectContaining({ code: 'weak_password' }));
   });
 
   it('refuses a compatibility form of a blocked word as that word', () => {

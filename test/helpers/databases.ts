@@ -12,6 +12,13 @@ export type DatabaseKind = 'sqlite' | 'postgres';
 /** Every database Gatehouse supports; tests that touch storage run once per entry. */
 export const DATABASES: DatabaseKind[] = ['sqlite', 'postgres'];
 
+/**
+ * Where HTTP tests run: SQLite alone. What differs by database is the store's doing, and the
+ * store's conformance suite (test/storage) runs every port on both; test/http/routes/refresh.test.ts
+ * and the process tests (test/server.test.ts, test/revocation/) keep whole flows on both.
+ */
+export const HTTP_DATABASES: DatabaseKind[] = ['sqlite'];
+
 export interface TestDatabase {
   location: DatabaseLocation;
   /** Removes the database (file or PostgreSQL database). */

@@ -7,7 +7,7 @@ import type { PasswordHasher } from '../../src/core/password-hasher.js';
 import { trackConnections } from '../../src/http/connection-drain.js';
 import { openStore } from '../../src/storage/kysely/kysely-store.js';
 import { PASSWORD, registerUser, startTestGatehouse, USER_AGENTS, type TestGatehouse } from '../helpers/app.js';
-import { DATABASES } from '../helpers/databases.js';
+import { HTTP_DATABASES } from '../helpers/databases.js';
 import { instantHasher } from '../helpers/hashers.js';
 import { gate } from '../webhooks/receiver.js';
 
@@ -219,7 +219,7 @@ function heldHasher(): { hasher: PasswordHasher; verifying: Promise<void>; relea
   };
 }
 
-describe.each(DATABASES)('a listening Gatehouse on %s, shutting down', (kind) => {
+describe.each(HTTP_DATABASES)('a listening Gatehouse on %s, shutting down', (kind) => {
   let t: TestGatehouse | undefined;
   const agents: Agent[] = [];
   afterEach(async () => {

@@ -1,8 +1,12 @@
 import { compileErrors, dereference, validate } from '@readme/openapi-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Fastify from 'fastify';
+import { collectRoutes } from '../../src/http/openapi/collect-routes.js';
+import { openApiRoutes } from '../../src/http/routes/openapi.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Check, Errors } from 'typebox/schema';
 import { ERROR_CODES } from '../../src/core/errors.js';
 import { buildOpenApiDocument } from '../../src/http/openapi/document.js';
+import { SchemaRefs } from '../../src/http/openapi/schema-refs.js';
 import { statusOf } from '../../src/http/problem.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/web/security-headers.js';
 import { startTestGatehouse, type TestGatehouse } from '../helpers/app.js';
@@ -25,8 +29,35 @@ interface Operation {
 interface Doc {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
-  components: { securitySchemes: Record<string, unknown> };
+  components: { schemas: Record<string, object>; securitySchemes: Record<string, unknown> };
 }
+
+/**
+ * The names of the shared schemas, as clients' generated code knows them (`components/schemas`):
+ * part of the contract, so they come from each schema's `$id`, never from a variable's name.
+ */
+const COMPONENT_NAMES = [
+  'ActivityEvent',
+  'ActivityResponse',
+  'AdminUser',
+  'AdminUserResponse',
+  'AdminUsersResponse',
+  'IntrospectionResponse',
+  'LoginBody',
+  'OAuthTokenBody',
+  'PasswordChangeBody',
+  'ReauthBody',
+  'RegisterBody',
+  'Revocation',
+  'RevocationFeedResponse',
+  'RevokedResponse',
+  'Session',
+  'SessionsResponse',
+  'TokenResponse',
+  'User',
+  'UserResponse',
+  'Problem',
+];
 
 /** Every operation of a document, as `METHOD /path/{param}`. */
 function operationsOf(doc: Doc): { key: string; method: string; path: string; op: Operation }[] {
@@ -75,6 +106,14 @@ describe('the OpenAPI document', () => {
   it('can be built from the routes as registered: every route has its docs', () => {
     // Throws naming each gap (a route without config.docs, a body without an example, …).
     expect(() => buildOpenApiDocument(t.app.collectedRoutes, { publicUrl: t.config.publicUrl, version: '0' })).not.toThrow();
+  });
+
+  it('names its shared schemas as it always has, whatever the variables holding them are called', () => {
+    expect(Object.keys(doc.components.schemas)).toEqual(COMPONENT_NAMES);
+    const text = JSON.stringify(doc);
+    for (const [, name] of text.matchAll(/"#\/components\/schemas\/([^"]+)"/g)) expect(COMPONENT_NAMES, name).toContain(name);
+    expect(text).not.toContain('"$id"'); // the name is the component's key, not a property of it
+    expect(doc.paths['/v1/auth/login']!.post!.responses['200']!.content!['application/json']!.schema).toEqual({ $ref: '#/components/schemas/TokenResponse' });
   });
 
   it('is a valid OpenAPI 3.1 document', async () => {
@@ -189,5 +228,49 @@ describe('the OpenAPI document', () => {
     expect(style.statusCode).toBe(200);
     expect(style.headers['content-type']).toMatch(/^text\/css/);
     expect(page).toContain('<link rel="stylesheet" href="/docs/style.css">');
+  });
+});
+
+describe('the OpenAPI document at start', () => {
+  let t: TestGatehouse | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('is built when the app becomes ready: a route without docs stops the start, naming the route', async () => {
+    // An app put together as buildApp does it, with one route more that has no docs.
+    const app = Fastify({ logger: false });
+    const routes = collectRoutes(app);
+    app.get('/v1/undocumented/:id', async () => ({ ok: true }));
+    await app.register(openApiRoutes, { routes, publicUrl: 'http://localhost:3000' });
+    await expect(app.ready()).rejects.toThrow(/The OpenAPI document is incomplete:\n- GET \/v1\/undocumented\/:id has no config\.docs/);
+  });
+
+  it('is ready before the first request, and the same for every request', async () => {
+    t = await startTestGatehouse('sqlite', {}, { hasher: instantHasher() });
+    await t.app.ready();
+    const first = await t.app.inject({ url: '/openapi.json' });
+    const second = await t.app.inject({ url: '/openapi.json' });
+    expect(first.statusCode).toBe(200);
+    expect(second.body).toBe(first.body);
+  });
+});
+
+describe('the components of the document', () => {
+  it("are named by a schema's $id, which is left out of the component itself", () => {
+    const refs = new SchemaRefs();
+    const Thing = { $id: 'Thing', type: 'object', properties: { id: { type: 'string' } } };
+    const Things = { type: 'object', properties: { things: { type: 'array', items: Thing } } };
+    expect(refs.toJson(Things)).toEqual({ type: 'object', properties: { things: { type: 'array', items: { $ref: '#/components/schemas/Thing' } } } });
+    expect(refs.components).toEqual({ Thing: { type: 'object', properties: { id: { type: 'string' } } } });
+    expect(refs.inline(Thing)).toEqual({ type: 'object', properties: { id: { type: 'string' } } });
+  });
+
+  it('refuse two different schemas under one name, and a name a $ref cannot carry', () => {
+    const refs = new SchemaRefs();
+    refs.toJson({ $id: 'Thing', type: 'string' });
+    expect(() => refs.toJson({ $id: 'Thing', type: 'integer' })).toThrow(/Two different schemas have the \$id "Thing"/);
+    expect(() => refs.toJson({ $id: 'urn:gatehouse:Thing', type: 'string' })).toThrow(/cannot name an OpenAPI component/);
   });
 });

@@ -3,6 +3,7 @@ import { noLocation } from '../../src/geo/locator.js';
 import { runImport } from '../../src/import/run-import.js';
 import { SourceReader } from '../../src/import/source-reader.js';
 import { sourceDatabase } from '../../src/import/source-url.js';
+import { argon2Hasher } from '../../src/passwords/argon2-hasher.js';
 import { bearer, expectProblem, PASSWORD, signIn, startTestGatehouse, USER_AGENTS, type TestGatehouse } from '../helpers/app.js';
 import { DATABASES } from '../helpers/databases.js';
 import { createSequelizeSource, type SequelizeSource } from './sequelize-source.js';
@@ -23,7 +24,8 @@ describe.each(DATABASES)('signing in after the import, on %s', (kind) => {
   let source: SequelizeSource;
 
   beforeAll(async () => {
-    t = await startTestGatehouse(kind);
+    // Imported bcrypt hashes and their rehash to argon2id are what this is about: the real hasher.
+    t = await startTestGatehouse(kind, {}, { hasher: argon2Hasher() });
     source = await createSequelizeSource();
     const now = t.clock.now();
     // A realistic cost for Ann: the cost is read from the hash, whatever it is.

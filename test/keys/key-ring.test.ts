@@ -260,6 +260,9 @@ describe.each(DATABASES)('signing-key rotation on %s', (kind) => {
     const [record] = await stores[0]!.listSigningKeys();
     expect(isSealed(record!.privateJwk)).toBe(true);
     expect(rings.map((r) => r.signingKey().kid)).toEqual([plain.signingKey().kid, plain.signingKey().kid]);
+    // Exactly one node sealed it, and says so (gatehouse.ts then warns that a copy made before holds it).
+    expect(rings.map((r) => r.sealedAtOpen).sort()).toEqual([0, 1]);
+    expect((await KeyRing.open(stores[0]!, clock, SECRET)).sealedAtOpen).toBe(0);
     await expect(KeyRing.open(stores[0]!, clock, undefined)).rejects.toThrow(/is encrypted: set GATEHOUSE_SECRET/);
   });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -53,6 +53,32 @@ describe('the local key secret', () => {
   it('is made where only keys in plain text exist (an install from before), so they can be sealed', async () => {
     const plain = await newSigningKey({ createdAt: now, activatesAt: now }, undefined);
     expect((await resolveKeySecret(undefined, database, async () => [plain])).file?.created).toBe(true);
+  });
+
+  it('refuses a symbolic link in its place: a planted link would point the keys at a secret its planter knows', async () => {
+    const planted = join(dir, 'planted.secret');
+    writeFileSync(planted, `${'p'.repeat(43)}\n`, { mode: 0o600 });
+    mkdirSync(join(dir, 'data'), { mode: 0o700 });
+    symlinkSync(planted, join(dir, 'data', 'gatehouse.secret'));
+    await expect(resolveKeySecret(undefined, database, noKeys)).rejects.toThrow(/is a symbolic link: the local secret must be a plain file/);
+  });
+
+  it.runIf(process.getuid?.() === 0)('refuses a file another user owns', async () => {
+    await resolveKeySecret(undefined, database, noKeys);
+    chownSync(join(dir, 'data', 'gatehouse.secret'), 65534, 65534);
+    await expect(resolveKeySecret(undefined, database, noKeys)).rejects.toThrow(/is not a file of the user running Gatehouse/);
+  });
+
+  it('makes none for PostgreSQL when asked only to make one beside SQLite (the CLI)', async () => {
+    const postgres: DatabaseLocation = { kind: 'postgres', url: 'postgres://localhost/gatehouse' };
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      await expect(resolveKeySecret(undefined, postgres, noKeys, { mayCreate: 'beside-sqlite' })).rejects.toThrow(/there is no local secret at .*: set GATEHOUSE_SECRET/);
+      expect(() => statSync(join(dir, 'data', 'gatehouse.secret'))).toThrow(/ENOENT/);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('refuses a file that holds no usable secret', async () => {

@@ -8,14 +8,14 @@ const weaker = (algorithm: number, memoryCost: number, timeCost: number) =>
 
 describe('the argon2 hasher', () => {
   it('makes argon2id hashes with m=19456 KiB, t=2, p=1 that verify', async () => {
-    const stored = await hasher.hash('correct horse battery staple');
+    const stored = await hasher.hash('correct horse battery staple', 'account');
     expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(await hasher.verify(stored, 'correct horse battery staple', 'sign-in')).toBe(true);
     expect(await hasher.verify(stored, 'correct horse battery stapler', 'account')).toBe(false);
   });
 
   it('finds nothing to rehash in a hash it makes today', async () => {
-    expect(hasher.needsRehash(await hasher.hash('correct horse battery staple'))).toBe(false);
+    expect(hasher.needsRehash(await hasher.hash('correct horse battery staple', 'account'))).toBe(false);
   });
 
   it('wants to rehash a hash with weaker parameters, or of another argon2 variant', async () => {
@@ -37,7 +37,7 @@ describe('the argon2 hasher', () => {
 
   it('makes its decoy hash again after a moment when it could not (the pool was full)', async () => {
     const hasher = argon2Hasher();
-    const stored = await hasher.hash('correct horse battery staple');
+    const stored = await hasher.hash('correct horse battery staple', 'account');
     // More sign-ins than the pool lets wait: the excess, the decoy among them, is refused at once.
     const flood = Array.from({ length: 400 }, () => hasher.verify(stored, 'flood of sign-ins', 'sign-in').catch(() => 'refused'));
     await expect(hasher.verifyNothing('an unknown account', 'sign-in')).rejects.toMatchObject({ code: 'unavailable' });
@@ -45,15 +45,17 @@ describe('the argon2 hasher', () => {
     await expect(hasher.verifyNothing('an unknown account', 'sign-in')).resolves.toBe(false);
   }, 60_000);
 
-  it('keeps checking sign-in passwords while other password work floods its own queue', async () => {
+  it('keeps checking sign-in passwords, and signed-in people\'s, while registrations flood their own queue', async () => {
     const hasher = argon2Hasher();
-    const stored = await hasher.hash('correct horse battery staple');
+    const stored = await hasher.hash('correct horse battery staple', 'account');
     // Registrations by the hundred: their queue fills, and the excess is refused.
-    const flood = Array.from({ length: 400 }, () => hasher.hash('flood of registrations').then(() => 'hashed', () => 'refused'));
-    expect(hasher.saturated?.('account')).toBe(true);
+    const flood = Array.from({ length: 400 }, () => hasher.hash('flood of registrations', 'registration').then(() => 'hashed', () => 'refused'));
+    expect(hasher.saturated?.('registration')).toBe(true);
+    expect(hasher.saturated?.('account')).toBe(false);
     expect(hasher.saturated?.('sign-in')).toBe(false);
     expect(await hasher.verify(stored, 'correct horse battery staple', 'sign-in')).toBe(true);
     await expect(hasher.verifyNothing('an unknown account', 'sign-in')).resolves.toBe(false);
+    expect(await hasher.verify(stored, 'correct horse battery staple', 'account')).toBe(true);
     const outcomes = await Promise.all(flood);
     expect(outcomes).toContain('refused');
   }, 60_000);

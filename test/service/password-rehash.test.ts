@@ -1,6 +1,7 @@
 import { hash, type Algorithm } from '@node-rs/argon2';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newId } from '../../src/core/random.js';
+import { argon2Hasher } from '../../src/passwords/argon2-hasher.js';
 import { bearer, expectProblem, PASSWORD, registerUser, signIn, startTestGatehouse, type TestGatehouse } from '../helpers/app.js';
 import { DATABASES } from '../helpers/databases.js';
 
@@ -12,7 +13,8 @@ const oldHash = (password: string) => hash(password, { algorithm: 2 as Algorithm
 describe.each(DATABASES)('rehashing a password at sign-in on %s', (kind) => {
   let t: TestGatehouse;
   beforeAll(async () => {
-    t = await startTestGatehouse(kind);
+    // Rehashing is about argon2id's parameters: the real hasher.
+    t = await startTestGatehouse(kind, {}, { hasher: argon2Hasher() });
   });
   afterAll(() => t.close());
   afterEach(() => vi.restoreAllMocks());
@@ -64,7 +66,7 @@ describe.each(DATABASES)('rehashing a password at sign-in on %s', (kind) => {
   it('never overwrites a password change that lands between the check and the rehash, and still signs in', async () => {
     const user = await anAccountWithAnOldHash('rosa@example.com');
     const store = t.gatehouse.store;
-    const changedHash = await t.gatehouse.ctx.hasher.hash('a brand new passphrase');
+    const changedHash = await t.gatehouse.ctx.hasher.hash('a brand new passphrase', 'account');
     const rehash = store.rehashPassword.bind(store);
     const spy = vi.spyOn(store, 'rehashPassword').mockImplementationOnce(async (change) => {
       // Another device changes the password just now, keeping its own session.
@@ -91,7 +93,7 @@ describe.each(DATABASES)('rehashing a password at sign-in on %s', (kind) => {
     const store = t.gatehouse.store;
     const startSession = store.startSession.bind(store);
     const spy = vi.spyOn(store, 'startSession').mockImplementationOnce(async (session, options) => {
-      await store.rehashPassword({ userId: user.id, currentPasswordHash: user.hash, passwordHash: await t.gatehouse.ctx.hasher.hash(PASSWORD) });
+      await store.rehashPassword({ userId: user.id, currentPasswordHash: user.hash, passwordHash: await t.gatehouse.ctx.hasher.hash(PASSWORD, 'account') });
       return startSession(session, options);
     });
 
@@ -108,7 +110,7 @@ describe.each(DATABASES)('rehashing a password at sign-in on %s', (kind) => {
     await store.rehashPassword({ userId: user.id, currentPasswordHash: (await storedHash(user.id))!, passwordHash: old });
     const changePassword = store.changePassword.bind(store);
     const spy = vi.spyOn(store, 'changePassword').mockImplementationOnce(async (change) => {
-      await store.rehashPassword({ userId: user.id, currentPasswordHash: old, passwordHash: await t.gatehouse.ctx.hasher.hash(PASSWORD) });
+      await store.rehashPassword({ userId: user.id, currentPasswordHash: old, passwordHash: await t.gatehouse.ctx.hasher.hash(PASSWORD, 'account') });
       return changePassword(change);
     });
 

@@ -2,11 +2,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const DIST = resolve('dist');
-const ENTRY = resolve(DIST, 'verify/index.js');
-
-/** The files of the server a resource server may load: pure data and rules, no I/O. */
-const SHARED = ['core/access-token.js', 'core/verified-token-cache.js', 'core/errors.js', 'core/random.js', 'http/problem.js'];
+/** The verifier package's build (npm run build makes it before the server's). */
+const DIST = resolve('packages/verify/dist');
+const ENTRY = resolve(DIST, 'index.js');
 
 // Static imports and re-exports (`from '…'`), side-effect imports (`import '…'`) and dynamic ones (`import('…')`).
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g;
@@ -28,18 +26,31 @@ function importGraph(entry: string): { files: Set<string>; bare: Set<string> } {
   return { files, bare };
 }
 
-describe('gatehouse/verify', () => {
+describe('@gatehouse/verify', () => {
   it('imports nothing at run time but jose and Node built-ins', () => {
     const { bare } = importGraph(ENTRY);
     expect([...bare].filter((specifier) => specifier !== 'jose' && !specifier.startsWith('node:'))).toEqual([]);
     expect(bare).toContain('jose');
   });
 
-  it('loads no server code: only its own files and the pure shared ones', () => {
+  it('declares jose as its only dependency, and no install script', () => {
+    const manifest = JSON.parse(readFileSync(resolve('packages/verify/package.json'), 'utf8'));
+    expect(Object.keys(manifest.dependencies)).toEqual(['jose']);
+    expect(manifest.peerDependencies ?? {}).toEqual({});
+    expect(manifest.optionalDependencies ?? {}).toEqual({});
+    expect(Object.keys(manifest.scripts).filter((name) => /install|prepare/.test(name))).toEqual([]);
+  });
+
+  it('loads only its own files: nothing of the server', () => {
     const { files } = importGraph(ENTRY);
-    const outside = [...files].map((file) => relative(DIST, file)).filter((file) => !file.startsWith('verify/') && !SHARED.includes(file));
-    expect(outside).toEqual([]);
-    expect([...files].map((file) => relative(DIST, file))).toContain('http/problem.js');
+    expect([...files].filter((file) => relative(DIST, file).startsWith('..'))).toEqual([]);
+    expect([...files].map((file) => relative(DIST, file))).toContain('problem.js');
+  });
+
+  it('is what the server\'s `gatehouse/verify` gives, re-exported whole', () => {
+    const { files, bare } = importGraph(resolve('dist/verify/index.js'));
+    expect([...files].map((file) => relative('dist', file))).toEqual(['verify/index.js']);
+    expect([...bare]).toEqual(['@gatehouse/verify']);
   });
 
   it('is found by the import walk even when imports are spread over lines or dynamic', () => {

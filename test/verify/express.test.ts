@@ -5,7 +5,7 @@ import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatehouseError } from '../../src/core/errors.js';
 import { CLAIMS, stubVerifier } from './stub-verifier.js';
-import { answerFor, expressAuth, type Verifier } from '../../src/verify/index.js';
+import { answerFor, expressAuth, type Verifier } from '@gatehouse/verify';
 
 const stub = stubVerifier;
 

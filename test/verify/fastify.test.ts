@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GatehouseError, type ErrorCode } from '../../src/core/errors.js';
 import { CLAIMS, stubVerifier } from './stub-verifier.js';
 import { registerErrorHandling } from '../../src/http/plugins/errors.js';
-import { fastifyAuth, type Verifier } from '../../src/verify/index.js';
+import { fastifyAuth, type Verifier } from '@gatehouse/verify';
 
 const stub = stubVerifier;
 

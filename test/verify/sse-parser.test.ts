@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser, type ServerSentEvent } from '../../src/verify/sse-parser.js';
+import { SseParser, type ServerSentEvent } from '../../packages/verify/src/sse-parser.js';
 
 /** Feeds the chunks one by one and collects every event they complete. */
 function parse(chunks: string[], parser = new SseParser()): ServerSentEvent[] {

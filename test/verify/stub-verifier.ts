@@ -1,6 +1,6 @@
 import type { AccessClaims } from '../../src/core/access-token.js';
 import { GatehouseError, type ErrorCode } from '../../src/core/errors.js';
-import type { Verifier } from '../../src/verify/index.js';
+import type { Verifier } from '@gatehouse/verify';
 
 export const CLAIMS: AccessClaims = { userId: 'user-ann', sessionId: 'session-laptop', tokenId: 'token-1', issuedAt: 0, expiresAt: 600_000, authTime: 0 };
 

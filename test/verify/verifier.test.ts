@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatehouseError } from '../../src/core/errors.js';
-import { createVerifier, type Verifier, type VerifierOptions } from '../../src/verify/index.js';
+import { createVerifier, type Verifier, type VerifierOptions } from '@gatehouse/verify';
 import { AUDIENCE, FakeGatehouse, ISSUER, SERVICE_KEY } from './fake-gatehouse.js';
 
 const fakes: FakeGatehouse[] = [];

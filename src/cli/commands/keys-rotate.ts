@@ -27,7 +27,7 @@ nothing.`,
     const config = loadConfig();
     const now = systemClock.now();
     const { key, keys, sealed } = await withStore(config, async (store) => {
-      const secret = await resolveKeySecret(config.secret, config.database, () => store.listSigningKeys());
+      const secret = await resolveKeySecret(config.secret, config.database, () => store.listSigningKeys(), { mayCreate: 'beside-sqlite' });
       const added = await rotateSigningKey(store, systemClock, secret.value);
       const count = await sealPlainKeys(store, secret.value);
       return { key: added, keys: await store.listSigningKeys(), sealed: count };

@@ -36,9 +36,9 @@ not valid, or no password came.`,
     const password = await readNewPassword();
     const { createAccount } = await import('../../service/admin-users.js');
     const { argon2Hasher } = await import('../../passwords/argon2-hasher.js');
-    const user = await administer(config, (ctx) =>
-      createAccount({ ...ctx, hasher: argon2Hasher(), minPasswordLength: config.minPasswordLength }, { kind: 'cli' }, { email, password, name, role }),
-    );
+    const { commonPasswords } = await import('../../passwords/common-passwords.js');
+    const rules = { minPasswordLength: config.minPasswordLength, commonPasswords: commonPasswords() };
+    const user = await administer(config, (ctx) => createAccount({ ...ctx, hasher: argon2Hasher(), ...rules }, { kind: 'cli' }, { email, password, name, role }));
     console.log(user.id);
     return 0;
   },

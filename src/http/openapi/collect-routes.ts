@@ -18,8 +18,8 @@ export interface CollectedRoute {
 
 /**
  * Records every route as Fastify registers it, so the document is made from what the server
- * really answers: a route added without docs shows up as a gap (the generator refuses to
- * build, and the coverage test names it) instead of being left out unnoticed. Must run before
+ * really answers: a route added without docs shows up as a gap (the app refuses to become
+ * ready, naming it: routes/openapi.ts) instead of being left out unnoticed. Must run before
  * any route is registered; hooks added to the root reach every plugin registered after.
  *
  * HEAD is left out: Fastify answers it for every GET route, as the GET without its body.

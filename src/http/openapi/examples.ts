@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../../core/errors.js';
 
 /**
- * Examples for the shared schemas of ../schemas.ts, by export name: every route that sends or
+ * Examples for the shared schemas of ../schemas.ts, by `$id`: every route that sends or
  * takes one of them shows the same example. The test validates each against its schema.
  * Ids are as long as real ones (22 base64url characters), tokens as long and as shaped.
  */

@@ -1,45 +1,47 @@
-import * as shared from '../schemas.js';
 import type { JsonSchema } from './route-docs.js';
 
-/**
- * The shared schemas of ../schemas.ts become named components, by their export name, and are
- * referred to wherever a route uses them (found by identity: TypeBox keeps the very object a
- * schema was built from). A new export there is named without a list to keep up to date.
- */
-const NAMES: ReadonlyMap<unknown, string> = new Map(
-  Object.entries(shared)
-    .filter(([, value]) => typeof value === 'object' && value !== null)
-    .map(([name, value]) => [value, name]),
-);
+/** Component names are used bare in `$ref`s and in the page's anchors (docs-page.ts). */
+const COMPONENT_NAME = /^[A-Za-z0-9_]+$/;
 
-/** The export name of a shared schema, if it is one. */
+/**
+ * The name a shared schema has in the document: its `$id` (../schemas.ts), written out there
+ * so that renaming a TypeScript variable cannot change the public API.
+ */
 export function schemaName(schema: unknown): string | undefined {
-  return NAMES.get(schema);
+  const id = typeof schema === 'object' && schema !== null ? (schema as { $id?: unknown }).$id : undefined;
+  return typeof id === 'string' ? id : undefined;
 }
 
 export class SchemaRefs {
   /** The components referred to so far, each defined once. */
   readonly components: Record<string, JsonSchema> = {};
+  /** Which schema each component was made from: two schemas may not share a name. */
+  private readonly sources = new Map<string, unknown>();
 
   /**
-   * The schema as plain JSON (TypeBox's symbol-keyed markers dropped), every shared schema in
-   * it, itself included, replaced by a `$ref` to its component.
+   * The schema as plain JSON (TypeBox's symbol-keyed markers and the `$id`s dropped), every
+   * named schema in it, itself included, replaced by a `$ref` to its component.
    */
   toJson(schema: unknown): JsonSchema {
     return this.convert(schema) as JsonSchema;
   }
 
-  /** As `toJson`, but the top level is spelt out even when it is a shared schema. */
+  /** As `toJson`, but the top level is spelt out even when it is a named schema. */
   inline(schema: unknown): JsonSchema {
     return this.plain(schema) as JsonSchema;
   }
 
   private convert(node: unknown): unknown {
-    const name = NAMES.get(node);
+    const name = schemaName(node);
     if (name === undefined) return this.plain(node);
-    if (!(name in this.components)) {
+    const source = this.sources.get(name);
+    if (source === undefined) {
+      if (!COMPONENT_NAME.test(name)) throw new Error(`The schema $id "${name}" cannot name an OpenAPI component: use letters, digits and _ only.`);
+      this.sources.set(name, node);
       this.components[name] = {}; // reserved first, so a schema that contains itself terminates
       this.components[name] = this.plain(node) as JsonSchema;
+    } else if (source !== node) {
+      throw new Error(`Two different schemas have the $id "${name}": each component needs its own name.`);
     }
     return { $ref: `#/components/schemas/${name}` };
   }
@@ -47,6 +49,7 @@ export class SchemaRefs {
   private plain(node: unknown): unknown {
     if (Array.isArray(node)) return node.map((item) => this.convert(item));
     if (typeof node !== 'object' || node === null) return node;
-    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, this.convert(value)]));
+    // The `$id` became the component's name; left in, it would also change how `$ref`s resolve.
+    return Object.fromEntries(Object.entries(node).flatMap(([key, value]) => (key === '$id' && typeof value === 'string' ? [] : [[key, this.convert(value)]])));
   }
 }

@@ -41,11 +41,18 @@ const LINK_TOKEN = /\.\d+\.[A-Za-z0-9_-]{43}/;
 export function loggablePath(url: string, route?: string): string {
   const path = url.split('?')[0] ?? '';
   if (route === NOT_ME_ROUTE || path.startsWith(`${NOT_ME_PATH}/`)) return `${NOT_ME_PATH}/…`;
-  return path
+  // Cut before searching: every answer, a 404 too, pays for this on the event loop, and no path
+  // of the API is anywhere near this long.
+  const kept = path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}…` : path;
+  return kept
     .split('/')
-    .map((segment) => (LINK_TOKEN.test(decoded(segment)) ? '…' : segment))
+    .map((segment) => (segment.length >= MIN_TOKEN_LENGTH && LINK_TOKEN.test(decoded(segment)) ? '…' : segment))
     .join('/');
 }
+
+const MAX_LOGGED_PATH = 1024;
+/** The shortest a link token can be: a 1-character id, a dot, a 1-digit expiry, a dot, 43 characters; escapes only add. */
+const MIN_TOKEN_LENGTH = 47;
 
 /**
  * The segment with its ASCII escapes undone (a token is all ASCII), twice-encoded ones too;

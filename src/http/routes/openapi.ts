@@ -18,19 +18,21 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import
 const HTML = { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } };
 
 /**
- * `GET /openapi.json` and its page, `GET /docs`. Both are built on first request, when every
- * route has been registered, and kept: routes cannot change once the server listens. The page
- * gets the devices page's security headers: same-origin styles, no script, no framing.
+ * `GET /openapi.json` and its page, `GET /docs`. The document is built when the app becomes
+ * ready (`ready()`, `listen()`), once every route is registered, so a route it cannot describe
+ * (no `config.docs`, …) stops the start, naming the route, instead of failing the first request
+ * for it. The page is rendered from it at its first request: rendering cannot fail, and would
+ * double what the start pays. Both are kept: routes cannot change once the app is ready. The page gets the devices page's
+ * security headers: same-origin styles, no script, no framing.
  */
 export const openApiRoutes: FastifyPluginAsync<OpenApiRouteOptions> = async (app, { routes, publicUrl }) => {
-  let built: { document: OpenApiDocument; json: string; page: string } | undefined;
-  const build = () => {
-    if (!built) {
-      const document = buildOpenApiDocument(routes, { publicUrl, version: VERSION });
-      built = { document, json: JSON.stringify(document), page: docsPage(document) };
-    }
-    return built;
-  };
+  let built: { document: OpenApiDocument; json: string } | undefined;
+  let page: string | undefined;
+  app.addHook('onReady', async () => {
+    const document = buildOpenApiDocument(routes, { publicUrl, version: VERSION });
+    built = { document, json: JSON.stringify(document) };
+  });
+  // Fastify answers no request before the app is ready: `built` is set in the handlers below.
 
   app.addHook('onSend', async (request, reply) => setSecurityHeaders(request, reply));
 
@@ -50,13 +52,13 @@ export const openApiRoutes: FastifyPluginAsync<OpenApiRouteOptions> = async (app
         },
       },
     },
-    async (_request, reply) => reply.header('cache-control', 'no-cache').type('application/json; charset=utf-8').send(build().json),
+    async (_request, reply) => reply.header('cache-control', 'no-cache').type('application/json; charset=utf-8').send(built!.json),
   );
 
   app.get(
     '/docs',
     { config: { docs: { summary: 'This document as a page', tags: ['documentation'], responses: { 200: HTML } } } },
-    async (_request, reply) => reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(build().page),
+    async (_request, reply) => reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send((page ??= docsPage(built!.document))),
   );
 
   app.get(

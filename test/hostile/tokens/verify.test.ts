@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { answerFor, createVerifier, expressAuth, fastifyAuth, GatehouseError, type Verifier } from '../../../src/verify/index.js';
+import { answerFor, createVerifier, expressAuth, fastifyAuth, GatehouseError, type Verifier } from '@gatehouse/verify';
 import { b64u, compact, eddsa } from './forge.js';
 import { bitFlipTokens, cachedClockCases, clockControls, controls, headerSafe, hostileTokens, type HostileToken } from './hostile-tokens.js';
 import { expectRefusals, SERVICE_KEY, startTarget, type HostileSetup, type Refusal } from './target.js';

@@ -6,7 +6,7 @@ import type { ErrorCode } from '../../../src/core/errors.js';
 import { createGatehouse } from '../../../src/gatehouse.js';
 import { openStore } from '../../../src/storage/kysely/kysely-store.js';
 import { bearer, expectProblem, registerUser, signIn, startTestGatehouse, USER_AGENTS, type SignedIn, type TestGatehouse } from '../../helpers/app.js';
-import { DATABASES } from '../../helpers/databases.js';
+import { HTTP_DATABASES } from '../../helpers/databases.js';
 
 const b64url = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 const decode = (part: string | undefined) => JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -285,7 +285,7 @@ describe('the Bearer check in front of GET /v1/me', () => {
   });
 });
 
-describe.each(DATABASES)('a signed-out session on %s', (kind) => {
+describe.each(HTTP_DATABASES)('a signed-out session on %s', (kind) => {
   let t: TestGatehouse;
   let address = 0;
   beforeAll(async () => {

@@ -4,7 +4,7 @@ import { ERROR_CODES, type ErrorCode } from '../../../src/core/errors.js';
 import { statusOf } from '../../../src/http/problem.js';
 import type { KyselyStore } from '../../../src/storage/kysely/kysely-store.js';
 import { expectProblem, PASSWORD, registerUser, signIn, startTestGatehouse, USER_AGENTS, type SignedIn, type TestGatehouse } from '../../helpers/app.js';
-import { DATABASES } from '../../helpers/databases.js';
+import { HTTP_DATABASES } from '../../helpers/databases.js';
 
 /**
  * Bad input gets a clear answer and changes nothing: every malformed request to every route is
@@ -141,7 +141,7 @@ function expectClientProblem(response: LightMyRequestResponse, status?: number, 
   if (response.statusCode === 401) expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
 }
 
-describe.each(DATABASES)('bad requests on %s', (kind) => {
+describe.each(HTTP_DATABASES)('bad requests on %s', (kind) => {
   let t: TestGatehouse;
   /** The caller of every Bearer route. */
   let ann: SignedIn;

@@ -81,6 +81,12 @@ describe('the request log, for a "this wasn\'t me" link under any spelling', () 
     expect(text).not.toContain(signature);
   });
 
+  it('logs at most the first KiB of a long path, so a token past it is not logged either', async () => {
+    const { line, text } = await request('GET', `/${'%25/'.repeat(4000)}${token}`);
+    expect(line.path).toBe(`/${'%25/'.repeat(4000)}`.slice(0, 1024) + '…');
+    expect(text).not.toContain(signature);
+  });
+
   it('keeps paths without a token as they are', async () => {
     const { line } = await request('GET', '/v1/me/sessions/abc.def?x=1');
     expect(line.path).toBe('/v1/me/sessions/abc.def');

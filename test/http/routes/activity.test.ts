@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../../src/core/activity.js';
 import { recordSessionExpiries } from '../../../src/service/housekeeping.js';
 import { bearer, expectProblem, PASSWORD, signIn, startTestGatehouse, USER_AGENTS, type TestGatehouse } from '../../helpers/app.js';
-import { DATABASES } from '../../helpers/databases.js';
+import { HTTP_DATABASES } from '../../helpers/databases.js';
 import { instantHasher } from '../../helpers/hashers.js';
 
 interface EventJson {
@@ -22,7 +22,7 @@ interface EventJson {
 
 const HOME = { userAgent: USER_AGENTS.firefoxUbuntu, ip: '130.149.7.201' }; // Germany
 
-describe.each(DATABASES)('GET /v1/me/activity on %s', (kind) => {
+describe.each(HTTP_DATABASES)('GET /v1/me/activity on %s', (kind) => {
   let t: TestGatehouse;
   beforeAll(async () => {
     t = await startTestGatehouse(kind, { maxSessions: 3 }, { hasher: instantHasher() });

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../../src/core/records.js';
 import type { KyselyStore } from '../../../src/storage/kysely/kysely-store.js';
 import { bearer, expectProblem, PASSWORD, registerUser, signIn, startTestGatehouse, USER_AGENTS, type SignedIn, type TestGatehouse } from '../../helpers/app.js';
-import { DATABASES } from '../../helpers/databases.js';
+import { HTTP_DATABASES } from '../../helpers/databases.js';
 
 const WEBHOOKS = { webhookUrl: 'http://127.0.0.1:9/hooks', webhookSecret: 'a-webhook-secret-of-at-least-32-characters' };
 
-describe.each(DATABASES)('the admin API on %s', (kind) => {
+describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
   let t: TestGatehouse;
   let admin: SignedIn;
   let adminId: string;

@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectProblem, PASSWORD, registerUser, startTestGatehouse, USER_AGENTS, type TestGatehouse } from '../../helpers/app.js';
-import { DATABASES } from '../../helpers/databases.js';
+import { HTTP_DATABASES } from '../../helpers/databases.js';
 import { instantHasher } from '../../helpers/hashers.js';
 
 const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' };
@@ -19,7 +19,7 @@ function cookieOf(response: LightMyRequestResponse): string {
   return setCookie(response).split(';')[0]!;
 }
 
-describe.each(DATABASES)('browser mode (the refresh token in an HttpOnly cookie) on %s', (kind) => {
+describe.each(HTTP_DATABASES)('browser mode (the refresh token in an HttpOnly cookie) on %s', (kind) => {
   let t: TestGatehouse;
   beforeAll(async () => {
     t = await startTestGatehouse(kind, { trustProxy: true, publicUrl: 'http://auth.example.test' }, { hasher: instantHasher() });

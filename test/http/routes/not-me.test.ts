@@ -5,7 +5,7 @@ import { newEvent, type StoredEvent } from '../../../src/core/activity.js';
 import { NOT_ME_PATH, notMeLink } from '../../../src/core/not-me-link.js';
 import type { ClientInfo } from '../../../src/core/records.js';
 import { bearer, expectProblem, registerUser, signIn, startTestGatehouse, USER_AGENTS, type SignedIn, type TestGatehouse } from '../../helpers/app.js';
-import { DATABASES } from '../../helpers/databases.js';
+import { HTTP_DATABASES } from '../../helpers/databases.js';
 import { instantHasher } from '../../helpers/hashers.js';
 
 const PUBLIC_URL = 'https://auth.example.com';
@@ -14,7 +14,7 @@ const DAY = 86_400;
 const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'user-agent': USER_AGENTS.safariIphone };
 const FORM = { ...BROWSER, 'content-type': 'application/x-www-form-urlencoded' };
 
-describe.each(DATABASES)('the "this wasn\'t me" link on %s', (kind) => {
+describe.each(HTTP_DATABASES)('the "this wasn\'t me" link on %s', (kind) => {
   let t: TestGatehouse;
   beforeAll(async () => {
     t = await startTestGatehouse(

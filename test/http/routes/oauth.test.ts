@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, expectProblem, registerUser, signIn, startTestGatehouse, type TestGatehouse } from '../../helpers/app.js';
-import { DATABASES } from '../../helpers/databases.js';
+import { HTTP_DATABASES } from '../../helpers/databases.js';
 
 const SERVICE_KEY = 'svc_' + 'i'.repeat(40);
 
-describe.each(DATABASES)('OAuth token endpoints on %s', (kind) => {
+describe.each(HTTP_DATABASES)('OAuth token endpoints on %s', (kind) => {
   let t: TestGatehouse;
   beforeAll(async () => {
     t = await startTestGatehouse(kind, { serviceKeys: [SERVICE_KEY] });

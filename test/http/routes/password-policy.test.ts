@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASES } from '../../helpers/databases.js';
+import { HTTP_DATABASES } from '../../helpers/databases.js';
 import { bearer, expectProblem, PASSWORD, registerUser, signIn, startTestGatehouse, type TestGatehouse } from '../../helpers/app.js';
 
-describe.each(DATABASES)('the password policy over HTTP on %s', (kind) => {
+describe.each(HTTP_DATABASES)('the password policy over HTTP on %s', (kind) => {
   let t: TestGatehouse;
   beforeAll(async () => {
     t = await startTestGatehouse(kind);

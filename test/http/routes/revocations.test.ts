@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createGatehouse } from '../../../src/gatehouse.js';
 import { openStore } from '../../../src/storage/kysely/kysely-store.js';
 import { bearer, expectProblem, registerUser, signIn, startTestGatehouse, testConfig, type TestGatehouse } from '../../helpers/app.js';
-import { createTestDatabase, DATABASES } from '../../helpers/databases.js';
+import { createTestDatabase, HTTP_DATABASES } from '../../helpers/databases.js';
 
 const SERVICE_KEY = 'svc_' + 'k'.repeat(40);
 const OTHER_KEY = 'svc_' + 'o'.repeat(40);
@@ -45,7 +45,7 @@ function eventReader(body: ReadableStream<Uint8Array>) {
   };
 }
 
-describe.each(DATABASES)('the revocation feed on %s', (kind) => {
+describe.each(HTTP_DATABASES)('the revocation feed on %s', (kind) => {
   let t: TestGatehouse;
   beforeAll(async () => {
     t = await startTestGatehouse(kind, { serviceKeys: [OTHER_KEY, SERVICE_KEY] });

@@ -4,7 +4,7 @@ import { createGatehouse } from '../../../src/gatehouse.js';
 import { openStore } from '../../../src/storage/kysely/kysely-store.js';
 import { expectProblem, PASSWORD, registerUser, startTestGatehouse, testConfig, USER_AGENTS, type TestGatehouse } from '../../helpers/app.js';
 import { testClock } from '../../helpers/clock.js';
-import { createTestDatabase, DATABASES } from '../../helpers/databases.js';
+import { createTestDatabase, HTTP_DATABASES } from '../../helpers/databases.js';
 import { instantHasher } from '../../helpers/hashers.js';
 import { GatehouseError } from '../../../src/core/errors.js';
 import type { PasswordHasher } from '../../../src/core/password-hasher.js';
@@ -19,7 +19,7 @@ const WRONG = 'not the password at all';
 /** Addresses the guesses come from, so no test passes just because all came from one. */
 const ips = (i: number) => `198.51.100.${(i % 200) + 1}`;
 
-describe.each(DATABASES)('sign-in limits on %s', (kind) => {
+describe.each(HTTP_DATABASES)('sign-in limits on %s', (kind) => {
   let t: TestGatehouse;
   beforeEach(async () => {
     t = await startTestGatehouse(kind, {}, { hasher: instantHasher() });
@@ -156,7 +156,7 @@ describe.each(DATABASES)('sign-in limits on %s', (kind) => {
   });
 });
 
-describe.each(DATABASES)('sign-in limits across a restart on %s', (kind) => {
+describe.each(HTTP_DATABASES)('sign-in limits across a restart on %s', (kind) => {
   it('keeps an account locked when the node restarts on the same database', async () => {
     const database = await createTestDatabase(kind);
     const config = testConfig({ database: database.location });
@@ -186,7 +186,7 @@ describe.each(DATABASES)('sign-in limits across a restart on %s', (kind) => {
  * argon2 would take), must not get past a limit that sequential attempts would meet: each
  * counts from the moment it starts.
  */
-describe.each(DATABASES)('sign-in limits under parallel attempts on %s', (kind) => {
+describe.each(HTTP_DATABASES)('sign-in limits under parallel attempts on %s', (kind) => {
   let t: TestGatehouse;
   let verified: () => number;
   beforeEach(async () => {

@@ -1,5 +1,5 @@
-import type { GatehouseError } from '../core/errors.js';
-import { challengeFor, problem, type Problem } from '../http/problem.js';
+import type { GatehouseError } from './errors.js';
+import { challengeFor, problem, type Problem } from './problem.js';
 
 /** The HTTP answer Gatehouse gives for an error, for any framework to send. */
 export interface Answer {
@@ -9,7 +9,7 @@ export interface Answer {
 }
 
 /**
- * Built from Gatehouse's own table (src/http/problem.ts), so a resource server answers exactly
+ * Built from Gatehouse's own table (problem.ts), so a resource server answers exactly
  * as Gatehouse does: the same status, problem+json body and `WWW-Authenticate` challenge, and
  * `no-store` because the answer concerns a credential.
  */

@@ -1,5 +1,5 @@
-import type { AccessClaims } from '../core/access-token.js';
-import { GatehouseError } from '../core/errors.js';
+import type { AccessClaims } from './access-token.js';
+import { GatehouseError } from './errors.js';
 import { answerFor } from './answer.js';
 import { refuseTokenInQuery } from './bearer.js';
 import type { Verifier } from './verifier.js';

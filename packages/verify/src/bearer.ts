@@ -1,4 +1,4 @@
-import { GatehouseError } from '../core/errors.js';
+import { GatehouseError } from './errors.js';
 
 // RFC 6750 §2.1: `Bearer` then one token of b64token characters. The same rule, and the same
 // answers, as Gatehouse's own check (src/http/plugins/authenticate.ts).

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, customFetch, type CryptoKey, type FetchImplementation } from 'jose';
-import { ACCESS_TOKEN_ALG, type VerificationKeys } from '../core/access-token.js';
-import { GatehouseError } from '../core/errors.js';
+import { ACCESS_TOKEN_ALG, type VerificationKeys } from './access-token.js';
+import { GatehouseError } from './errors.js';
 
 export interface RemoteKeysOptions {
   url: string;

@@ -1,4 +1,4 @@
-import { DEFAULT_CACHE_CAPACITY } from '../core/verified-token-cache.js';
+import { DEFAULT_CACHE_CAPACITY } from './verified-token-cache.js';
 
 export interface VerifierOptions {
   /** Gatehouse's GATEHOUSE_ISSUER: tokens must carry exactly this `iss`. */
@@ -98,7 +98,7 @@ function plainCall(fetchImpl: typeof fetch | undefined): typeof fetch {
 }
 
 function fail(message: string): never {
-  throw new TypeError(`gatehouse/verify: ${message}`);
+  throw new TypeError(`@gatehouse/verify: ${message}`);
 }
 
 function nonEmpty(value: unknown, name: string): string {

@@ -89,13 +89,13 @@ export class RevocationFeed {
   /** Resolves once a snapshot has arrived; rejects when Gatehouse refuses the service key, or on close. */
   ready(): Promise<void> {
     if (this.settings) return Promise.resolve();
-    if (this.options.signal.aborted) return Promise.reject(new Error('gatehouse/verify: the verifier is closed'));
+    if (this.options.signal.aborted) return Promise.reject(new Error('@gatehouse/verify: the verifier is closed'));
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   /** Resolves when the stream has ended and no timer is left (the signal must be aborted first). */
   closed(): Promise<void> {
-    this.settle(new Error('gatehouse/verify: the verifier is closed'));
+    this.settle(new Error('@gatehouse/verify: the verifier is closed'));
     return this.running;
   }
 

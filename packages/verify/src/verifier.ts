@@ -1,7 +1,7 @@
 import { decodeProtectedHeader } from 'jose';
-import { MAX_ACCESS_TOKEN_LENGTH, verifyAccessToken, type AccessClaims, type AccessTokenSettings } from '../core/access-token.js';
-import { GatehouseError } from '../core/errors.js';
-import { VerifiedTokenCache } from '../core/verified-token-cache.js';
+import { MAX_ACCESS_TOKEN_LENGTH, verifyAccessToken, type AccessClaims, type AccessTokenSettings } from './access-token.js';
+import { GatehouseError } from './errors.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 import { bearerToken } from './bearer.js';
 import { resolveOptions, type VerifierOptions } from './options.js';
 import { RemoteKeys } from './remote-keys.js';
