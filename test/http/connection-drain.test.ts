@@ -69,7 +69,9 @@ function trickler(base: string, path: string): { closed: Promise<unknown> } {
     if (socket.destroyed || ++sent > length) return clearInterval(drip);
     socket.write(' ');
   }, 100);
-  const closed = once(socket, 'close').finally(() => clearInterval(drip));
+  // Not events.once: it rejects on the 'error' that a cut connection may raise first (ECONNRESET
+  // when a write meets the reset), and a cut is what these tests wait for.
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve())).finally(() => clearInterval(drip));
   trickles.push(socket);
   return { closed };
 }
