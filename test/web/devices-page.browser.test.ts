@@ -394,49 +394,53 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
   });
 
   describe('two accounts in two tabs of one browser', () => {
-    let gatehouse: Awaited<ReturnType<typeof withServer>>;
-    let browserOfBoth: Device;
     const ann = { email: 'ann@example.com', name: 'Ann' };
     const bob = { email: 'bob@example.com', name: 'Bob' };
-
-    const activeSessionIds = (email: string) => activeSessionIdsOf(gatehouse.base, email);
-
-    beforeAll(async () => {
-      gatehouse = await withServer();
-      for (const who of [ann, bob]) {
-        expect((await call(gatehouse.base, 'POST', '/v1/auth/register', { body: { ...who, password: PASSWORD } })).status).toBe(201);
-      }
-      browserOfBoth = await openDevice(gatehouse.base, { userAgent: USER_AGENTS.firefoxUbuntu, viewport: { width: 1280, height: 800 } });
-    });
-    afterAll(async () => {
+    let gatehouse: Awaited<ReturnType<typeof withServer>> | undefined;
+    let browserOfBoth: Device | undefined;
+    afterEach(async () => {
       await browserOfBoth?.context.close();
       await gatehouse?.close();
+      [gatehouse, browserOfBoth] = [undefined, undefined];
     });
 
-    it('signs out only Ann when she clicks "Sign out" in her tab after Bob signed in in another tab: Bob stays signed in, and his tab keeps working', async () => {
-      const tabA = browserOfBoth.page;
-      const tabB = await watchedPage(browserOfBoth.context);
-      await tabB.goto(gatehouse.base + '/');
-      // Both tabs open on the sign-in form; Ann signs in in one, then Bob in the other, which
-      // replaces the browser's one refresh cookie with his. Ann's tab keeps her access token.
+    /**
+     * A server with Ann's and Bob's accounts, and one browser with two tabs open on the sign-in
+     * form: Ann signs in in tab A, then Bob in tab B, which replaces the browser's one refresh
+     * cookie with his. Ann's tab keeps her access token.
+     */
+    async function annThenBob(env: Record<string, string> = {}) {
+      const server = (gatehouse = await withServer(env));
+      for (const who of [ann, bob]) {
+        expect((await call(server.base, 'POST', '/v1/auth/register', { body: { ...who, password: PASSWORD } })).status).toBe(201);
+      }
+      const browser = (browserOfBoth = await openDevice(server.base, { userAgent: USER_AGENTS.firefoxUbuntu, viewport: { width: 1280, height: 800 } }));
+      const tabA = browser.page;
+      const tabB = await watchedPage(browser.context);
+      await tabB.goto(server.base + '/');
       await signedIn(tabA, ann.email);
       const annId = await ownSessionId(tabA);
       await signedIn(tabB, bob.email);
       const bobId = await ownSessionId(tabB);
-      expect((await browserOfBoth.context.cookies(gatehouse.base))[0]!.value.startsWith(`${bobId}.`)).toBe(true);
+      return { server, browser, tabA, tabB, annId, bobId, activeSessionIds: (email: string) => activeSessionIdsOf(server.base, email) };
+    }
+
+    it('signs out only Ann when she clicks "Sign out" in her tab after Bob signed in in another tab: Bob stays signed in, and his tab keeps working', async () => {
+      const { server, browser, tabA, tabB, annId, bobId, activeSessionIds } = await annThenBob();
+      expect((await browser.context.cookies(server.base))[0]!.value.startsWith(`${bobId}.`)).toBe(true);
       expect(await tabA.locator('#account-who').textContent()).toContain(ann.email);
 
-      const from = gatehouse.server.logs.length;
+      const from = server.server.logs.length;
       await tabA.getByRole('button', { name: 'Sign out', exact: true }).click();
       await heading(tabA, 'Sign in').waitFor();
-      await expect.poll(() => logged(gatehouse.server, from).filter((entry) => entry.path === '/v1/auth/logout'), SOON).toEqual([
+      await expect.poll(() => logged(server.server, from).filter((entry) => entry.path === '/v1/auth/logout'), SOON).toEqual([
         { method: 'POST', path: '/v1/auth/logout', status: 204 },
       ]);
 
       // Ann's session is the one that ended; Bob's is still active, his cookie still in the browser.
       expect(await activeSessionIds(ann.email)).not.toContain(annId);
       expect(await activeSessionIds(bob.email)).toContain(bobId);
-      expect((await browserOfBoth.context.cookies(gatehouse.base)).map((cookie) => cookie.value.split('.')[0])).toEqual([bobId]);
+      expect((await browser.context.cookies(server.base)).map((cookie) => cookie.value.split('.')[0])).toEqual([bobId]);
 
       // Bob's tab goes on working, before a reload (its next poll) and after it.
       await markPage(tabB);
@@ -455,39 +459,16 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
       expect(await tabA.locator('#account-who').textContent()).toContain(bob.email);
       expect(await activeSessionIds(bob.email)).toContain(bobId);
     });
-  });
 
-  describe('two accounts in two tabs of one browser, when the first tab renews its access token', () => {
-    let gatehouse: Awaited<ReturnType<typeof withServer>>;
-    let browserOfBoth: Device;
-    // Short-lived access tokens: the page renews a quarter of the lifetime early, after 6 s.
-    beforeAll(async () => {
-      gatehouse = await withServer({ GATEHOUSE_ACCESS_TOKEN_TTL: '8' });
-      for (const email of ['ann@example.com', 'bob@example.com']) {
-        expect((await call(gatehouse.base, 'POST', '/v1/auth/register', { body: { email, password: PASSWORD } })).status).toBe(201);
-      }
-      browserOfBoth = await openDevice(gatehouse.base, { userAgent: USER_AGENTS.firefoxUbuntu, viewport: { width: 1280, height: 800 } });
-    });
-    afterAll(async () => {
-      await browserOfBoth?.context.close();
-      await gatehouse?.close();
-    });
-
-    it('does not turn Ann\'s tab into Bob\'s account: it ends her session, which the browser can no longer renew, and asks her to sign in again', async () => {
-      // Both tabs open on the sign-in form; Ann signs in in one, then Bob in the other.
-      const tabA = browserOfBoth.page;
-      const tabB = await watchedPage(browserOfBoth.context);
-      await tabB.goto(gatehouse.base + '/');
-      await signedIn(tabA, 'ann@example.com');
-      const annId = await ownSessionId(tabA);
-      await signedIn(tabB, 'bob@example.com');
-      const bobId = await ownSessionId(tabB);
+    it("does not turn Ann's tab into Bob's account when it renews its access token: it ends her session, which the browser can no longer renew, and asks her to sign in again", async () => {
+      // Short-lived access tokens: the page renews a quarter of the lifetime early, after 6 s.
+      const { tabA, tabB, annId, bobId, activeSessionIds } = await annThenBob({ GATEHOUSE_ACCESS_TOKEN_TTL: '8' });
       // Ann's tab renews from the cookie, which is Bob's now.
       await heading(tabA, 'Sign in').waitFor({ timeout: 15_000 });
       expect(await tabA.getByRole('alert').first().textContent()).toContain('another account signed in in this browser');
-      await expect.poll(() => activeSessionIdsOf(gatehouse.base, 'ann@example.com'), SOON).not.toContain(annId);
-      expect(await activeSessionIdsOf(gatehouse.base, 'bob@example.com')).toContain(bobId);
-      expect(await tabB.locator('#account-who').textContent()).toContain('bob@example.com');
+      await expect.poll(() => activeSessionIds(ann.email), SOON).not.toContain(annId);
+      expect(await activeSessionIds(bob.email)).toContain(bobId);
+      expect(await tabB.locator('#account-who').textContent()).toContain(bob.email);
     });
   });
 
