@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { GeoipDatabase } from './geo/open-locator.js';
 import type { DatabaseLocation } from './storage/kysely/connect.js';
@@ -75,9 +76,9 @@ type Env = Record<string, string | undefined>;
 
 /**
  * Reads the process environment, under which a `.env` file in the working directory fills in
- * what is not set. This is the only place that reads `process.env`.
+ * what is not set. This and the CLI's `processIo` are the only places that read `process.env`.
  */
-export function loadConfig(env: Env = readEnvironment()): Readonly<Config> {
+export function loadConfig(env: Env = environmentIn(process.cwd(), process.env)): Readonly<Config> {
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const production = present(env, 'NODE_ENV') === 'production';
   // Every duration goes down to 1 second, so demos and black-box tests can watch sessions end.
@@ -133,9 +134,25 @@ export function loadConfig(env: Env = readEnvironment()): Readonly<Config> {
   return Object.freeze(config);
 }
 
-function readEnvironment(): Env {
-  const fromFile = existsSync('.env') ? parseEnv(readFileSync('.env', 'utf8')) : {};
-  return { ...fromFile, ...process.env };
+/**
+ * The configuration of a command run in `cwd` with `env` (the CLI's io): a `.env` file in
+ * `cwd` fills in what `env` does not set, and relative file paths (the SQLite database, the
+ * GeoIP file) are taken from `cwd`, as a process started there would take them.
+ */
+export function loadConfigIn(cwd: string, env: Env): Readonly<Config> {
+  const config = loadConfig(environmentIn(cwd, env));
+  const { database, geoipDatabase } = config;
+  return Object.freeze({
+    ...config,
+    database: database.kind === 'sqlite' && database.path !== ':memory:' ? { ...database, path: resolve(cwd, database.path) } : database,
+    geoipDatabase: geoipDatabase.kind === 'file' ? { ...geoipDatabase, path: resolve(cwd, geoipDatabase.path) } : geoipDatabase,
+  });
+}
+
+function environmentIn(cwd: string, env: Env): Env {
+  const file = join(cwd, '.env');
+  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
+  return { ...fromFile, ...env };
 }
 
 function fail(name: string, expected: string, value: string): never {

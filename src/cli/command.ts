@@ -1,7 +1,8 @@
-import { HELP_OPTION, type OptionSpecs } from './args.js';
+import { HELP_OPTION, type OptionSpecs, type OptionValues } from './args.js';
+import type { CliIo } from './io.js';
 
 /** One `gatehouse <name>` command: its help, its options, and what it does. */
-export interface Command {
+export interface Command<O extends OptionSpecs = OptionSpecs> {
   name: string;
   /** One line for the list in `gatehouse --help`. */
   summary: string;
@@ -12,9 +13,17 @@ export interface Command {
   /** What exit code 0 means for this command. */
   success: string;
   /** Its options, `--help` aside (every command takes that). */
-  options: OptionSpecs;
-  /** Runs it with the parsed options; resolves with the exit code. Throws UsageError for a bad value. */
-  run(options: Map<string, string | true>): Promise<number>;
+  options: O;
+  /**
+   * Runs it with the parsed options, reading and writing only through `io`; resolves with the
+   * exit code. Throws UsageError for a bad value, and anything else for a failure (exit code 1).
+   */
+  run(options: OptionValues<O>, io: CliIo): Promise<number>;
+}
+
+/** A command whose `run` sees its own options typed: a string per option with a value, `true` per flag. */
+export function command<const O extends OptionSpecs>(definition: Command<O>): Command<O> {
+  return definition;
 }
 
 /**
@@ -27,10 +36,12 @@ export interface CommandGroup {
   summary: string;
   /** What the group is for, for `gatehouse <name> --help`. */
   description: string;
-  subcommands: readonly Command[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command has its own options
+  subcommands: readonly Command<any>[];
 }
 
-export type CommandEntry = Command | CommandGroup;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command has its own options
+export type CommandEntry = Command<any> | CommandGroup;
 
 export function isGroup(entry: CommandEntry): entry is CommandGroup {
   return 'subcommands' in entry;

@@ -1,17 +1,27 @@
-import { HELP_OPTION, parseArgs, UsageError } from './args.js';
+import { parseOptions, UsageError } from './args.js';
 import { commandHelp, exitCodes, groupHelp, isGroup, type Command, type CommandEntry } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { failureLine } from './failure.js';
+import { complain, processIo, type CliIo } from './io.js';
 
 /**
  * Runs `gatehouse <command> [options]` and resolves with the exit code: 0 done, 1 failed
  * (one line on stderr), 2 called wrong (one line on stderr naming the help to read). Help goes
  * to stdout with 0, so `gatehouse serve --help | less` works.
  */
-export async function runCli(argv: string[]): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...rest] = argv;
+  const print = (text: string) => {
+    io.stdout.write(text);
+    return 0;
+  };
+  const usageError = (error: unknown, path?: string) => {
+    if (!(error instanceof UsageError)) throw error;
+    complain(io, `gatehouse: ${error.message} (see: gatehouse ${path ? `${path} ` : ''}--help)`);
+    return 2;
+  };
   if (asksHelp(name) || (name === 'help' && (rest.length === 0 || asksHelp(rest[0])))) return print(overview());
-  if (name === 'help') return help(rest);
+  if (name === 'help') return help(rest, print, usageError);
   if (name === undefined) return usageError(new UsageError('no command given'));
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) return usageError(new UsageError(`unknown command ${JSON.stringify(name)}`));
@@ -23,32 +33,32 @@ export async function runCli(argv: string[]): Promise<number> {
   const command = entry.subcommands.find((c) => c.name === subname);
   if (!command) return usageError(new UsageError(`unknown command ${JSON.stringify(`${name} ${subname}`)}`), name);
   return runCommand(command, subrest, `${name} ${subname}`);
+
+  /** `path` is how the command is called (`serve`, `user create`), for the help an error points at. */
+  async function runCommand(command: Command, args: string[], path: string): Promise<number> {
+    let options: ReturnType<typeof parseOptions>;
+    try {
+      options = parseOptions(args, command.options);
+    } catch (error) {
+      return usageError(error, path);
+    }
+    if (options.help) return print(commandHelp(command));
+    try {
+      return await command.run(options, io);
+    } catch (error) {
+      if (error instanceof UsageError) return usageError(error, path);
+      complain(io, failureLine(error));
+      return 1;
+    }
+  }
 }
 
 function asksHelp(arg: string | undefined): boolean {
   return arg === '--help' || arg === '-h';
 }
 
-/** `path` is how the command is called (`serve`, `user create`), for the help an error points at. */
-async function runCommand(command: Command, argv: string[], path: string): Promise<number> {
-  let options: Map<string, string | true>;
-  try {
-    options = parseArgs(argv, { ...command.options, help: HELP_OPTION });
-  } catch (error) {
-    return usageError(error, path);
-  }
-  if (options.has('help')) return print(commandHelp(command));
-  try {
-    return await command.run(options);
-  } catch (error) {
-    if (error instanceof UsageError) return usageError(error, path);
-    console.error(failureLine(error));
-    return 1;
-  }
-}
-
 /** `gatehouse help <command>` and `gatehouse help <group> <command>`. */
-function help(names: string[]): number {
+function help(names: string[], print: (text: string) => number, usageError: (error: unknown, path?: string) => number): number {
   const [name = '', subname, ...extra] = names;
   if (extra.length > 0) return usageError(new UsageError('help takes a command name, or a group and one of its commands'));
   const entry: CommandEntry | undefined = COMMANDS.find((c) => c.name === name);
@@ -57,17 +67,6 @@ function help(names: string[]): number {
   const command = isGroup(entry) ? entry.subcommands.find((c) => c.name === subname) : undefined;
   if (!command) return usageError(new UsageError(`unknown command ${JSON.stringify(`${name} ${subname}`)}`), isGroup(entry) ? name : undefined);
   return print(commandHelp(command));
-}
-
-function print(text: string): number {
-  process.stdout.write(text);
-  return 0;
-}
-
-function usageError(error: unknown, path?: string): number {
-  if (!(error instanceof UsageError)) throw error;
-  console.error(`gatehouse: ${error.message} (see: gatehouse ${path ? `${path} ` : ''}--help)`);
-  return 2;
 }
 
 function overview(): string {

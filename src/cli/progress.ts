@@ -22,10 +22,10 @@ const LINE_FRACTION = 0.1;
 /**
  * On a terminal, one line redrawn in place (`label [#####-----]  42%  420/1000`); anywhere
  * else, plain lines a log can keep (`label: 420/1000 (42%)`), at most every 5 s or every
- * tenth. Written to stderr by default, so stdout stays the command's result for scripts.
+ * tenth. Commands write it to their stderr, so stdout stays the command's result for scripts.
  * `total` may be unknown (undefined): then it counts without a bar.
  */
-export function progress(label: string, total: number | undefined, out: ProgressOutput = process.stderr, now: () => number = Date.now): Progress {
+export function progress(label: string, total: number | undefined, out: ProgressOutput, now: () => number): Progress {
   const terminal = out.isTTY === true;
   let doneCount = 0;
   // A terminal shows the bar at the first item; a log gets its first line after 5 s or a tenth.

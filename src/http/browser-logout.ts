@@ -5,6 +5,7 @@ import { parseRefreshToken } from '../core/refresh-token.js';
 import type { ServiceContext } from '../service/context.js';
 import { hasRefreshTokenEnded, signOutWithRefreshToken } from '../service/refresh.js';
 import { signOut } from '../service/sessions.js';
+import { readBearer } from './bearer.js';
 import { assertSameOrigin, clearRefreshCookie, readRefreshCookie } from './browser-cookie.js';
 import { clientInfo } from './client-info.js';
 import { callerOf, type Authenticate } from './plugins/authenticate.js';
@@ -74,8 +75,8 @@ async function signOutWithCookie(ctx: ServiceContext, request: FastifyRequest, c
 
 /** The `sid` an access token claims, unverified (see its one use); undefined if it has none. */
 function claimedSessionId(authorization: string): string | undefined {
-  const token = /^Bearer +(\S+) *$/i.exec(authorization)?.[1];
-  if (token === undefined) return undefined;
+  const token = readBearer(authorization);
+  if (typeof token !== 'string') return undefined;
   try {
     const { sid } = decodeJwt(token);
     return typeof sid === 'string' ? sid : undefined;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { SigningKeyRecord } from '../core/records.js';
 import type { DatabaseLocation } from '../storage/kysely/connect.js';
 import { isSealed } from './private-key-encryption.js';
@@ -19,9 +19,9 @@ const FILE_NAME = 'gatehouse.secret';
  * holds both; with PostgreSQL (one node without GATEHOUSE_SECRET, outside production) in
  * ./data, where the quick start keeps its files.
  */
-export function localSecretPath(database: DatabaseLocation): string {
+export function localSecretPath(database: DatabaseLocation, cwd = process.cwd()): string {
   const dir = database.kind === 'sqlite' && database.path !== ':memory:' ? dirname(database.path) : 'data';
-  return resolve(join(dir, FILE_NAME));
+  return resolve(cwd, dir, FILE_NAME);
 }
 
 /**
@@ -36,10 +36,10 @@ export async function resolveKeySecret(
   configured: string | undefined,
   database: DatabaseLocation,
   keys: () => Promise<SigningKeyRecord[]>,
-  options: { mayCreate?: 'always' | 'beside-sqlite' } = {},
+  options: { mayCreate?: 'always' | 'beside-sqlite'; cwd?: string } = {},
 ): Promise<KeySecret> {
   if (configured !== undefined) return { value: configured, file: undefined };
-  const path = localSecretPath(database);
+  const path = localSecretPath(database, options.cwd);
   const existing = readLocalSecret(path);
   if (existing !== undefined) return { value: existing, file: { path, created: false } };
   if ((await keys()).some((k) => isSealed(k.privateJwk))) {

@@ -15,7 +15,9 @@ export function registerProcessMetrics(registry: Registry): () => void {
   const cpu = registry.register(new Counter('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', []));
   const start = registry.register(new Gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', []));
   const resident = registry.register(new Gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', []));
-  start.set({}, Math.round(performance.timeOrigin / 1000));
+  // Whole seconds, rounded down: rounded to nearest, a process younger than half a second would
+  // report a start in the future.
+  start.set({}, Math.floor(performance.timeOrigin / 1000));
 
   // From the process's start, not from this call: the counters are the process's totals.
   let last = { user: 0, system: 0 };

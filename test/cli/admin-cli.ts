@@ -1,23 +1,19 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import { PASSWORD, USER_AGENTS } from '../helpers/app.js';
-import { call, CLI, startServer, type RunningServer } from '../helpers/server-process.js';
+import { runGatehouse, type Run } from '../helpers/cli.js';
+import { call, startServer, type RunningServer } from '../helpers/server-process.js';
+
+export type { Run };
 
 /**
- * What the tests of `gatehouse user …` and `gatehouse sessions …` share: the command run as a
- * child process, as a script runs it, a Gatehouse server process on the same database, and a
- * wait for that server to refuse a token.
+ * What the tests of `gatehouse user …` and `gatehouse sessions …` share: the command run
+ * in-process (runCli, with its own environment and directory), a Gatehouse server process on the
+ * same database, and a wait for that server to refuse a token.
  */
-
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** A working directory with nothing in it (no .env), removed by `remove`. */
 export function emptyDirectory(): { path: string; remove(): void } {
@@ -25,24 +21,9 @@ export function emptyDirectory(): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/**
- * Runs `gatehouse …args` with only PATH and `env` set, `input` on stdin (then closed; nothing
- * and closed when undefined).
- */
+/** Runs `gatehouse …args` in-process in `cwd`, with only `env` set and `input` on stdin (then closed). */
 export function gatehouse(cwd: string, args: string[], env: Record<string, string>, input?: string): Promise<Run> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(input);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+  return runGatehouse(args, { cwd, env, ...(input === undefined ? {} : { input }) });
 }
 
 /** Expects a run that failed with exit code `code` and exactly one line on stderr. */

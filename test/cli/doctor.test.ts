@@ -1,16 +1,22 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Migrator } from 'kysely';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../../src/core/clock.js';
 import { newSigningKey } from '../../src/keys/new-key.js';
 import { connect, type DatabaseLocation } from '../../src/storage/kysely/connect.js';
 import { openStore } from '../../src/storage/kysely/kysely-store.js';
 import { migrationProvider } from '../../src/storage/migrations/index.js';
+import { runGatehouse, spawnGatehouse, type Run } from '../helpers/cli.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../helpers/databases.js';
-import { CLI } from '../helpers/server-process.js';
+
+/**
+ * `gatehouse doctor` run in-process (runCli, with its own environment and directory), before
+ * any database and on SQLite and PostgreSQL databases in every state it tells apart. One failing
+ * run spawns the real binary, for the exit code a monitoring script reads.
+ */
 
 const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-cli-doctor-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
@@ -22,9 +28,21 @@ function databaseUrl(location: DatabaseLocation): string {
   return location.kind === 'sqlite' ? `sqlite:${location.path}` : location.url;
 }
 
-/** Runs `gatehouse doctor` as a script would, and reads its report: one `status name detail` line per check. */
-function doctor(env: Record<string, string>) {
-  const result = spawnSync(process.execPath, [CLI, 'doctor'], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 60_000 });
+/**
+ * Runs `gatehouse doctor` in-process, in an empty directory with only `env` set (`clock`: its
+ * idea of now), and reads its report.
+ */
+async function doctor(env: Record<string, string>, clock?: Clock) {
+  return readReport(await runGatehouse(['doctor'], { cwd, env, ...(clock === undefined ? {} : { clock }) }));
+}
+
+/** Runs the real binary (dist/cli/gatehouse.js) as a script would, with only PATH and `env` set, and reads its report. */
+async function spawnedDoctor(env: Record<string, string>) {
+  return readReport(await spawnGatehouse(['doctor'], { cwd, env }));
+}
+
+/** What a doctor reported: one `status name detail` line per check. */
+function readReport(result: Run) {
   const lines = result.stdout.split('\n').filter((line) => line !== '');
   const checks = Object.fromEntries(
     lines.map((line) => {
@@ -32,25 +50,31 @@ function doctor(env: Record<string, string>) {
       return [name, { status, detail }];
     }),
   ) as Record<string, { status: string; detail: string }>;
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, lines, checks };
+  return { code: result.code, stdout: result.stdout, stderr: result.stderr, lines, checks };
+}
+
+/** A clock that stands still at `now`, as far as the time of day goes. */
+function clockAt(now: number): Clock {
+  return { now: () => now, monotonic: () => performance.now() };
 }
 
 describe('gatehouse doctor, before any database', () => {
-  it('fails the configuration check with its one-line reason, and exits 1', () => {
-    const report = doctor({ GATEHOUSE_ACCESS_TOKEN_TTL: 'ten minutes' });
+  // The real binary: that a failed check reaches the shell as exit code 1.
+  it('fails the configuration check with its one-line reason, and exits 1', async () => {
+    const report = await spawnedDoctor({ GATEHOUSE_ACCESS_TOKEN_TTL: 'ten minutes' });
     expect(report.code).toBe(1);
     expect(report.stdout).toBe('fail config    GATEHOUSE_ACCESS_TOKEN_TTL must be a whole number from 1 to 86400; got "ten minutes"\n');
   });
 
-  it('fails in production without GATEHOUSE_SECRET', () => {
-    const report = doctor({ NODE_ENV: 'production' });
+  it('fails in production without GATEHOUSE_SECRET', async () => {
+    const report = await doctor({ NODE_ENV: 'production' });
     expect(report.code).toBe(1);
     expect(report.checks.config).toEqual({ status: 'fail', detail: expect.stringMatching(/^GATEHOUSE_SECRET must be set when NODE_ENV=production/) });
   });
 
-  it('warns about a SQLite database that does not exist yet, without creating it, and exits 0', () => {
+  it('warns about a SQLite database that does not exist yet, without creating it, and exits 0', async () => {
     const path = join(cwd, 'not-yet', 'gatehouse.db');
-    const report = doctor({ DATABASE_URL: `sqlite:${path}`, GATEHOUSE_SECRET: SECRET });
+    const report = await doctor({ DATABASE_URL: `sqlite:${path}`, GATEHOUSE_SECRET: SECRET });
     expect(report.code).toBe(0);
     expect(report.lines).toEqual(['ok   config    loads; not production (NODE_ENV is not "production")', `warn database  no database at ${path} yet: the server creates it at its first start`]);
     expect(existsSync(join(cwd, 'not-yet'))).toBe(false);
@@ -61,7 +85,7 @@ describe('gatehouse doctor, before any database', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const report = doctor({ DATABASE_URL: `postgres://gatehouse:pw@127.0.0.1:${port}/gatehouse`, GATEHOUSE_SECRET: SECRET });
+    const report = await doctor({ DATABASE_URL: `postgres://gatehouse:pw@127.0.0.1:${port}/gatehouse`, GATEHOUSE_SECRET: SECRET });
     expect(report.code).toBe(1);
     expect(report.checks.database).toEqual({ status: 'fail', detail: expect.stringMatching(/^cannot be reached: .*ECONNREFUSED/) });
   });
@@ -89,7 +113,7 @@ describe.each(DATABASES)('gatehouse doctor on %s', (kind) => {
 
   it('passes every check on a database a server has set up, and exits 0', async () => {
     await addKey(SECRET);
-    const report = doctor(env);
+    const report = await doctor(env);
     expect(report.code).toBe(0);
     expect(report.stderr).toBe('');
     expect(Object.keys(report.checks)).toEqual(['config', 'database', 'schema', 'keys', 'clock']);
@@ -106,38 +130,40 @@ describe.each(DATABASES)('gatehouse doctor on %s', (kind) => {
     } finally {
       await db.destroy();
     }
-    const report = doctor(env);
+    const report = await doctor(env);
     expect(report.code).toBe(0);
     expect(report.checks.schema).toEqual({ status: 'warn', detail: expect.stringMatching(/^\d+ migrations? pending: 0004-signing-key-rotation(, \S+)* \(the server applies them at start; or: gatehouse migrate\)$/) });
     expect(report.checks.keys).toEqual({ status: 'warn', detail: 'not checked until the schema is up to date' });
-    expect(doctor(env).checks.schema!.status).toBe('warn'); // still pending: nothing was migrated
+    expect((await doctor(env)).checks.schema!.status).toBe('warn'); // still pending: nothing was migrated
   });
 
   it('fails when a key cannot be decrypted with GATEHOUSE_SECRET', async () => {
     await addKey(SECRET);
-    const report = doctor({ ...env, GATEHOUSE_SECRET: OTHER_SECRET });
+    const report = await doctor({ ...env, GATEHOUSE_SECRET: OTHER_SECRET });
     expect(report.code).toBe(1);
     expect(report.checks.keys).toEqual({ status: 'fail', detail: expect.stringMatching(/^signing key \S+ cannot be decrypted: GATEHOUSE_SECRET is not the secret it was stored with$/) });
-    const without = doctor({ DATABASE_URL: env.DATABASE_URL! });
+    const without = await doctor({ DATABASE_URL: env.DATABASE_URL! });
     expect(without.checks.keys).toEqual({ status: 'fail', detail: expect.stringMatching(/is encrypted: set GATEHOUSE_SECRET/) });
   });
 
   it('warns about keys stored in plain text, and fails on them in production', async () => {
     await addKey(undefined);
-    expect(doctor(env).checks.keys).toEqual({ status: 'warn', detail: expect.stringMatching(/^1 private key is stored in plain text: a server started with GATEHOUSE_SECRET seals them/) });
-    const production = doctor({ ...env, NODE_ENV: 'production' });
+    expect((await doctor(env)).checks.keys).toEqual({ status: 'warn', detail: expect.stringMatching(/^1 private key is stored in plain text: a server started with GATEHOUSE_SECRET seals them/) });
+    const production = await doctor({ ...env, NODE_ENV: 'production' });
     expect(production.code).toBe(1);
     expect(production.checks.keys!.status).toBe('fail');
   });
 
   it('warns when there is no key yet', async () => {
     await withStore(async () => {});
-    expect(doctor(env).checks.keys).toEqual({ status: 'warn', detail: 'no signing key yet: the server creates one at its first start' });
+    expect((await doctor(env)).checks.keys).toEqual({ status: 'warn', detail: 'no signing key yet: the server creates one at its first start' });
   });
 
   it('fails the clock when it is behind a time the database already holds', async () => {
-    await addKey(SECRET, Date.now() + 3_600_000);
-    const report = doctor(env);
+    // The system clock an hour behind the key's creation, exactly.
+    const now = Date.now();
+    await addKey(SECRET, now + 3_600_000);
+    const report = await doctor(env, clockAt(now));
     expect(report.code).toBe(1);
     expect(report.checks.clock).toEqual({ status: 'fail', detail: expect.stringMatching(/^the system clock \(\S+\) is behind a time the database already holds \(\S+\): was it set back\?$/) });
   });

@@ -1,31 +1,34 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/storage/kysely/kysely-store.js';
-import { CLI } from '../helpers/server-process.js';
+import { runGatehouse, spawnGatehouse, type Run } from '../helpers/cli.js';
 import { createSequelizeSource, SEQUELIZE_LAYOUT, type SequelizeSource } from '../import/sequelize-source.js';
 
-/** `gatehouse import` as a script runs it: a child process, a real PostgreSQL source, a temp SQLite target. */
+/**
+ * `gatehouse import` run in-process (runCli, with its own environment and directory), a real
+ * PostgreSQL source, a temp SQLite target. The test of PGPASSWORD and ~/.pgpass spawns the real
+ * binary: the pg driver reads those from the process's own environment, not the command's.
+ */
 
 const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-import-cli-'));
 const target = join(cwd, 'data', 'gatehouse.db');
 const DAY = 86_400_000;
 
-function gatehouse(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: `sqlite:${target}`, GATEHOUSE_GEOIP_DATABASE: 'off', HOME: cwd, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+/** The environment every run gets, before `env`: HOME is `cwd`, where a test may put a .pgpass. */
+function environment(env: Record<string, string>): Record<string, string> {
+  return { DATABASE_URL: `sqlite:${target}`, GATEHOUSE_GEOIP_DATABASE: 'off', HOME: cwd, ...env };
+}
+
+/** Runs `gatehouse …args` in-process in `cwd`. */
+function gatehouse(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return runGatehouse(args, { cwd, env: environment(env) });
+}
+
+/** Runs the real binary as a script runs it: a child process with only PATH and `env` set besides. */
+function spawned(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return spawnGatehouse(args, { cwd, env: environment(env) });
 }
 
 describe('gatehouse import', () => {
@@ -132,21 +135,23 @@ describe('gatehouse import', () => {
   });
 
   it('takes the password from PGPASSWORD, or from ~/.pgpass, when the URL has none', async () => {
+    // Spawned: the pg driver reads PGPASSWORD and ~/.pgpass (under HOME) from the process's own
+    // environment, as libpq does, not from the command's.
     const url = new URL(source.url);
     url.password = '';
     const args = ['import', '--from', url.toString(), '--source', 'app', '--dry-run'];
-    const refused = await gatehouse(args);
+    const refused = await spawned(args);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^gatehouse: cannot read the source database postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+: /);
 
-    const withVariable = await gatehouse(args, { PGPASSWORD: decodeURIComponent(new URL(source.url).password) });
+    const withVariable = await spawned(args, { PGPASSWORD: decodeURIComponent(new URL(source.url).password) });
     expect(withVariable.code, withVariable.stderr).toBe(0);
     expect(withVariable.stdout).toMatch(/^gatehouse import from app \(dry run: nothing was written\)\nusers: /);
 
     // pgpass wants the file readable by its owner only.
     writeFileSync(join(cwd, '.pgpass'), `${url.hostname}:${url.port}:*:postgres:${decodeURIComponent(new URL(source.url).password)}\n`, { mode: 0o600 });
     try {
-      const withFile = await gatehouse(args);
+      const withFile = await spawned(args);
       expect(withFile.code, withFile.stderr).toBe(0);
       expect(withFile.stdout).toBe(withVariable.stdout);
     } finally {

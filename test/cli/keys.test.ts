@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +8,15 @@ import { openStore } from '../../src/storage/kysely/kysely-store.js';
 import { newSigningKey } from '../../src/keys/new-key.js';
 import { isSealed } from '../../src/keys/private-key-encryption.js';
 import { PUBLICATION_DELAY_MS } from '../../src/keys/key-schedule.js';
+import type { Clock } from '../../src/core/clock.js';
+import { runGatehouse, spawnGatehouse, type Run } from '../helpers/cli.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../helpers/databases.js';
-import { CLI } from '../helpers/server-process.js';
+
+/**
+ * `gatehouse keys list|rotate|retire` run in-process (runCli, with its own environment and
+ * directory) on a new database for each test, on SQLite and PostgreSQL. The one test of `serve`
+ * spawns the real binary: a server is a process of its own.
+ */
 
 const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-cli-keys-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
@@ -22,15 +28,22 @@ function databaseUrl(location: DatabaseLocation): string {
   return location.kind === 'sqlite' ? `sqlite:${location.path}` : location.url;
 }
 
-/** Runs `gatehouse …args` as a script would: in an empty directory, with only PATH and `env` set. */
-function gatehouse(args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 60_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+/**
+ * Runs `gatehouse …args` in-process, in an empty directory with only `env` set: the same code
+ * the binary runs, without a Node.js start for each call. `clock` is the command's idea of now.
+ */
+function gatehouse(args: string[], env: Record<string, string>, clock?: Clock): Promise<Run> {
+  return runGatehouse(args, { cwd, env, ...(clock === undefined ? {} : { clock }) });
+}
+
+/** A clock that stands still at `now`, as far as the time of day goes. */
+function clockAt(now: number): Clock {
+  return { now: () => now, monotonic: () => performance.now() };
 }
 
 describe('gatehouse keys --help', () => {
-  it('lists list, rotate and retire', () => {
-    const { code, stdout } = gatehouse(['keys', '--help'], {});
+  it('lists list, rotate and retire', async () => {
+    const { code, stdout } = await gatehouse(['keys', '--help'], {});
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: gatehouse keys <command> \[options\]\n/);
     expect(stdout).toMatch(/^ {2}list {4}the signing keys/m);
@@ -38,8 +51,8 @@ describe('gatehouse keys --help', () => {
     expect(stdout).toMatch(/^ {2}retire {2}stop publishing a key/m);
   });
 
-  it('says what --force costs in the help of retire', () => {
-    const { code, stdout } = gatehouse(['keys', 'retire', '--help'], {});
+  it('says what --force costs in the help of retire', async () => {
+    const { code, stdout } = await gatehouse(['keys', 'retire', '--help'], {});
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: gatehouse keys retire \(--kid KID \| --expired\) \[--force\]\n/);
     expect(stdout).toContain('their holders must refresh');
@@ -51,23 +64,25 @@ describe('gatehouse keys --help', () => {
     [['keys', 'retire', '--expired', '--force'], 'gatehouse: --force goes with --kid: --expired retires only keys that are safe to retire (see: gatehouse keys retire --help)'],
     [['keys', 'rotate', '--now'], 'gatehouse: unknown option --now (see: gatehouse keys rotate --help)'],
     [['keys', 'shred'], 'gatehouse: unknown command "keys shred" (see: gatehouse keys --help)'],
-  ])('refuses `gatehouse %j` with exit code 2', (args, line) => {
-    const { code, stdout, stderr } = gatehouse(args, {});
+  ])('refuses `gatehouse %j` with exit code 2', async (args, line) => {
+    const { code, stdout, stderr } = await gatehouse(args, {});
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toBe(`${line}\n`);
   });
 
-  it('leaves the server, too, unstarted in production without GATEHOUSE_SECRET, before it touches the database', () => {
-    const { code, stdout, stderr } = gatehouse(['serve'], { NODE_ENV: 'production', DATABASE_URL: `sqlite:${join(cwd, 'never', 'gatehouse.db')}` });
+  // The real binary, as for every run of `serve`: a server takes the whole process (signal
+  // handlers, process.exit, its log on stdout), even one that stops at its configuration.
+  it('leaves the server, too, unstarted in production without GATEHOUSE_SECRET, before it touches the database', async () => {
+    const { code, stdout, stderr } = await spawnGatehouse(['serve'], { cwd, env: { NODE_ENV: 'production', DATABASE_URL: `sqlite:${join(cwd, 'never', 'gatehouse.db')}` } });
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toBe('gatehouse: configuration error: GATEHOUSE_SECRET must be set when NODE_ENV=production: it encrypts the signing keys at rest (try: openssl rand -base64 32)\n');
     expect(existsSync(join(cwd, 'never'))).toBe(false);
   });
 
-  it('refuses to run in production without GATEHOUSE_SECRET', () => {
-    const { code, stderr } = gatehouse(['keys', 'list'], { NODE_ENV: 'production', DATABASE_URL: `sqlite:${join(cwd, 'never.db')}` });
+  it('refuses to run in production without GATEHOUSE_SECRET', async () => {
+    const { code, stderr } = await gatehouse(['keys', 'list'], { NODE_ENV: 'production', DATABASE_URL: `sqlite:${join(cwd, 'never.db')}` });
     expect(code).toBe(1);
     expect(stderr).toMatch(/^gatehouse: configuration error: GATEHOUSE_SECRET must be set when NODE_ENV=production[^\n]*\n$/);
   });
@@ -90,12 +105,15 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
   const localSecret = () => (database.location.kind === 'sqlite' ? join(dirname(database.location.path), 'gatehouse.secret') : join(cwd, 'data', 'gatehouse.secret'));
   afterEach(() => database.drop());
 
-  const listed = (extra: Record<string, string> = {}) => {
-    const { code, stdout } = gatehouse(['keys', 'list', '--json'], { ...env, ...extra });
+  const listed = async (extra: Record<string, string> = {}, clock?: Clock) => {
+    const { code, stdout } = await gatehouse(['keys', 'list', '--json'], { ...env, ...extra }, clock);
     expect(code).toBe(0);
     return JSON.parse(stdout) as Array<{ kid: string; state: string; created_at: string; activates_at: string; retired_at: string | null; retirable_from: string | null; private_key: string }>;
   };
-  /** Keys as a deployment has them a day after a rotation: `old` stopped signing a day ago. */
+  /**
+   * Keys as a deployment has them a day after a rotation: `old` stopped signing a day ago. The
+   * commands then run at `clock`, exactly then.
+   */
   const seedRotatedDayAgo = async () => {
     const store = await openStore(database.location);
     try {
@@ -103,17 +121,17 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
       const old = await newSigningKey({ createdAt: now - 40 * DAY, activatesAt: now - 40 * DAY }, undefined);
       const current = await newSigningKey({ createdAt: now - DAY - PUBLICATION_DELAY_MS, activatesAt: now - DAY }, undefined);
       for (const key of [old, current]) await store.addSigningKey(key);
-      return { old: old.kid, current: current.kid };
+      return { old: old.kid, current: current.kid, clock: clockAt(now) };
     } finally {
       await store.close();
     }
   };
 
-  it('lists nothing on a new database, then the first key, which signs at once', () => {
-    expect(gatehouse(['keys', 'list'], env).stdout).toBe('gatehouse: no signing key yet (the server creates one at its first start)\n');
-    const rotated = gatehouse(['keys', 'rotate'], env);
+  it('lists nothing on a new database, then the first key, which signs at once', async () => {
+    expect((await gatehouse(['keys', 'list'], env)).stdout).toBe('gatehouse: no signing key yet (the server creates one at its first start)\n');
+    const rotated = await gatehouse(['keys', 'rotate'], env);
     expect(rotated.code).toBe(0);
-    const [key] = listed();
+    const [key] = await listed();
     // Sealed without GATEHOUSE_SECRET too: with the local secret, made here as a server would.
     expect(key).toMatchObject({ state: 'signing', private_key: 'sealed', retired_at: null, retirable_from: null });
     expect(key!.activates_at).toBe(key!.created_at);
@@ -121,11 +139,11 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
     expect(rotated.stderr).toBe('');
   });
 
-  it('rotates in a key that signs only after the publication delay, and says when the old one can go', () => {
-    gatehouse(['keys', 'rotate'], env);
-    const { code, stdout } = gatehouse(['keys', 'rotate'], env);
+  it('rotates in a key that signs only after the publication delay, and says when the old one can go', async () => {
+    await gatehouse(['keys', 'rotate'], env);
+    const { code, stdout } = await gatehouse(['keys', 'rotate'], env);
     expect(code).toBe(0);
-    const [old, next] = listed();
+    const [old, next] = await listed();
     expect(old).toMatchObject({ state: 'signing' });
     expect(next).toMatchObject({ state: 'next' });
     expect(Date.parse(next!.activates_at) - Date.parse(next!.created_at)).toBe(PUBLICATION_DELAY_MS);
@@ -133,75 +151,75 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
     expect(Date.parse(old!.retirable_from!)).toBe(Date.parse(next!.activates_at) + (600 + 5 + 60) * 1000);
     expect(stdout).toContain(`gatehouse: key ${old!.kid} keeps verifying; retire it from ${old!.retirable_from} (gatehouse keys retire --expired)\n`);
 
-    const table = gatehouse(['keys', 'list'], env).stdout.split('\n');
+    const table = (await gatehouse(['keys', 'list'], env)).stdout.split('\n');
     expect(table[0]).toMatch(/^KID +ALG +CREATED +ACTIVATES +STATE +PRIVATE +RETIRABLE FROM$/);
     expect(table[1]).toMatch(new RegExp(`^${old!.kid} +EdDSA +\\S+ +\\S+ +signing +sealed +${old!.retirable_from}$`));
     expect(table[2]).toMatch(new RegExp(`^${next!.kid} +EdDSA +\\S+ +${next!.activates_at} +next +sealed +-$`));
   });
 
-  it('refuses to retire the key that signs, changing nothing, and retires it with --force, saying what that costs', () => {
-    gatehouse(['keys', 'rotate'], env);
-    gatehouse(['keys', 'rotate'], env);
-    const [signer] = listed();
-    const refused = gatehouse(['keys', 'retire', '--kid', signer!.kid], env);
+  it('refuses to retire the key that signs, changing nothing, and retires it with --force, saying what that costs', async () => {
+    await gatehouse(['keys', 'rotate'], env);
+    await gatehouse(['keys', 'rotate'], env);
+    const [signer] = await listed();
+    const refused = await gatehouse(['keys', 'retire', '--kid', signer!.kid], env);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(new RegExp(`^gatehouse: key ${signer!.kid} was not retired: it is the key every node signs with until [^;]+, and tokens it signs may be alive until ${signer!.retirable_from}; retire it once that is over, or now with --force: its tokens are refused at once, so their holders must refresh \\(an app that cannot is signed out\\)\\n$`));
-    expect(listed()[0]).toMatchObject({ state: 'signing', retired_at: null });
+    expect((await listed())[0]).toMatchObject({ state: 'signing', retired_at: null });
 
-    const forced = gatehouse(['keys', 'retire', '--kid', signer!.kid, '--force'], env);
+    const forced = await gatehouse(['keys', 'retire', '--kid', signer!.kid, '--force'], env);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toBe(`gatehouse: retired key ${signer!.kid}; every node stops accepting its tokens within 30 s\n`);
     expect(forced.stderr).toMatch(/^gatehouse: warning: retired by force although it is the key every node signs with until .*their holders must refresh/);
-    expect(listed().map((k) => k.state)).toEqual(['retired', 'signing']);
+    expect((await listed()).map((k) => k.state)).toEqual(['retired', 'signing']);
   });
 
   it('retires with --expired exactly the keys whose tokens have all expired', async () => {
-    const { old, current } = await seedRotatedDayAgo();
-    const { code, stdout } = gatehouse(['keys', 'retire', '--expired'], env);
+    const { old, current, clock } = await seedRotatedDayAgo();
+    const { code, stdout } = await gatehouse(['keys', 'retire', '--expired'], env, clock);
     expect(code).toBe(0);
     expect(stdout).toBe(`gatehouse: retired key ${old}\ngatehouse: every node stops accepting their tokens within 30 s\n`);
-    expect(listed().map((k) => [k.kid, k.state])).toEqual([
+    expect((await listed({}, clock)).map((k) => [k.kid, k.state])).toEqual([
       [old, 'retired'],
       [current, 'signing'],
     ]);
-    expect(gatehouse(['keys', 'retire', '--expired'], env).stdout).toBe('gatehouse: no key was due for retirement\n');
+    expect((await gatehouse(['keys', 'retire', '--expired'], env, clock)).stdout).toBe('gatehouse: no key was due for retirement\n');
   });
 
   it('retires one expired key by kid, says so again when it was retired already, and refuses the last key and unknown kids', async () => {
-    const { old, current } = await seedRotatedDayAgo();
-    expect(gatehouse(['keys', 'retire', '--kid', old], env)).toMatchObject({ code: 0, stdout: `gatehouse: retired key ${old}; every node stops accepting its tokens within 30 s\n`, stderr: '' });
-    expect(gatehouse(['keys', 'retire', '--kid', old], env)).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^gatehouse: key ${old} was retired already, at \\S+Z\\n$`)) });
-    expect(gatehouse(['keys', 'retire', '--kid', current, '--force'], env)).toMatchObject({
+    const { old, current, clock } = await seedRotatedDayAgo();
+    expect(await gatehouse(['keys', 'retire', '--kid', old], env, clock)).toMatchObject({ code: 0, stdout: `gatehouse: retired key ${old}; every node stops accepting its tokens within 30 s\n`, stderr: '' });
+    expect(await gatehouse(['keys', 'retire', '--kid', old], env, clock)).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^gatehouse: key ${old} was retired already, at \\S+Z\\n$`)) });
+    expect(await gatehouse(['keys', 'retire', '--kid', current, '--force'], env, clock)).toMatchObject({
       code: 1,
       stderr: `gatehouse: key ${current} was not retired: it is the only key left; rotate first (gatehouse keys rotate)\n`,
     });
-    expect(gatehouse(['keys', 'retire', '--kid', 'nope'], env)).toMatchObject({ code: 1, stderr: 'gatehouse: there is no signing key nope (see: gatehouse keys list)\n' });
+    expect(await gatehouse(['keys', 'retire', '--kid', 'nope'], env, clock)).toMatchObject({ code: 1, stderr: 'gatehouse: there is no signing key nope (see: gatehouse keys list)\n' });
   });
 
-  it.runIf(kind === 'postgres')('makes no local secret for PostgreSQL, which would be one no server has: it refuses, naming what to set', () => {
+  it.runIf(kind === 'postgres')('makes no local secret for PostgreSQL, which would be one no server has: it refuses, naming what to set', async () => {
     rmSync(localSecret());
-    const { code, stderr } = gatehouse(['keys', 'rotate'], env);
+    const { code, stderr } = await gatehouse(['keys', 'rotate'], env);
     expect(code).toBe(1);
     expect(stderr).toBe(`gatehouse: there is no local secret at ${localSecret()}: set GATEHOUSE_SECRET to the servers' secret, or run this where a server has made its local secret\n`);
     expect(existsSync(localSecret())).toBe(false);
-    expect(listed()).toEqual([]);
+    expect((await listed())).toEqual([]);
   });
 
-  it('takes a key id that starts with "-" as the value of --kid (key ids are base64url)', () => {
-    gatehouse(['keys', 'rotate'], env);
-    expect(gatehouse(['keys', 'retire', '--kid', '-csBChvKjCy1nZZYSBfCMAhA'], env)).toMatchObject({
+  it('takes a key id that starts with "-" as the value of --kid (key ids are base64url)', async () => {
+    await gatehouse(['keys', 'rotate'], env);
+    expect(await gatehouse(['keys', 'retire', '--kid', '-csBChvKjCy1nZZYSBfCMAhA'], env)).toMatchObject({
       code: 1,
       stderr: 'gatehouse: there is no signing key -csBChvKjCy1nZZYSBfCMAhA (see: gatehouse keys list)\n',
     });
   });
 
-  it('calls a rotation off: a key that has not started signing retires without --force', () => {
-    gatehouse(['keys', 'rotate'], env);
-    gatehouse(['keys', 'rotate'], env);
-    const [, next] = listed();
-    expect(gatehouse(['keys', 'retire', '--kid', next!.kid], env).code).toBe(0);
-    expect(listed().map((k) => k.state)).toEqual(['signing', 'retired']);
+  it('calls a rotation off: a key that has not started signing retires without --force', async () => {
+    await gatehouse(['keys', 'rotate'], env);
+    await gatehouse(['keys', 'rotate'], env);
+    const [, next] = await listed();
+    expect((await gatehouse(['keys', 'retire', '--kid', next!.kid], env)).code).toBe(0);
+    expect((await listed()).map((k) => k.state)).toEqual(['signing', 'retired']);
   });
 
   it('seals keys an older version stored in plain text when rotating with GATEHOUSE_SECRET, and lists them as sealed', async () => {
@@ -211,10 +229,10 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
     } finally {
       await older.close();
     }
-    const { code, stdout } = gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: SECRET });
+    const { code, stdout } = await gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: SECRET });
     expect(code).toBe(0);
     expect(stdout).toContain('gatehouse: sealed 1 private key stored in plain text\n');
-    expect(listed({ GATEHOUSE_SECRET: SECRET }).map((k) => k.private_key)).toEqual(['sealed', 'sealed']);
+    expect((await listed({ GATEHOUSE_SECRET: SECRET })).map((k) => k.private_key)).toEqual(['sealed', 'sealed']);
     const store = await openStore(database.location);
     try {
       expect((await store.listSigningKeys()).every((k) => isSealed(k.privateJwk) && !k.privateJwk.includes('"d"'))).toBe(true);
@@ -232,14 +250,14 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
         await store.close();
       }
     };
-    beforeEach(() => {
+    beforeEach(async () => {
       rmSync(localSecret(), { force: true });
-      expect(gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: SECRET }).code).toBe(0);
+      expect((await gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: SECRET })).code).toBe(0);
     });
 
     it('refuses to rotate without GATEHOUSE_SECRET, in one line naming it, and adds no key and no local secret', async () => {
       const before = await privateKeys();
-      const { code, stdout, stderr } = gatehouse(['keys', 'rotate'], env);
+      const { code, stdout, stderr } = await gatehouse(['keys', 'rotate'], env);
       expect(code).toBe(1);
       expect(stdout).toBe('');
       expect(stderr).toMatch(/^gatehouse: the signing keys are sealed, but the local secret \S+gatehouse\.secret is missing: restore it from a backup, or set GATEHOUSE_SECRET [^\n]*\n$/);
@@ -249,13 +267,13 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
 
     it('refuses to rotate with a secret that does not open the keys, and adds nothing the servers could not open', async () => {
       const before = await privateKeys();
-      const { code, stdout, stderr } = gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: 'not the secret the keys were sealed with' });
+      const { code, stdout, stderr } = await gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: 'not the secret the keys were sealed with' });
       expect(code).toBe(1);
       expect(stdout).toBe('');
       expect(stderr).toMatch(/^gatehouse: signing key \S+ cannot be decrypted: GATEHOUSE_SECRET is not the secret it was stored with; nothing was written\n$/);
       expect(await privateKeys()).toEqual(before);
-      expect(gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: SECRET }).code).toBe(0);
-      expect(listed({ GATEHOUSE_SECRET: SECRET }).map((k) => k.private_key)).toEqual(['sealed', 'sealed']);
+      expect((await gatehouse(['keys', 'rotate'], { ...env, GATEHOUSE_SECRET: SECRET })).code).toBe(0);
+      expect((await listed({ GATEHOUSE_SECRET: SECRET })).map((k) => k.private_key)).toEqual(['sealed', 'sealed']);
     });
   });
 });

@@ -7,9 +7,15 @@ import { newEvent } from '../../src/core/activity.js';
 import type { DatabaseLocation } from '../../src/storage/kysely/connect.js';
 import { openStore } from '../../src/storage/kysely/kysely-store.js';
 import { fromNewSession } from '../../src/storage/kysely/rows.js';
+import { runGatehouse } from '../helpers/cli.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../helpers/databases.js';
 import { newSessionRecord } from '../helpers/records.js';
 import { CLI } from '../helpers/server-process.js';
+
+/**
+ * `gatehouse purge`, run in-process (runCli, with its own environment and directory) on a
+ * temporary database of each kind; the progress bar on a terminal is checked on the real binary.
+ */
 
 const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-cli-purge-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
@@ -23,14 +29,14 @@ function databaseUrl(location: DatabaseLocation): string {
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
+/** Runs `gatehouse …args` in-process in `cwd`, with only `env` set: stderr is no terminal. */
 function gatehouse(args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 120_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  return runGatehouse(args, { cwd, env });
 }
 
 describe('gatehouse purge --help', () => {
-  it('says what it deletes, and where the progress and the counts go', () => {
-    const { code, stdout } = gatehouse(['purge', '--help'], {});
+  it('says what it deletes, and where the progress and the counts go', async () => {
+    const { code, stdout } = await gatehouse(['purge', '--help'], {});
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: gatehouse purge\n/);
     expect(stdout).toContain('GATEHOUSE_SESSION_RETENTION');
@@ -81,7 +87,7 @@ describe.each(DATABASES)('gatehouse purge on %s', (kind) => {
 
   it('deletes what the hourly purge would, in batches, keeping what is within its retention', async () => {
     await seed(1203, 2, 510, 3);
-    const { code, stdout, stderr } = gatehouse(['purge'], env);
+    const { code, stdout, stderr } = await gatehouse(['purge'], env);
     expect(code, stderr).toBe(0);
     expect(stdout).toBe('gatehouse: purged 1203 ended sessions, 0 sign-in failure counters, 0 registration counters, 0 settled webhook deliveries, 510 login history events\n');
     // Not a terminal: plain lines a log can keep, never a redrawn bar.
@@ -93,7 +99,9 @@ describe.each(DATABASES)('gatehouse purge on %s', (kind) => {
     expect(left.events).toBe(3);
   });
 
-  // util-linux `script` gives the command a terminal; without it there is none to test on.
+  // util-linux `script` gives the real binary a terminal; without it there is none to test on.
+  // Spawned, not in-process with `terminal: true`: what is checked is what a terminal receives,
+  // after its line discipline turned the final "\n" into "\r\n".
   it.runIf(kind === 'sqlite' && hasScript)('redraws one line per phase in place on a terminal', async () => {
     await seed(1203, 0, 0, 0);
     const command = [process.execPath, CLI, 'purge'].map((arg) => `'${arg}'`).join(' ');
@@ -105,7 +113,7 @@ describe.each(DATABASES)('gatehouse purge on %s', (kind) => {
 
   it('does nothing, and says so, when nothing is due', async () => {
     await seed(0, 1, 0, 1);
-    const { code, stdout } = gatehouse(['purge'], env);
+    const { code, stdout } = await gatehouse(['purge'], env);
     expect(code).toBe(0);
     expect(stdout).toBe('gatehouse: purged 0 ended sessions, 0 sign-in failure counters, 0 registration counters, 0 settled webhook deliveries, 0 login history events\n');
     expect(await remaining()).toEqual({ sessions: ['live-0'], events: 1 });

@@ -5,7 +5,7 @@ import { call, type RunningServer } from '../helpers/server-process.js';
 import { emptyDirectory, expectFailure, gatehouse, refusedWithin, registerOver, signInOver, startGatehouse } from './admin-cli.js';
 
 /**
- * `gatehouse sessions list|revoke`, run as child processes on a SQLite file that a Gatehouse
+ * `gatehouse sessions list|revoke`, run in-process on a SQLite file that a Gatehouse
  * server process serves at the same time: what the CLI lists is what the server signed in,
  * and what it signs out, the server refuses.
  */

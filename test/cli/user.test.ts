@@ -7,7 +7,7 @@ import { call, CLI, type RunningServer } from '../helpers/server-process.js';
 import { emptyDirectory, expectFailure, gatehouse, refusedWithin, registerOver, signInOver, startGatehouse } from './admin-cli.js';
 
 /**
- * `gatehouse user create|set-role|disable|enable`, run as child processes on a SQLite file
+ * `gatehouse user create|set-role|disable|enable`, run in-process on a SQLite file
  * that a Gatehouse server process is serving at the same time (and one case on PostgreSQL).
  * What they did is checked through that server: sign-ins, and the admin API.
  */

@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatehouseError } from '../../src/core/errors.js';
-import { createVerifier, type Verifier, type VerifierOptions } from '@gatehouse/verify';
+import { createVerifier, type Verifier, type VerifierClock, type VerifierOptions } from '@gatehouse/verify';
 import { AUDIENCE, FakeGatehouse, ISSUER, SERVICE_KEY } from './fake-gatehouse.js';
 
 const fakes: FakeGatehouse[] = [];
@@ -42,6 +42,21 @@ setFlagsFromString('--expose-gc');
  * object is collected, which once left silent streams and close() without effect.
  */
 const collectGarbage = runInNewContext('gc') as () => void;
+
+/**
+ * Both of a verifier's clocks, running as the real ones do, that a test moves forward at once:
+ * "700 ms later" without waiting 700 ms.
+ */
+function movableClock(): VerifierClock & { advance(ms: number): void } {
+  let shift = 0;
+  return {
+    now: () => Date.now() + shift,
+    monotonic: () => performance.now() + shift,
+    advance: (ms) => {
+      shift += ms;
+    },
+  };
+}
 
 async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -130,6 +145,23 @@ describe('a verifier', () => {
     expect(await outcome(verifier.verify(await fake.token({ at: Date.now() - 700_000 })))).toBe('token_expired');
   });
 
+  it('checks exp by the clock it is given, as jose checks currentDate: a token it accepted is refused once that clock passes exp', async () => {
+    const fake = await fakeGatehouse();
+    fake.heartbeats(100);
+    const clock = movableClock();
+    const verifier = verifierFor(fake, { clock });
+    await verifier.ready();
+    const token = await fake.token();
+    expect(await outcome(verifier.verify(token))).toBe('accepted');
+    // Ten minutes and the five seconds of tolerance later (the feed's settings): the cached token too.
+    clock.advance(605_000);
+    expect(await outcome(verifier.verify(token))).toBe('token_expired');
+  });
+
+  it('refuses, at creation, a clock without now()', () => {
+    expect(() => createVerifier({ issuer: ISSUER, audience: AUDIENCE, serviceKey: SERVICE_KEY, clock: {} as VerifierClock })).toThrow(/clock must be an object with a now\(\) function/);
+  });
+
   it("judges a token's age by the lifetime the feed states, not by the token's own exp", async () => {
     const fake = await fakeGatehouse();
     const verifier = verifierFor(fake);
@@ -154,12 +186,17 @@ describe('a verifier', () => {
   it('fails closed once the feed has been silent longer than the bound, and recovers by itself when it speaks again', async () => {
     const fake = await fakeGatehouse();
     fake.heartbeats(100);
-    const verifier = verifierFor(fake, { maxStalenessSeconds: 0.5 });
+    const clock = movableClock();
+    const verifier = verifierFor(fake, { maxStalenessSeconds: 0.5, clock });
     await verifier.ready();
     const token = await fake.token();
     expect(await outcome(verifier.verify(token))).toBe('accepted');
     fake.heartbeats(0);
-    await sleep(700);
+    // A heartbeat still on its way would confirm the view after the move: the stream is in
+    // order, so once a later message is in, nothing is.
+    fake.revoke('session-other');
+    await waitFor(() => verifier.status().revokedSessions === 1, 1000);
+    clock.advance(700);
     expect(await outcome(verifier.verify(token))).toBe('unavailable');
     expect(verifier.status().fresh).toBe(false);
     fake.heartbeats(100);
@@ -169,11 +206,16 @@ describe('a verifier', () => {
   it("counts Gatehouse's own staleness: heartbeats from a server whose view is old do not make the view fresh", async () => {
     const fake = await fakeGatehouse();
     fake.heartbeats(100);
-    const verifier = verifierFor(fake, { maxStalenessSeconds: 0.5 });
+    const clock = movableClock();
+    const verifier = verifierFor(fake, { maxStalenessSeconds: 0.5, clock });
     await verifier.ready();
     const token = await fake.token();
     fake.stalenessMs = 10_000;
-    await sleep(700);
+    // Messages saying "10 s old" arrive, in order; once the last is in, none moved the confirmation on.
+    fake.beat();
+    fake.revoke('session-other');
+    await waitFor(() => verifier.status().revokedSessions === 1, 1000);
+    clock.advance(700);
     expect(await outcome(verifier.verify(token))).toBe('unavailable');
     expect(verifier.status().stalenessMs).toBeGreaterThan(500);
     fake.stalenessMs = 0;
@@ -268,12 +310,16 @@ describe('a verifier', () => {
   it('answers unavailable, not 401, when the JWKS cannot be fetched, and recovers when it can', async () => {
     const fake = await fakeGatehouse();
     fake.jwksStatus = 503;
-    const verifier = verifierFor(fake);
+    const clock = movableClock();
+    const verifier = verifierFor(fake, { clock });
     await verifier.ready();
     const token = await fake.token();
     expect(await outcome(verifier.verify(token))).toBe('unavailable');
     fake.jwksStatus = 200;
-    await waitFor(async () => (await outcome(verifier.verify(token))) === 'accepted', 3000);
+    // For a second after a failed fetch, requests are answered at once instead of each fetching.
+    expect(await outcome(verifier.verify(token))).toBe('unavailable');
+    clock.advance(1000);
+    expect(await outcome(verifier.verify(token))).toBe('accepted');
   });
 
   it('parses the Authorization header exactly as Gatehouse does', async () => {

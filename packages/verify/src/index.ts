@@ -4,7 +4,7 @@
  * (test/verify/dependencies.test.ts holds it to that); Gatehouse imports its token rules from here.
  */
 export { createVerifier, type Verifier, type VerifierStatus } from './verifier.js';
-export type { VerifierOptions } from './options.js';
+export type { VerifierClock, VerifierOptions } from './options.js';
 export { fastifyAuth, type FastifyAuthHook } from './fastify.js';
 export { expressAuth, type ExpressAuthMiddleware, type ExpressLikeRequest, type ExpressLikeResponse } from './express.js';
 export { answerFor, type Answer } from './answer.js';

@@ -1,5 +1,17 @@
 import { DEFAULT_CACHE_CAPACITY } from './verified-token-cache.js';
 
+/**
+ * The clocks a verifier reads, in milliseconds. `now` is the wall clock (epoch time) that `exp`
+ * and `iat` are checked against, as jose's `currentDate`; `monotonic` never steps back and
+ * measures how long ago the feed confirmed the view, so the staleness bound cannot be fooled
+ * by a clock set back.
+ */
+export interface VerifierClock {
+  now(): number;
+  /** Default: performance.now(). */
+  monotonic?(): number;
+}
+
 export interface VerifierOptions {
   /** Gatehouse's GATEHOUSE_ISSUER: tokens must carry exactly this `iss`. */
   issuer: string;
@@ -23,6 +35,12 @@ export interface VerifierOptions {
   cacheSize?: number;
   /** The fetch used for the JWKS and the feed. Default: the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * The clocks to check tokens and staleness by. Default: Date.now and performance.now. For
+   * tests, and for a service that keeps its own time. (The JWKS cooldown and max age follow
+   * jose's own clock.)
+   */
+  clock?: VerifierClock;
 }
 
 export interface ResolvedOptions {
@@ -37,6 +55,7 @@ export interface ResolvedOptions {
   jwksMaxAgeMs: number;
   cacheSize: number;
   fetch: typeof fetch;
+  clock: Required<VerifierClock>;
 }
 
 const KNOWN = new Set([
@@ -51,6 +70,7 @@ const KNOWN = new Set([
   'jwksMaxAgeSeconds',
   'cacheSize',
   'fetch',
+  'clock',
 ]);
 
 /**
@@ -89,7 +109,16 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     jwksMaxAgeMs: jwksMaxAgeSeconds * 1000,
     cacheSize,
     fetch: plainCall(options.fetch),
+    clock: clockOf(options.clock),
   };
+}
+
+function clockOf(clock: VerifierClock | undefined): Required<VerifierClock> {
+  if (clock === undefined) return { now: () => Date.now(), monotonic: () => performance.now() };
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') fail('clock must be an object with a now() function');
+  if (clock.monotonic !== undefined && typeof clock.monotonic !== 'function') fail('clock.monotonic must be a function');
+  const { now, monotonic } = clock;
+  return { now: () => now.call(clock), monotonic: monotonic ? () => monotonic.call(clock) : () => performance.now() };
 }
 
 /** Some fetches refuse to be called as a method of another object; the global one is looked up at each call. */

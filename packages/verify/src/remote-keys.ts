@@ -11,6 +11,8 @@ export interface RemoteKeysOptions {
   fetch: typeof fetch;
   /** Aborted when the verifier closes: cancels a fetch in flight. */
   signal: AbortSignal;
+  /** Measures the pause after a failed fetch. */
+  monotonic: () => number;
 }
 
 /** After a failed fetch, requests answer 503 at once for this long instead of each trying again. */
@@ -30,8 +32,10 @@ export class RemoteKeys implements VerificationKeys {
   private readonly remote: ReturnType<typeof createRemoteJWKSet>;
   private kids = new Set<string>();
   private retryAt = -Infinity;
+  private readonly monotonic: () => number;
 
   constructor(options: RemoteKeysOptions) {
+    this.monotonic = options.monotonic;
     const fetchJwks: FetchImplementation = async (url, init) => {
       // Either jose's timeout or close() ends the fetch.
       const fetching = new AbortController();
@@ -57,11 +61,11 @@ export class RemoteKeys implements VerificationKeys {
   async prepare(kid: string): Promise<void> {
     const known = this.kids.has(kid);
     if (this.remote.fresh && (known || this.remote.coolingDown)) return;
-    if (performance.now() < this.retryAt) throw unavailable();
+    if (this.monotonic() < this.retryAt) throw unavailable();
     try {
       await this.remote.reload();
     } catch {
-      this.retryAt = performance.now() + RETRY_AFTER_FAILURE_MS;
+      this.retryAt = this.monotonic() + RETRY_AFTER_FAILURE_MS;
       throw unavailable();
     } finally {
       this.syncKids();

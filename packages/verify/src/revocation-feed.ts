@@ -10,6 +10,8 @@ export interface RevocationFeedOptions {
   fetch: typeof fetch;
   /** Aborted when the verifier closes: ends the stream and any wait between attempts. */
   signal: AbortSignal;
+  /** The wall clock (sign-outs older than the retention are forgotten by it) and a monotonic one (staleness). */
+  clock: { now(): number; monotonic(): number };
 }
 
 /** What Gatehouse says about its tokens, with every message: the verifier checks tokens by it. */
@@ -47,7 +49,7 @@ const MIN_SILENCE_MS = 3000;
  */
 export class RevocationFeed {
   private readonly revoked = new RevokedSessions();
-  /** performance.now() at which Gatehouse last confirmed what this view holds. */
+  /** The monotonic clock's reading at which Gatehouse last confirmed what this view holds. */
   private confirmedAt = -Infinity;
   private settings: TokenSettings | undefined;
   private retentionMs = 0;
@@ -67,7 +69,7 @@ export class RevocationFeed {
 
   /** Whether the view may be trusted to hold every sign-out: confirmed within the bound, and not closed. */
   isFresh(): boolean {
-    return !this.options.signal.aborted && performance.now() - this.confirmedAt <= this.options.maxStalenessMs;
+    return !this.options.signal.aborted && this.options.clock.monotonic() - this.confirmedAt <= this.options.maxStalenessMs;
   }
 
   /** Gatehouse's token settings from the latest message; undefined before the first snapshot. */
@@ -76,7 +78,7 @@ export class RevocationFeed {
   }
 
   status(): FeedStatus {
-    const staleness = performance.now() - this.confirmedAt;
+    const staleness = this.options.clock.monotonic() - this.confirmedAt;
     return {
       fresh: this.isFresh(),
       stalenessMs: Number.isFinite(staleness) ? Math.round(staleness) : null,
@@ -153,7 +155,7 @@ export class RevocationFeed {
         if (connection.signal.aborted) throw connection.signal.reason;
         if (done) throw new Error('the feed closed the stream');
         watchdog.refresh();
-        const receivedAt = performance.now();
+        const receivedAt = this.options.clock.monotonic();
         // Retry timing is ours to choose (parser.retry is ignored): freshness depends on it.
         for (const event of parser.push(decoder.decode(value, { stream: true }))) {
           synced = this.handle(event, receivedAt, synced) || synced;
@@ -189,7 +191,7 @@ export class RevocationFeed {
   private confirm(cursor: string, confirmedAt: number): void {
     this.cursor = cursor;
     this.confirmedAt = Math.max(this.confirmedAt, confirmedAt);
-    this.revoked.prune(Date.now(), this.retentionMs);
+    this.revoked.prune(this.options.clock.now(), this.retentionMs);
   }
 
   private async refused(response: Response): Promise<never> {

@@ -51,6 +51,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     maxAgeMs: resolved.jwksMaxAgeMs,
     fetch: resolved.fetch,
     signal: closing.signal,
+    monotonic: resolved.clock.monotonic,
   });
   const feed = new RevocationFeed({
     url: resolved.feedUrl,
@@ -58,6 +59,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     maxStalenessMs: resolved.maxStalenessMs,
     fetch: resolved.fetch,
     signal: closing.signal,
+    clock: resolved.clock,
   });
   // A client sends the same token for its whole lifetime: checking its signature once is enough.
   const cache = new VerifiedTokenCache(resolved.cacheSize);
@@ -77,7 +79,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (typeof token !== 'string' || token.length > MAX_ACCESS_TOKEN_LENGTH) throw new GatehouseError('token_invalid', 'The access token is not valid.');
     const kid = cache.get(token)?.kid ?? kidOf(token);
     if (kid !== undefined) await keys.prepare(kid);
-    const claims = await verifyAccessToken(token, keys, settings(), Date.now(), cache);
+    const claims = await verifyAccessToken(token, keys, settings(), resolved.clock.now(), cache);
     if (feed.isRevoked(claims.sessionId)) throw new GatehouseError('session_revoked', 'This session has been signed out.');
     // The view may be missing a sign-out: never accept a session that may have ended.
     if (!feed.isFresh()) throw new GatehouseError('unavailable', 'Sign-outs cannot be confirmed right now; try again shortly.');

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { importJWK, type JWK } from 'jose';
 import { Migrator, sql, type Kysely } from 'kysely';
 import type { Config } from '../../config.js';
+import type { Clock } from '../../core/clock.js';
 import type { SigningKeyRecord } from '../../core/records.js';
 import { expiredKeys, iso, keyState } from '../../keys/key-schedule.js';
 import { localSecretPath, readLocalSecret } from '../../keys/local-secret.js';
@@ -27,7 +28,13 @@ const EARLIEST_PLAUSIBLE = Date.parse('2025-01-01T00:00:00Z');
  * Nothing here writes: the schema is compared, not migrated, and a SQLite file that does not
  * exist is not created.
  */
-export async function databaseChecks(config: Readonly<Config>, now: () => number): Promise<Check[]> {
+/** Where the checks run: the clock they compare with, and the directory the local secret is found from. */
+export interface Surroundings {
+  clock: Clock;
+  cwd: string;
+}
+
+export async function databaseChecks(config: Readonly<Config>, { clock, cwd }: Surroundings): Promise<Check[]> {
   if (config.database.kind === 'sqlite' && config.database.path !== ':memory:' && !existsSync(config.database.path)) {
     return [{ name: 'database', status: 'warn', detail: `no database at ${config.database.path} yet: the server creates it at its first start` }];
   }
@@ -45,9 +52,9 @@ export async function databaseChecks(config: Readonly<Config>, now: () => number
     if (!schema.current) {
       checks.push({ name: 'keys', status: 'warn', detail: 'not checked until the schema is up to date' });
     } else {
-      checks.push(await guarded('keys', async () => keysCheck(await selectSigningKeys(db), config, now())));
+      checks.push(await guarded('keys', async () => keysCheck(await selectSigningKeys(db), config, clock.now(), cwd)));
     }
-    checks.push(await guarded('clock', () => clockCheck(db, config, schema.latestAt, schema.current)));
+    checks.push(await guarded('clock', () => clockCheck(db, config, clock, schema.latestAt, schema.current)));
     return checks;
   } finally {
     await db.destroy();
@@ -75,12 +82,12 @@ async function schemaCheck(db: Kysely<Database>): Promise<{ check: Check; curren
  * Keys present, each one loadable with the secret a server would use (GATEHOUSE_SECRET, else
  * the local secret, read but never made here), one of them signing, all of them sealed.
  */
-export async function keysCheck(keys: SigningKeyRecord[], config: Readonly<Config>, now: number): Promise<Check> {
+export async function keysCheck(keys: SigningKeyRecord[], config: Readonly<Config>, now: number, cwd: string): Promise<Check> {
   const live = keys.filter((k) => k.retiredAt === null);
   if (live.length === 0) return { name: 'keys', status: 'warn', detail: 'no signing key yet: the server creates one at its first start' };
   for (const key of live) {
     try {
-      const secret = config.secret ?? readLocalSecret(localSecretPath(config.database));
+      const secret = config.secret ?? readLocalSecret(localSecretPath(config.database, cwd));
       await importJWK(JSON.parse(openPrivateKey(key.privateJwk, secret, key.kid)) as JWK, key.alg);
     } catch (error) {
       return { name: 'keys', status: 'fail', detail: message(error) };
@@ -114,9 +121,9 @@ export async function keysCheck(keys: SigningKeyRecord[], config: Readonly<Confi
  * within half the tolerance of it are within the tolerance of each other); SQLite has none, so
  * the clock is only checked against times the database already holds.
  */
-async function clockCheck(db: Kysely<Database>, config: Readonly<Config>, migratedAt: number, current: boolean): Promise<Check> {
+async function clockCheck(db: Kysely<Database>, config: Readonly<Config>, clock: Clock, migratedAt: number, current: boolean): Promise<Check> {
   const toleranceMs = config.clockToleranceSeconds * 1000;
-  const before = Date.now();
+  const before = clock.now();
   if (before < EARLIEST_PLAUSIBLE) return { name: 'clock', status: 'fail', detail: `the system clock reads ${iso(before)}, which cannot be right` };
   // The latest time the database holds, written by some node's clock: ours is behind it only if it was set back.
   const latest = Math.max(migratedAt, current ? await latestStoredTime(db) : 0);
@@ -125,9 +132,9 @@ async function clockCheck(db: Kysely<Database>, config: Readonly<Config>, migrat
   }
   if (config.database.kind === 'sqlite') return { name: 'clock', status: 'ok', detail: `${iso(before)}, not behind the database's latest time (SQLite has no clock of its own to compare with)` };
 
-  const start = Date.now();
+  const start = clock.now();
   const { rows } = await sql<{ now: number }>`select extract(epoch from now()) * 1000 as now`.execute(db);
-  const end = Date.now();
+  const end = clock.now();
   const skew = Math.round(Number(rows[0]?.now) - (start + end) / 2);
   const detail = `${Math.abs(skew)} ms ${skew > 0 ? 'behind' : 'ahead of'} the PostgreSQL server's clock (±${Math.ceil((end - start) / 2)} ms)`;
   if (Math.abs(skew) > toleranceMs) return { name: 'clock', status: 'fail', detail: `${detail}: more than GATEHOUSE_CLOCK_TOLERANCE (${config.clockToleranceSeconds} s); sync it (NTP)` };

@@ -1,9 +1,10 @@
-import { ConfigError, loadConfig, type Config } from '../../config.js';
+import { ConfigError, type Config } from '../../config.js';
 import { localSecretPath } from '../../keys/local-secret.js';
-import type { Command } from '../command.js';
+import { command } from '../command.js';
+import { configOf, say, type CliIo } from '../io.js';
 import type { Check } from './doctor-checks.js';
 
-export const doctor: Command = {
+export const doctor = command({
   name: 'doctor',
   summary: 'check the configuration, database, signing keys and clock',
   usage: 'gatehouse doctor',
@@ -20,33 +21,33 @@ nothing:
 A warning is worth reading but does not stop a server from working.`,
   success: 'no check failed (warnings allowed)',
   options: {},
-  async run() {
+  async run(_options, io) {
     const checks: Check[] = [];
     let config: Readonly<Config>;
     try {
-      config = loadConfig();
-      checks.push(configCheck(config));
+      config = configOf(io);
+      checks.push(configCheck(config, io.cwd));
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       checks.push({ name: 'config', status: 'fail', detail: error.message });
-      return report(checks);
+      return report(checks, io);
     }
     // Loaded here, not at the top: `gatehouse --help` should not wait for the database drivers.
     const { databaseChecks } = await import('./doctor-checks.js');
-    checks.push(...(await databaseChecks(config, Date.now)));
-    return report(checks);
+    checks.push(...(await databaseChecks(config, io)));
+    return report(checks, io);
   },
-};
+});
 
-function configCheck(config: Readonly<Config>): Check {
+function configCheck(config: Readonly<Config>, cwd: string): Check {
   const where = config.production ? 'NODE_ENV=production' : 'not production (NODE_ENV is not "production")';
   if (config.secret === undefined) {
-    return { name: 'config', status: 'ok', detail: `loads; ${where}; GATEHOUSE_SECRET is not set: keys are sealed with the local secret in ${localSecretPath(config.database)}` };
+    return { name: 'config', status: 'ok', detail: `loads; ${where}; GATEHOUSE_SECRET is not set: keys are sealed with the local secret in ${localSecretPath(config.database, cwd)}` };
   }
   return { name: 'config', status: 'ok', detail: `loads; ${where}` };
 }
 
-function report(checks: Check[]): number {
-  for (const check of checks) console.log(`${check.status.padEnd(5)}${check.name.padEnd(10)}${check.detail}`);
+function report(checks: Check[], io: CliIo): number {
+  for (const check of checks) say(io, `${check.status.padEnd(5)}${check.name.padEnd(10)}${check.detail}`);
   return checks.some((c) => c.status === 'fail') ? 1 : 0;
 }

@@ -1,9 +1,8 @@
-import { loadConfig } from '../../config.js';
-import { systemClock } from '../../core/clock.js';
 import type { SourceDatabase } from '../../import/source-url.js';
 import type { Store } from '../../storage/store.js';
 import { UsageError } from '../args.js';
-import type { Command } from '../command.js';
+import { command } from '../command.js';
+import { configOf } from '../io.js';
 import { progress } from '../progress.js';
 import { withStore } from '../with-store.js';
 
@@ -11,7 +10,7 @@ import { withStore } from '../with-store.js';
 const SOURCE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 
-export const importCommand: Command = {
+export const importCommand = command({
   name: 'import',
   summary: 'bring users and their sign-ins from an Express + Sequelize app',
   usage: 'gatehouse import --from postgres://… [--source NAME] [--schema NAME] [--dry-run] [--json]',
@@ -40,9 +39,11 @@ database's name); reruns must use the same one`,
     'dry-run': { description: 'read and check everything, write nothing, print the same report' },
     json: { description: 'print the report as JSON' },
   },
-  async run(options) {
-    const from = options.get('from');
-    if (typeof from !== 'string') throw new UsageError('--from is required: --from postgres://user@host:5432/database, the password in PGPASSWORD or ~/.pgpass');
+  async run(options, io) {
+    const { from } = options;
+    // PGPASSWORD and ~/.pgpass are read by the pg driver from the process's own environment, as
+    // libpq reads them: they are the driver's conventions, not Gatehouse configuration.
+    if (from === undefined) throw new UsageError('--from is required: --from postgres://user@host:5432/database, the password in PGPASSWORD or ~/.pgpass');
     // Loaded here, not at the top: `gatehouse --help` should not wait for the import's modules.
     const { databaseName, scrubbed, sourceDatabase, SourceUrlError } = await import('../../import/source-url.js');
     let source: SourceDatabase;
@@ -51,14 +52,14 @@ database's name); reruns must use the same one`,
     } catch (error) {
       throw error instanceof SourceUrlError ? new UsageError(`--from ${error.message}`) : error;
     }
-    const name = (options.get('source') as string | undefined) ?? databaseName(source);
+    const name = options.source ?? databaseName(source);
     if (!SOURCE_NAME.test(name)) {
-      throw new UsageError(`${options.has('source') ? '--source' : "the source database's name, the default --source,"} must be 1 to 64 letters, digits, ".", "_" or "-"; got ${JSON.stringify(name)}`);
+      throw new UsageError(`${options.source !== undefined ? '--source' : "the source database's name, the default --source,"} must be 1 to 64 letters, digits, ".", "_" or "-"; got ${JSON.stringify(name)}`);
     }
-    const schema = (options.get('schema') as string | undefined) ?? 'public';
+    const schema = options.schema ?? 'public';
     if (!SCHEMA_NAME.test(schema)) throw new UsageError(`--schema must be a schema name such as public; got ${JSON.stringify(schema)}`);
-    const dryRun = options.has('dry-run');
-    const config = loadConfig();
+    const dryRun = options['dry-run'] === true;
+    const config = configOf(io);
 
     const { SourceReader } = await import('../../import/source-reader.js');
     const { SourceLayoutError } = await import('../../import/source-layout.js');
@@ -78,7 +79,7 @@ database's name); reruns must use the same one`,
     try {
       const total = await reader.countUsers();
       const work = async (store: Store) => {
-        const bar = progress(dryRun ? 'checking users (dry run)' : 'importing users', total);
+        const bar = progress(dryRun ? 'checking users (dry run)' : 'importing users', total, io.stderr, () => io.clock.now());
         const report = await runImport({
           reader,
           store,
@@ -86,14 +87,14 @@ database's name); reruns must use the same one`,
           dryRun,
           policy: { idleTtlSeconds: config.sessionIdleTtlSeconds, maxAgeSeconds: config.sessionMaxAgeSeconds, maxSessions: config.maxSessions },
           locator,
-          now: systemClock.now(),
+          now: io.clock.now(),
           onUser: () => bar.advance(),
         });
         bar.done(`${dryRun ? 'checked' : 'imported'} ${total} users from ${name}`);
         return report;
       };
       const report = dryRun ? await withDryRunTarget(await openDryRunTarget(config.database), work) : await withStore(config, work);
-      process.stdout.write(options.has('json') ? reportJson(report) : reportText(report));
+      io.stdout.write(options.json ? reportJson(report) : reportText(report));
       return 0;
     } catch (error) {
       // A failure on the source's connection (it went away mid-run) must not show its password.
@@ -103,7 +104,7 @@ database's name); reruns must use the same one`,
       await reader.close();
     }
   },
-};
+});
 
 /** As withStore does for the real run: the store is closed when the work is done or failed. */
 async function withDryRunTarget<T>(store: Store, work: (store: Store) => Promise<T>): Promise<T> {

@@ -1,12 +1,11 @@
-import { loadConfig } from '../../config.js';
-import { systemClock } from '../../core/clock.js';
 import type { SigningKeyRecord } from '../../core/records.js';
 import { iso, keyState, retirableAt, type TokenLifetime } from '../../keys/key-schedule.js';
 import { isSealed } from '../../keys/private-key-encryption.js';
-import type { Command } from '../command.js';
+import { command } from '../command.js';
+import { configOf, say } from '../io.js';
 import { withStore } from '../with-store.js';
 
-export const keysList: Command = {
+export const keysList = command({
   name: 'list',
   summary: 'the signing keys, what each is doing, and when it can go',
   usage: 'gatehouse keys list [--json]',
@@ -22,16 +21,16 @@ without signing anybody out. States:
   options: {
     json: { description: 'print a JSON array instead of a table (times in ISO 8601)' },
   },
-  async run(options) {
-    const config = loadConfig();
+  async run(options, io) {
+    const config = configOf(io);
     const keys = await withStore(config, (store) => store.listSigningKeys());
-    const rows = describeKeys(keys, systemClock.now(), config);
-    if (options.has('json')) {
-      console.log(JSON.stringify(rows, null, 2));
+    const rows = describeKeys(keys, io.clock.now(), config);
+    if (options.json) {
+      say(io, JSON.stringify(rows, null, 2));
       return 0;
     }
     if (rows.length === 0) {
-      console.log('gatehouse: no signing key yet (the server creates one at its first start)');
+      say(io, 'gatehouse: no signing key yet (the server creates one at its first start)');
       return 0;
     }
     const table = [
@@ -39,10 +38,10 @@ without signing anybody out. States:
       ...rows.map((r) => [r.kid, r.alg, r.created_at, r.activates_at, r.state, r.private_key, r.state === 'retired' ? `retired ${r.retired_at}` : (r.retirable_from ?? '-')]),
     ];
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+    for (const row of table) say(io, row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
     return 0;
   },
-};
+});
 
 /** One key as `keys list` shows it. */
 export interface KeyDescription {

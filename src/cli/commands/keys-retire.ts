@@ -1,15 +1,15 @@
-import { loadConfig } from '../../config.js';
-import { systemClock } from '../../core/clock.js';
+import type { Config } from '../../config.js';
 import { iso, KEY_RELOAD_INTERVAL_MS, retirableAt } from '../../keys/key-schedule.js';
 import { retireExpiredKeys, retireSigningKey } from '../../keys/rotation.js';
 import { UsageError } from '../args.js';
-import type { Command } from '../command.js';
+import { command } from '../command.js';
+import { complain, configOf, say, type CliIo } from '../io.js';
 import { withStore } from '../with-store.js';
 
 const RELOAD_S = KEY_RELOAD_INTERVAL_MS / 1000;
 const FORCE_COST = 'its tokens are refused at once, so their holders must refresh (an app that cannot is signed out)';
 
-export const keysRetire: Command = {
+export const keysRetire = command({
   name: 'retire',
   summary: 'stop publishing a key whose tokens have all expired',
   usage: 'gatehouse keys retire (--kid KID | --expired) [--force]',
@@ -29,45 +29,46 @@ resource server fetches it when it first meets it). The last key is never retire
     expired: { description: 'retire every key whose tokens have all expired' },
     force: { description: `with --kid: retire it even if it signs or its tokens may be\nalive (${FORCE_COST})` },
   },
-  async run(options) {
-    const kid = options.get('kid');
-    if ((kid === undefined) === !options.has('expired')) throw new UsageError('give either --kid KID or --expired');
-    if (options.has('force') && kid === undefined) throw new UsageError('--force goes with --kid: --expired retires only keys that are safe to retire');
-    const config = loadConfig();
-    if (typeof kid !== 'string') return retireExpired(config);
+  async run(options, io) {
+    const { kid } = options;
+    const force = options.force === true;
+    if ((kid === undefined) === (options.expired === undefined)) throw new UsageError('give either --kid KID or --expired');
+    if (force && kid === undefined) throw new UsageError('--force goes with --kid: --expired retires only keys that are safe to retire');
+    const config = configOf(io);
+    if (kid === undefined) return retireExpired(config, io);
 
-    const result = await withStore(config, (store) => retireSigningKey(store, systemClock, kid, { lifetime: config, force: options.has('force') }));
+    const result = await withStore(config, (store) => retireSigningKey(store, io.clock, kid, { lifetime: config, force }));
     switch (result.outcome) {
       case 'unknown':
-        console.error(`gatehouse: there is no signing key ${kid} (see: gatehouse keys list)`);
+        complain(io, `gatehouse: there is no signing key ${kid} (see: gatehouse keys list)`);
         return 1;
       case 'already-retired':
-        console.log(`gatehouse: key ${kid} was retired already, at ${iso(result.key.retiredAt as number)}`);
+        say(io, `gatehouse: key ${kid} was retired already, at ${iso(result.key.retiredAt as number)}`);
         return 0;
       case 'refused':
-        console.error(`gatehouse: key ${kid} was not retired: ${result.reason}${result.forceable ? `; retire it once that is over, or now with --force: ${FORCE_COST}` : ''}`);
+        complain(io, `gatehouse: key ${kid} was not retired: ${result.reason}${result.forceable ? `; retire it once that is over, or now with --force: ${FORCE_COST}` : ''}`);
         return 1;
       case 'retired':
-        console.log(`gatehouse: retired key ${kid}; every node stops accepting its tokens within ${RELOAD_S} s`);
-        if (result.forced) console.error(`gatehouse: warning: retired by force although ${result.forced}: ${FORCE_COST}`);
+        say(io, `gatehouse: retired key ${kid}; every node stops accepting its tokens within ${RELOAD_S} s`);
+        if (result.forced) complain(io, `gatehouse: warning: retired by force although ${result.forced}: ${FORCE_COST}`);
         return 0;
     }
   },
-};
+});
 
-async function retireExpired(config: ReturnType<typeof loadConfig>): Promise<number> {
+async function retireExpired(config: Readonly<Config>, io: CliIo): Promise<number> {
   const { retired, keys } = await withStore(config, async (store) => ({
-    retired: await retireExpiredKeys(store, systemClock, config),
+    retired: await retireExpiredKeys(store, io.clock, config),
     keys: await store.listSigningKeys(),
   }));
-  for (const key of retired) console.log(`gatehouse: retired key ${key.kid}`);
-  if (retired.length > 0) console.log(`gatehouse: every node stops accepting their tokens within ${RELOAD_S} s`);
-  const now = systemClock.now();
+  for (const key of retired) say(io, `gatehouse: retired key ${key.kid}`);
+  if (retired.length > 0) say(io, `gatehouse: every node stops accepting their tokens within ${RELOAD_S} s`);
+  const now = io.clock.now();
   // Keys on their way out whose tokens may still be alive: when to come back.
   for (const key of keys.filter((k) => k.retiredAt === null)) {
     const from = retirableAt(key, keys, config);
-    if (from !== undefined && from > now) console.log(`gatehouse: key ${key.kid} can be retired from ${iso(from)}`);
+    if (from !== undefined && from > now) say(io, `gatehouse: key ${key.kid} can be retired from ${iso(from)}`);
   }
-  if (retired.length === 0) console.log('gatehouse: no key was due for retirement');
+  if (retired.length === 0) say(io, 'gatehouse: no key was due for retirement');
   return 0;
 }

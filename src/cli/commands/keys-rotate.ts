@@ -1,12 +1,11 @@
-import { loadConfig } from '../../config.js';
-import { systemClock } from '../../core/clock.js';
 import { iso, KEY_RELOAD_INTERVAL_MS, PUBLICATION_DELAY_MS, retirableAt } from '../../keys/key-schedule.js';
 import { resolveKeySecret } from '../../keys/local-secret.js';
 import { rotateSigningKey, sealPlainKeys } from '../../keys/rotation.js';
-import type { Command } from '../command.js';
+import { command } from '../command.js';
+import { configOf, say } from '../io.js';
 import { withStore } from '../with-store.js';
 
-export const keysRotate: Command = {
+export const keysRotate = command({
   name: 'rotate',
   summary: 'add a new signing key; nodes switch to it once it is published everywhere',
   usage: 'gatehouse keys rotate',
@@ -23,22 +22,22 @@ servers use: a rotation with one that does not open the sealed keys is refused a
 nothing.`,
   success: 'the key was added',
   options: {},
-  async run() {
-    const config = loadConfig();
-    const now = systemClock.now();
+  async run(_options, io) {
+    const config = configOf(io);
+    const now = io.clock.now();
     const { key, keys, sealed } = await withStore(config, async (store) => {
-      const secret = await resolveKeySecret(config.secret, config.database, () => store.listSigningKeys(), { mayCreate: 'beside-sqlite' });
-      const added = await rotateSigningKey(store, systemClock, secret.value);
+      const secret = await resolveKeySecret(config.secret, config.database, () => store.listSigningKeys(), { mayCreate: 'beside-sqlite', cwd: io.cwd });
+      const added = await rotateSigningKey(store, io.clock, secret.value);
       const count = await sealPlainKeys(store, secret.value);
       return { key: added, keys: await store.listSigningKeys(), sealed: count };
     });
-    console.log(`gatehouse: added signing key ${key.kid}; every node signs with it from ${iso(key.activatesAt)}`);
+    say(io, `gatehouse: added signing key ${key.kid}; every node signs with it from ${iso(key.activatesAt)}`);
     const previous = keys.filter((k) => k.retiredAt === null && k.kid !== key.kid && k.activatesAt <= now);
     for (const old of previous) {
       const from = retirableAt(old, keys, config);
-      if (from !== undefined) console.log(`gatehouse: key ${old.kid} keeps verifying; retire it from ${iso(from)} (gatehouse keys retire --expired)`);
+      if (from !== undefined) say(io, `gatehouse: key ${old.kid} keeps verifying; retire it from ${iso(from)} (gatehouse keys retire --expired)`);
     }
-    if (sealed > 0) console.log(`gatehouse: sealed ${sealed} private ${sealed === 1 ? 'key' : 'keys'} stored in plain text`);
+    if (sealed > 0) say(io, `gatehouse: sealed ${sealed} private ${sealed === 1 ? 'key' : 'keys'} stored in plain text`);
     return 0;
   },
-};
+});

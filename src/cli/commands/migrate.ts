@@ -1,7 +1,7 @@
-import { loadConfig } from '../../config.js';
-import type { Command } from '../command.js';
+import { command } from '../command.js';
+import { configOf, say } from '../io.js';
 
-export const migrate: Command = {
+export const migrate = command({
   name: 'migrate',
   summary: 'apply pending database migrations, and say which',
   usage: 'gatehouse migrate',
@@ -10,12 +10,12 @@ export const migrate: Command = {
 applies them at start too; this runs them on their own, e.g. before a deploy.`,
   success: 'migrated, or nothing to do',
   options: {},
-  async run() {
-    const { database } = loadConfig();
+  async run(_options, io) {
+    const { database } = configOf(io);
     // Loaded here, not at the top: `gatehouse --help` should not wait for database drivers.
     const { migrateDatabase } = await import('../../storage/migrate.js');
     const applied = await migrateDatabase(database);
-    console.log(applied.length === 0 ? 'gatehouse: schema is up to date' : `gatehouse: applied ${applied.join(', ')}`);
+    say(io, applied.length === 0 ? 'gatehouse: schema is up to date' : `gatehouse: applied ${applied.join(', ')}`);
     return 0;
   },
-};
+});

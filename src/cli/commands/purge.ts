@@ -1,11 +1,10 @@
-import { loadConfig } from '../../config.js';
-import { systemClock } from '../../core/clock.js';
 import type { Store } from '../../storage/store.js';
-import type { Command } from '../command.js';
+import { command } from '../command.js';
+import { configOf, say } from '../io.js';
 import { progress, type Progress } from '../progress.js';
 import { withStore } from '../with-store.js';
 
-export const purge: Command = {
+export const purge = command({
   name: 'purge',
   summary: 'delete now what is past its retention (every node does it hourly)',
   usage: 'gatehouse purge',
@@ -17,24 +16,24 @@ time, so servers running beside it are not held up. Shows a progress bar per pha
 terminal, and plain lines otherwise (on stderr); the counts go to stdout.`,
   success: 'purged (or nothing was due)',
   options: {},
-  async run() {
-    const config = loadConfig();
+  async run(_options, io) {
+    const config = configOf(io);
     // Loaded here, not at the top: `gatehouse --help` should not wait for the server's modules.
     const { purgePhases } = await import('../../gatehouse.js');
     const counts = await withStore(config, async (store) => {
       const done: string[] = [];
       for (const phase of purgePhases(config)) {
-        const bar = progress(`purging ${phase.name}`, undefined);
-        const deleted = await phase.run({ store: reportingBatches(store, bar), clock: systemClock });
+        const bar = progress(`purging ${phase.name}`, undefined, io.stderr, () => io.clock.now());
+        const deleted = await phase.run({ store: reportingBatches(store, bar), clock: io.clock });
         bar.done(`purged ${phase.name}: ${deleted}`);
         done.push(`${deleted} ${phase.name}`);
       }
       return done;
     });
-    console.log(`gatehouse: purged ${counts.join(', ')}`);
+    say(io, `gatehouse: purged ${counts.join(', ')}`);
     return 0;
   },
-};
+});
 
 /**
  * The store as the phases use it, but each purge batch moves the bar by the rows it deleted:

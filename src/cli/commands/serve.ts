@@ -1,12 +1,12 @@
-import { loadConfig } from '../../config.js';
 import { integerValue } from '../args.js';
-import type { Command } from '../command.js';
+import { command } from '../command.js';
 import { cannotStart } from '../failure.js';
+import { configOf } from '../io.js';
 
 /** Far more than the cores of any machine this runs on; a typo like 200 is refused, not forked. */
 export const MAX_WORKERS = 64;
 
-export const serve: Command = {
+export const serve = command({
   name: 'serve',
   summary: 'run the server (what `npm start` runs)',
   usage: 'gatehouse serve [--workers N]',
@@ -33,9 +33,9 @@ worker that dies is restarted. Even 1 runs as a worker under a
 supervising process. Without --workers, one process serves.`,
     },
   },
-  async run(options) {
-    const workers = options.has('workers') ? integerValue('workers', options.get('workers') as string, 1, MAX_WORKERS) : undefined;
-    const config = loadConfig();
+  async run(options, io) {
+    const workers = options.workers === undefined ? undefined : integerValue('workers', options.workers, 1, MAX_WORKERS);
+    const config = configOf(io);
     try {
       // Loaded here, not at the top: `gatehouse --help` should not wait for Fastify and the
       // database drivers, and the primary of `--workers` never needs the server itself.
@@ -45,4 +45,4 @@ supervising process. Without --workers, one process serves.`,
       throw cannotStart(error);
     }
   },
-};
+});

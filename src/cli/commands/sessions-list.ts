@@ -1,10 +1,10 @@
-import { loadConfig } from '../../config.js';
 import type { SessionRecord } from '../../core/records.js';
 import { presentSession } from '../../http/present.js';
-import type { Command } from '../command.js';
+import { command } from '../command.js';
+import { configOf, say } from '../io.js';
 import { administer, EMAIL_OPTION, emailOption, printable } from './user-context.js';
 
-export const sessionsList: Command = {
+export const sessionsList = command({
   name: 'list',
   summary: "an account's active sessions: device, address, location, times",
   usage: 'gatehouse sessions list --email EMAIL [--json]',
@@ -18,18 +18,18 @@ Exits 1 when no account has the email.`,
     email: EMAIL_OPTION,
     json: { description: 'print JSON instead of a table (times in ISO 8601)' },
   },
-  async run(options) {
+  async run(options, io) {
     const email = emailOption(options);
-    const config = loadConfig();
+    const config = configOf(io);
     const { userByEmail } = await import('../../service/admin-users.js');
     const { sessionsOf } = await import('../../service/admin-sessions.js');
-    const sessions = await administer(config, async (ctx) => sessionsOf(ctx, (await userByEmail(ctx, email)).id));
-    if (options.has('json')) {
-      console.log(asciiJson({ sessions: sessions.map(sessionJson) }));
+    const sessions = await administer(config, io.clock, async (ctx) => sessionsOf(ctx, (await userByEmail(ctx, email)).id));
+    if (options.json) {
+      say(io, asciiJson({ sessions: sessions.map(sessionJson) }));
       return 0;
     }
     if (sessions.length === 0) {
-      console.log(`gatehouse: ${email} has no active sessions`);
+      say(io, `gatehouse: ${email} has no active sessions`);
       return 0;
     }
     const table = [
@@ -37,10 +37,10 @@ Exits 1 when no account has the email.`,
       ...sessions.map((s) => [s.id, printable(s.client.device.label), s.client.ip, s.client.country ?? '-', minute(s.lastActiveAt), minute(s.createdAt)]),
     ];
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+    for (const row of table) say(io, row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
     return 0;
   },
-};
+});
 
 /** `2026-11-27 09:01 UTC`: what a person reads in a table. */
 const minute = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;

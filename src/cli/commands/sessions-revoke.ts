@@ -1,10 +1,10 @@
-import { loadConfig } from '../../config.js';
 import { isGatehouseError } from '../../core/errors.js';
 import { UsageError } from '../args.js';
-import type { Command } from '../command.js';
+import { command } from '../command.js';
+import { configOf, say } from '../io.js';
 import { administer, EMAIL_OPTION, emailOption } from './user-context.js';
 
-export const sessionsRevoke: Command = {
+export const sessionsRevoke = command({
   name: 'revoke',
   summary: "sign out one session of an account, or all of them",
   usage: 'gatehouse sessions revoke --email EMAIL (--session ID | --all)',
@@ -20,25 +20,25 @@ when neither or both of --session and --all are given.`,
     session: { value: 'ID', description: 'the session to sign out' },
     all: { description: 'sign out every session of the account' },
   },
-  async run(options) {
+  async run(options, io) {
     const email = emailOption(options);
-    const session = options.get('session');
-    if ((session === undefined) === !options.has('all')) throw new UsageError('give either --session ID or --all');
-    const config = loadConfig();
+    const { session } = options;
+    if ((session === undefined) === (options.all === undefined)) throw new UsageError('give either --session ID or --all');
+    const config = configOf(io);
     const { userByEmail } = await import('../../service/admin-users.js');
     const { revokeAllSessionsOf, revokeSessionOf } = await import('../../service/admin-sessions.js');
-    if (typeof session === 'string') {
-      await administer(config, async (ctx) => {
+    if (session !== undefined) {
+      await administer(config, io.clock, async (ctx) => {
         const { id } = await userByEmail(ctx, email);
         await revokeSessionOf(ctx, { kind: 'cli' }, id, session).catch((error: unknown) => {
           throw isGatehouseError(error, 'not_found') ? new Error(`${email} has no active session ${session}`) : error;
         });
       });
-      console.log(`${email}: session ${session} signed out`);
+      say(io, `${email}: session ${session} signed out`);
       return 0;
     }
-    const count = await administer(config, async (ctx) => revokeAllSessionsOf(ctx, { kind: 'cli' }, (await userByEmail(ctx, email)).id));
-    console.log(`${email}: ${count} session${count === 1 ? '' : 's'} signed out`);
+    const count = await administer(config, io.clock, async (ctx) => revokeAllSessionsOf(ctx, { kind: 'cli' }, (await userByEmail(ctx, email)).id));
+    say(io, `${email}: ${count} session${count === 1 ? '' : 's'} signed out`);
     return 0;
   },
-};
+});

@@ -1,5 +1,5 @@
 import type { Config } from '../../config.js';
-import { systemClock } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { GatehouseError } from '../../core/errors.js';
 import type { Role } from '../../core/records.js';
 import type { AdminContext } from '../../service/admin.js';
@@ -16,8 +16,8 @@ import { withStore } from '../with-store.js';
  * catch-up). Webhooks are written to the outbox whenever the servers send them, so the account's
  * owner hears of what an operator did as of anything else.
  */
-export function cliContext(config: Readonly<Config>, store: Store): AdminContext {
-  return { store, clock: systemClock, revocations: { revoked: () => {} }, log: () => {}, webhooks: config.webhookUrl !== undefined };
+export function cliContext(config: Readonly<Config>, store: Store, clock: Clock): AdminContext {
+  return { store, clock, revocations: { revoked: () => {} }, log: () => {}, webhooks: config.webhookUrl !== undefined };
 }
 
 /**
@@ -25,9 +25,9 @@ export function cliContext(config: Readonly<Config>, store: Store): AdminContext
  * …`) rather than as its code: exit code 1 with that one line. The use cases are loaded
  * here, not at the top: `--help` should not wait for them or for the database drivers.
  */
-export async function administer<T>(config: Readonly<Config>, work: (ctx: AdminContext) => Promise<T>): Promise<T> {
+export async function administer<T>(config: Readonly<Config>, clock: Clock, work: (ctx: AdminContext) => Promise<T>): Promise<T> {
   try {
-    return await withStore(config, (store) => work(cliContext(config, store)));
+    return await withStore(config, (store) => work(cliContext(config, store, clock)));
   } catch (error) {
     if (error instanceof GatehouseError && error.detail !== undefined) throw new Error(lowerFirst(error.detail), { cause: error });
     throw error;
@@ -37,12 +37,12 @@ export async function administer<T>(config: Readonly<Config>, work: (ctx: AdminC
 /** `No account has the email ann@example.com.` → `no account has the email ann@example.com`, as the other lines read. */
 const lowerFirst = (text: string) => (text.charAt(0).toLowerCase() + text.slice(1)).replace(/\.$/, '');
 
-export const EMAIL_OPTION = { value: 'EMAIL', description: 'the account, by its email address (any case)' };
+export const EMAIL_OPTION = { value: 'EMAIL', description: 'the account, by its email address (any case)' } as const;
 
 /** `--email`, which every command of these groups needs. */
-export function emailOption(options: Map<string, string | true>): string {
-  const email = options.get('email');
-  if (typeof email !== 'string' || email.trim() === '') throw new UsageError('--email is required: --email EMAIL');
+export function emailOption(options: { readonly email?: string }): string {
+  const { email } = options;
+  if (email === undefined || email.trim() === '') throw new UsageError('--email is required: --email EMAIL');
   return email.trim();
 }
 

@@ -1,8 +1,8 @@
-import { loadConfig } from '../../config.js';
-import type { Command } from '../command.js';
+import { command } from '../command.js';
+import { configOf, say } from '../io.js';
 import { administer, EMAIL_OPTION, emailOption } from './user-context.js';
 
-export const userEnable: Command = {
+export const userEnable = command({
   name: 'enable',
   summary: 'let a disabled account sign in again',
   usage: 'gatehouse user enable --email EMAIL',
@@ -11,12 +11,12 @@ stay ended. Recorded in the account's history as account_enabled, with cli as th
 Exits 1 when no account has the email.`,
   success: 'the account is enabled (also when it was already)',
   options: { email: EMAIL_OPTION },
-  async run(options) {
+  async run(options, io) {
     const email = emailOption(options);
-    const config = loadConfig();
+    const config = configOf(io);
     const { enableUser, userByEmail } = await import('../../service/admin-users.js');
-    const change = await administer(config, async (ctx) => enableUser(ctx, { kind: 'cli' }, (await userByEmail(ctx, email)).id));
-    console.log(`${change.user.email}: ${change.changed ? 'enabled' : 'was enabled already'}`);
+    const change = await administer(config, io.clock, async (ctx) => enableUser(ctx, { kind: 'cli' }, (await userByEmail(ctx, email)).id));
+    say(io, `${change.user.email}: ${change.changed ? 'enabled' : 'was enabled already'}`);
     return 0;
   },
-};
+});

@@ -1,4 +1,5 @@
 import { UsageError } from '../args.js';
+import type { CliInput, CliOutput } from '../io.js';
 
 /**
  * A new account's password, never from an argument: every user of the machine can read a
@@ -6,8 +7,8 @@ import { UsageError } from '../args.js';
  * a terminal it is asked for twice, without echo; otherwise it is the first line of stdin
  * (`printf '%s\n' "$PASSWORD" | gatehouse user create …`), as typed: only the line break goes.
  */
-export async function readNewPassword(input: NodeJS.ReadStream = process.stdin, prompts: NodeJS.WriteStream = process.stderr): Promise<string> {
-  if (!input.isTTY) return firstLine(input);
+export async function readNewPassword(input: CliInput, prompts: CliOutput): Promise<string> {
+  if (!input.isTTY || input.setRawMode === undefined) return firstLine(input);
   // Raw mode (no echo) from before the first prompt until after the last answer, so nothing
   // typed in answer to a prompt is ever shown, however fast it comes.
   input.setRawMode(true);
@@ -39,7 +40,7 @@ async function firstLine(input: NodeJS.ReadableStream): Promise<string> {
 }
 
 /** Reads one line from a terminal in raw mode; Ctrl-C, or Ctrl-D on an empty line, cancels. */
-function askHidden(input: NodeJS.ReadStream, prompts: NodeJS.WriteStream, prompt: string): Promise<string> {
+function askHidden(input: CliInput, prompts: CliOutput, prompt: string): Promise<string> {
   prompts.write(prompt);
   return new Promise((resolve, reject) => {
     let typed = '';

@@ -1,9 +1,9 @@
-import { loadConfig } from '../../config.js';
 import { UsageError } from '../args.js';
-import type { Command } from '../command.js';
+import { command } from '../command.js';
+import { configOf, say } from '../io.js';
 import { administer, EMAIL_OPTION, emailOption, roleValue } from './user-context.js';
 
-export const userSetRole: Command = {
+export const userSetRole = command({
   name: 'set-role',
   summary: 'make an account an administrator, or an ordinary user again',
   usage: 'gatehouse user set-role --email EMAIL --role admin|user',
@@ -17,15 +17,15 @@ Exits 1 when no account has the email; 2 when --role is not admin or user.`,
     email: EMAIL_OPTION,
     role: { value: 'ROLE', description: 'admin or user' },
   },
-  async run(options) {
+  async run(options, io) {
     const email = emailOption(options);
-    const given = options.get('role');
-    if (typeof given !== 'string') throw new UsageError('--role is required: --role admin|user');
+    const given = options.role;
+    if (given === undefined) throw new UsageError('--role is required: --role admin|user');
     const role = roleValue(given);
-    const config = loadConfig();
+    const config = configOf(io);
     const { setRole, userByEmail } = await import('../../service/admin-users.js');
-    const change = await administer(config, async (ctx) => setRole(ctx, { kind: 'cli' }, (await userByEmail(ctx, email)).id, role));
-    console.log(`${change.user.email}: ${change.changed ? `role is now ${role} (was ${change.previous.role})` : `role was ${role} already`}`);
+    const change = await administer(config, io.clock, async (ctx) => setRole(ctx, { kind: 'cli' }, (await userByEmail(ctx, email)).id, role));
+    say(io, `${change.user.email}: ${change.changed ? `role is now ${role} (was ${change.previous.role})` : `role was ${role} already`}`);
     return 0;
   },
-};
+});

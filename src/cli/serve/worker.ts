@@ -1,6 +1,6 @@
-import { loadConfig } from '../../config.js';
 import { receiveRevocations, sendRevocations } from '../../revocation/cluster-relay.js';
 import { cannotStart, failureLine } from '../failure.js';
+import { configOf, processIo } from '../io.js';
 import { serveOneProcess } from './one-process.js';
 
 /*
@@ -16,7 +16,7 @@ import { serveOneProcess } from './one-process.js';
 
 Promise.resolve()
   .then(() =>
-    serveOneProcess(loadConfig(), {
+    serveOneProcess(configOf(processIo()), {
       onRevoked: sendRevocations(),
       beforeListen: async (gatehouse) => {
         receiveRevocations(gatehouse.view);

@@ -6,15 +6,13 @@ import type { RevocationSync } from '../../revocation/revocation-sync.js';
 import type { RevocationView } from '../../revocation/revocation-view.js';
 import type { Caller, ServiceContext } from '../../service/context.js';
 import type { LastActivity } from '../../service/last-activity.js';
+import { bearerToken, refuseTokenInQuery } from '../bearer.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller | null;
   }
 }
-
-// RFC 6750 §2.1: `Bearer` then one token of b64token characters.
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 export type Authenticate = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -32,21 +30,9 @@ export function authenticator(
   // A client sends the same token for its whole lifetime: checking its signature once is enough.
   const verified = new VerifiedTokenCache();
   return async (request) => {
-    // A token in a URL ends up in proxy logs, browser history and Referer headers: refuse it
-    // outright, even next to a valid header, so clients that do it find out at once.
-    const query = request.query as Record<string, unknown> | undefined;
-    if (query && Object.hasOwn(query, 'access_token')) {
-      throw new GatehouseError('token_invalid', 'Access tokens are not accepted in the URL; send an Authorization: Bearer header.');
-    }
-    const header = request.headers.authorization;
-    if (!header) throw new GatehouseError('token_missing', 'Send an access token in an Authorization: Bearer header.');
-    const match = BEARER.exec(header);
-    if (!match) {
-      const isBearer = /^bearer(\s|$)/i.test(header);
-      if (!isBearer) throw new GatehouseError('token_missing', 'Send an access token in an Authorization: Bearer header.');
-      throw new GatehouseError('token_invalid', 'The access token is not valid.');
-    }
-    const claims = await verifyAccessToken(match[1] as string, ctx.keys, ctx.tokens, ctx.clock.now(), verified);
+    refuseTokenInQuery(request.query);
+    const token = bearerToken(request.headers.authorization);
+    const claims = await verifyAccessToken(token, ctx.keys, ctx.tokens, ctx.clock.now(), verified);
     if (view.isRevoked(claims.sessionId)) throw new GatehouseError('session_revoked', 'This session has been signed out.');
     // A view not confirmed within the staleness bound may be missing a sign-out made on another
     // node: ask the database (503 if it cannot answer) rather than trust it.

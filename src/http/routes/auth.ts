@@ -5,6 +5,7 @@ import { GatehouseError, isGatehouseError } from '../../core/errors.js';
 import { sessionEndsAt } from '../../core/session-policy.js';
 import type { SignedIn } from '../../service/sign-in.js';
 import { assertSameOrigin, clearRefreshCookie, readRefreshCookie, setRefreshCookie, wantsBrowserMode } from '../browser-cookie.js';
+import { hasTokenInQuery } from '../bearer.js';
 import { browserLogout } from '../browser-logout.js';
 import { statusOf } from '../problem.js';
 import { register } from '../../service/register.js';
@@ -130,7 +131,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: s
       await logoutInBrowser(request, reply);
       return reply.code(204).send();
     }
-    if (request.headers.authorization !== undefined || Object.hasOwn(query, 'access_token')) {
+    if (request.headers.authorization !== undefined || hasTokenInQuery(query)) {
       await authenticate(request, reply);
       await signOut(ctx, callerOf(request), clientInfo(request, ctx.locator));
     } else if (request.body?.refresh_token !== undefined) {

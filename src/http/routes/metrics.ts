@@ -1,14 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../core/errors.js';
 import type { GatehouseMetrics } from '../../metrics/gatehouse-metrics.js';
 import { EXPOSITION_CONTENT_TYPE } from '../../metrics/registry.js';
-
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
+import { readBearer } from '../bearer.js';
+import { secretChecker } from '../secret-check.js';
 
 /**
  * GET /metrics: Prometheus's text format. With GATEHOUSE_METRICS_TOKEN set, only for
@@ -42,16 +39,14 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<{ metrics: GatehouseMetric
   );
 };
 
-/**
- * Both sides are hashed to SHA-256 before timingSafeEqual, so the comparison takes the same
- * time whatever the presented token's length or how much of it is right.
- */
+/** The metrics token, compared in constant time (secret-check.ts). */
 function requireToken(token: string): (request: FastifyRequest) => Promise<void> {
-  const expected = digest(token);
+  const isMetricsToken = secretChecker([token]);
   return async (request) => {
-    const header = request.headers.authorization;
-    if (!header || !/^bearer(\s|$)/i.test(header)) throw new GatehouseError('token_missing', 'Send the metrics token as Authorization: Bearer <GATEHOUSE_METRICS_TOKEN>.');
-    const presented = BEARER.exec(header)?.[1];
-    if (presented === undefined || !timingSafeEqual(digest(presented), expected)) throw new GatehouseError('token_invalid', 'The metrics token is not valid.');
+    const presented = readBearer(request.headers.authorization);
+    if (typeof presented !== 'string' && presented.problem === 'missing') {
+      throw new GatehouseError('token_missing', 'Send the metrics token as Authorization: Bearer <GATEHOUSE_METRICS_TOKEN>.');
+    }
+    if (typeof presented !== 'string' || !isMetricsToken(presented)) throw new GatehouseError('token_invalid', 'The metrics token is not valid.');
   };
 }
