@@ -2,7 +2,8 @@ import { deviceKey, newEvent } from '../core/activity.js';
 import { SECOND } from '../core/clock.js';
 import type { Locator } from '../geo/locator.js';
 import { isBcryptHash } from '../passwords/bcrypt.js';
-import type { ImportedSession, Store } from '../storage/store.js';
+import type { ImportedSession, ImportStore } from '../storage/ports/imports.js';
+import type { UserStore } from '../storage/ports/users.js';
 import { blacklistedTokenIds } from './blacklist.js';
 import { duplicateEmailKeys } from './duplicate-emails.js';
 import { checkLogins, checkUser, clientOf, emailOf, newUserFrom, passwordHashProblem, sessionFrom, type ImportPolicy, type UserSkipReason } from './plan.js';
@@ -12,7 +13,7 @@ import type { SourceDevice, SourceLogin, SourceReader, SourceUser } from './sour
 export interface ImportRun {
   reader: SourceReader;
   /** The Gatehouse database; a dry run only reads it. */
-  store: Store;
+  store: ImportStore & Pick<UserStore, 'findUserById'>;
   /** The source's name (`--source`): what `imported_rows` files its rows under. */
   source: string;
   dryRun: boolean;

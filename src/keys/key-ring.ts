@@ -2,7 +2,7 @@ import { importJWK, type CryptoKey, type JWK } from 'jose';
 import type { AccessTokenKeys, SigningKey } from '../core/access-token.js';
 import type { Clock } from '../core/clock.js';
 import type { SigningKeyRecord } from '../core/records.js';
-import type { Store } from '../storage/store.js';
+import type { SigningKeyStore } from '../storage/ports/signing-keys.js';
 import { KEY_RELOAD_INTERVAL_MS, signerAt, type KeyTimes } from './key-schedule.js';
 import { newSigningKey } from './new-key.js';
 import { openPrivateKey } from './private-key-encryption.js';
@@ -31,7 +31,7 @@ interface LoadedKey extends KeyTimes {
  */
 export class KeyRing implements AccessTokenKeys {
   private constructor(
-    private readonly store: Store,
+    private readonly store: SigningKeyStore,
     private readonly clock: Clock,
     private readonly secret: string | undefined,
     private keys: LoadedKey[],
@@ -44,7 +44,7 @@ export class KeyRing implements AccessTokenKeys {
    * Loads the keys, creating the first one if there is none and sealing keys stored in plain
    * text when there is a secret. Throws (the start stops) when a key cannot be decrypted.
    */
-  static async open(store: Store, clock: Clock, secret: string | undefined): Promise<KeyRing> {
+  static async open(store: SigningKeyStore, clock: Clock, secret: string | undefined): Promise<KeyRing> {
     let records = await store.listSigningKeys();
     if (!records.some((k) => k.retiredAt === null)) {
       checkSecretFits(records, secret);

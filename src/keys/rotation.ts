@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { SigningKeyRecord } from '../core/records.js';
-import type { Store } from '../storage/store.js';
+import type { SigningKeyStore } from '../storage/ports/signing-keys.js';
 import { expiredKeys, PUBLICATION_DELAY_MS, retireRisk, rotationDue, type TokenLifetime } from './key-schedule.js';
 import { newSigningKey } from './new-key.js';
 import { isSealed, sealPrivateKey } from './private-key-encryption.js';
@@ -12,7 +12,7 @@ const DAY_MS = 86_400_000;
  * Adds a key that every node starts signing with once it has been published for
  * PUBLICATION_DELAY_MS (`gatehouse keys rotate`). The keys before it keep verifying.
  */
-export async function rotateSigningKey(store: Store, clock: Clock, secret: string | undefined): Promise<SigningKeyRecord> {
+export async function rotateSigningKey(store: SigningKeyStore, clock: Clock, secret: string | undefined): Promise<SigningKeyRecord> {
   const now = clock.now();
   const keys = await store.listSigningKeys();
   checkSecretFits(keys, secret);
@@ -29,7 +29,7 @@ export async function rotateSigningKey(store: Store, clock: Clock, secret: strin
  * schedule asks), then retires every key whose tokens have all expired.
  */
 export async function rotateOnSchedule(
-  store: Store,
+  store: SigningKeyStore,
   clock: Clock,
   options: { secret: string | undefined; days: number; lifetime: TokenLifetime },
 ): Promise<{ added: SigningKeyRecord | undefined; retired: SigningKeyRecord[] }> {
@@ -45,7 +45,7 @@ export async function rotateOnSchedule(
 }
 
 /** Retires every key that has stopped signing and whose tokens have all expired (`keys retire --expired`). */
-export async function retireExpiredKeys(store: Store, clock: Clock, lifetime: TokenLifetime): Promise<SigningKeyRecord[]> {
+export async function retireExpiredKeys(store: SigningKeyStore, clock: Clock, lifetime: TokenLifetime): Promise<SigningKeyRecord[]> {
   const now = clock.now();
   const retired: SigningKeyRecord[] = [];
   for (const key of expiredKeys(await store.listSigningKeys(), now, lifetime)) {
@@ -65,7 +65,7 @@ export type RetireOutcome =
  * or tokens it signed may be alive. `force` retires it anyway (a leaked key must stop verifying
  * now, whatever it costs), except the last key, without which no node could sign at all.
  */
-export async function retireSigningKey(store: Store, clock: Clock, kid: string, options: { lifetime: TokenLifetime; force: boolean }): Promise<RetireOutcome> {
+export async function retireSigningKey(store: SigningKeyStore, clock: Clock, kid: string, options: { lifetime: TokenLifetime; force: boolean }): Promise<RetireOutcome> {
   const now = clock.now();
   const keys = await store.listSigningKeys();
   const key = keys.find((k) => k.kid === kid);
@@ -87,7 +87,7 @@ export async function retireSigningKey(store: Store, clock: Clock, kid: string, 
  * nodes starting together seal each key once. Returns how many this call sealed. Refuses a
  * secret that does not open the keys sealed already: what it sealed, no node could open.
  */
-export async function sealPlainKeys(store: Store, secret: string): Promise<number> {
+export async function sealPlainKeys(store: SigningKeyStore, secret: string): Promise<number> {
   const keys = await store.listSigningKeys();
   checkSecretFits(keys, secret);
   let sealed = 0;

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
-import type { Store } from '../storage/store.js';
+import type { OutboxStore } from '../storage/ports/outbox.js';
+import type { SessionStore } from '../storage/ports/sessions.js';
 
 export interface Readings {
   activeSessions: number;
@@ -29,7 +30,7 @@ export class DatabaseReadings {
   private asking: Promise<void> | undefined;
 
   constructor(
-    private readonly store: Pick<Store, 'countActiveSessions' | 'webhookBacklog'>,
+    private readonly store: Pick<SessionStore, 'countActiveSessions'> & Pick<OutboxStore, 'webhookBacklog'>,
     private readonly clock: Clock,
     private readonly options: DatabaseReadingsOptions,
     private readonly onError: (error: unknown) => void,

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { REVOCATION_CHANNEL } from '../storage/kysely/connect.js';
+import { REVOCATION_CHANNEL } from '../storage/kysely/dialect.js';
 
 const MIN_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;

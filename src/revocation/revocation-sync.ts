@@ -1,6 +1,6 @@
 import { SECOND, type Clock } from '../core/clock.js';
 import { GatehouseError } from '../core/errors.js';
-import type { Store } from '../storage/store.js';
+import type { SessionStore } from '../storage/ports/sessions.js';
 import type { RevocationView } from './revocation-view.js';
 
 /**
@@ -38,7 +38,7 @@ export class RevocationSync {
   private again = false;
 
   constructor(
-    private readonly store: Pick<Store, 'listRevokedSince' | 'findSession'>,
+    private readonly store: Pick<SessionStore, 'listRevokedSince' | 'findSession'>,
     private readonly view: RevocationView,
     private readonly clock: Clock,
     private readonly options: RevocationSyncOptions,

@@ -1,6 +1,6 @@
 import { SECOND, type Clock } from '../core/clock.js';
 import type { SessionPolicy } from '../core/session-policy.js';
-import type { Store } from '../storage/store.js';
+import type { SessionStore } from '../storage/ports/sessions.js';
 
 /** A session's last activity is written at most this often from authenticated requests. */
 export const ACTIVITY_RESOLUTION_MS = 60 * SECOND;
@@ -21,7 +21,7 @@ export class LastActivity {
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<SessionStore, 'recordActivity'>,
     private readonly clock: Clock,
     private readonly policy: Pick<SessionPolicy, 'idleTtlSeconds'>,
   ) {}

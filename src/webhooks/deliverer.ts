@@ -1,6 +1,6 @@
 import { SECOND, type Clock } from '../core/clock.js';
 import type { NotMeLinks } from '../core/not-me-link.js';
-import type { Store, WebhookDelivery } from '../storage/store.js';
+import type { OutboxStore, WebhookDelivery } from '../storage/ports/outbox.js';
 import { nextAttemptAt } from './backoff.js';
 import { webhookPayload } from './payload.js';
 import { webhookHeaders, webhookKey } from './signature.js';
@@ -18,7 +18,7 @@ export interface WebhookDelivererOptions {
   /** GATEHOUSE_WEBHOOK_SECRET. */
   secret: string;
   notMeLinks: NotMeLinks | undefined;
-  store: Store;
+  store: Pick<OutboxStore, 'claimWebhookDeliveries' | 'markWebhookDelivered' | 'markWebhookFailed'>;
   clock: Clock;
   log: WebhookLog;
   /** How often the outbox is checked for due deliveries. */

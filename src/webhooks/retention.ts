@@ -1,6 +1,6 @@
 import { SECOND, type Clock } from '../core/clock.js';
 import { inBatches } from '../service/housekeeping.js';
-import type { Store } from '../storage/store.js';
+import type { OutboxStore } from '../storage/ports/outbox.js';
 
 /**
  * Delivered and given-up outbox rows are kept a week, for an operator asking "did that alert
@@ -9,7 +9,7 @@ import type { Store } from '../storage/store.js';
  */
 export const SETTLED_DELIVERY_RETENTION_MS = 7 * 86_400 * SECOND;
 
-export async function purgeSettledDeliveries(ctx: { store: Store; clock: Clock }): Promise<number> {
+export async function purgeSettledDeliveries(ctx: { store: Pick<OutboxStore, 'purgeWebhookDeliveries'>; clock: Clock }): Promise<number> {
   const before = ctx.clock.now() - SETTLED_DELIVERY_RETENTION_MS;
   return inBatches((limit) => ctx.store.purgeWebhookDeliveries(before, limit));
 }

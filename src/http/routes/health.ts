@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { AccessTokenKeys } from '../../core/access-token.js';
 import { GatehouseError } from '../../core/errors.js';
 import type { RevocationSync } from '../../revocation/revocation-sync.js';
-import type { Store } from '../../storage/store.js';
+import type { StoreConnection } from '../../storage/ports/connection.js';
 
 /**
  * How long /readyz waits for the database. A probe must answer within its own timeout
@@ -13,7 +13,7 @@ import type { Store } from '../../storage/store.js';
 export const READY_DATABASE_TIMEOUT_MS = 2000;
 
 export interface HealthOptions {
-  store: Pick<Store, 'ping'>;
+  store: Pick<StoreConnection, 'ping'>;
   sync: Pick<RevocationSync, 'isFresh' | 'staleness'>;
   keys: Pick<AccessTokenKeys, 'signingKey' | 'hasKey'>;
   /** True once the node is shutting down: /readyz fails at once, so load balancers move on. */

@@ -5,22 +5,15 @@ import type { EventsFor } from '../../core/activity.js';
 import type { UserChange } from '../store.js';
 import { insertEvents } from './events.js';
 import { toUser } from './rows.js';
+import type { Dialect } from './dialect.js';
 import { revokeWhere } from './session-writes.js';
 import type { Database } from './tables.js';
 
 /** The statements of administration (src/service/admin*.ts): finding users, disabling them, roles. */
 
-type Dialect = 'sqlite' | 'postgres';
-
-/**
- * Email keys compared by code point on both databases: SQLite's BINARY order is that already
- * (UTF-8 bytes), PostgreSQL's default collation is linguistic, where a prefix's matches need
- * not sort together. Migration 0006 indexes the same expression on PostgreSQL.
- */
-const emailKeyOf = (dialect: Dialect) => (dialect === 'postgres' ? sql<string>`email_key collate "C"` : sql<string>`email_key`);
-
 export async function selectUsersByEmail(db: Kysely<Database>, dialect: Dialect, prefix: string, page: { after?: string; limit: number }): Promise<UserRecord[]> {
-  const key = emailKeyOf(dialect);
+  // Code-point order on both databases (dialect.ts), as migration 0006 indexes it.
+  const key = dialect.emailKey;
   let query = db.selectFrom('users').selectAll();
   // A range, not LIKE: it uses the index, and a prefix's `%` or `_` mean nothing special.
   if (prefix !== '') query = query.where(key, '>=', prefix);

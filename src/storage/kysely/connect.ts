@@ -3,26 +3,24 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { postgresDialect, sqliteDialect, type Dialect } from './dialect.js';
 import type { Database } from './tables.js';
 
 export type DatabaseLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
 export interface Connection {
   db: Kysely<Database>;
-  dialect: 'sqlite' | 'postgres';
+  dialect: Dialect;
   /** SQLite: the connection Kysely uses, for the few writes that must not yield (sqlite-sync.ts). */
   sqlite?: SQLite.Database;
 }
 
 const INT8_OID = 20;
 
-/** The PostgreSQL channel revoking statements NOTIFY and every node LISTENs on (revocation/postgres-listener.ts). */
-export const REVOCATION_CHANNEL = 'gatehouse_revocations';
-
 export function connect(location: DatabaseLocation): Connection {
   if (location.kind === 'sqlite') {
     const sqlite = reusingStatements(openSqlite(location.path));
-    return { db: new Kysely({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite', sqlite };
+    return { db: new Kysely({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: sqliteDialect, sqlite };
   }
   const pool = new pg.Pool({
     connectionString: location.url,
@@ -50,7 +48,7 @@ export function connect(location: DatabaseLocation): Connection {
   // (pg_terminate_backend, a restart) emits 'error' on the client itself, which would crash the
   // process. Its query still rejects to its caller, and the pool discards it on release.
   pool.on('connect', (client) => client.on('error', () => {}));
-  return { db: new Kysely({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+  return { db: new Kysely({ dialect: new PostgresDialect({ pool }) }), dialect: postgresDialect };
 }
 
 function openSqlite(path: string): SQLite.Database {

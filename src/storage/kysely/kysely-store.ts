@@ -9,7 +9,10 @@ import { markExpiriesRecorded } from './session-expiries.js';
 import { claimDeliveries, countBacklog, deleteSettledDeliveries, settleDelivery } from './webhook-deliveries.js';
 import { reportSignIn } from './sign-in-reports.js';
 import { connect, isUniqueViolation, type DatabaseLocation } from './connect.js';
-import { evictBeyondCap, markReauthenticated, revokeWhere } from './session-writes.js';
+import { markReauthenticated, revokeWhere } from './session-writes.js';
+import { activeAt } from './active-sessions.js';
+import type { Dialect } from './dialect.js';
+import { sessionsEndedBySignIn } from '../../core/sessions-ended-by-sign-in.js';
 import { selectSessionWithUser } from './session-with-user.js';
 import { importUser, selectImportedRows, selectTakenEmailKeys, updateImportedUser } from './imports.js';
 import { countActiveSessions } from './session-counts.js';
@@ -41,9 +44,14 @@ export async function openStore(location: DatabaseLocation): Promise<KyselyStore
 export class KyselyStore implements Store {
   constructor(
     readonly db: Kysely<Database>,
-    readonly dialect: 'sqlite' | 'postgres',
+    /** What differs between the databases (dialect.ts): the store never compares their names. */
+    private readonly sqlDialect: Dialect,
     private readonly sqlite?: SqliteSync,
   ) {}
+
+  get dialect(): Dialect['name'] {
+    return this.sqlDialect.name;
+  }
 
   async createUser(user: NewUser, activity: { events?: ActivityEvent[]; device?: string } = {}): Promise<UserRecord> {
     const record: UserRecord = { ...user, disabledAt: null, updatedAt: user.createdAt, passwordChangedAt: user.createdAt };
@@ -71,8 +79,8 @@ export class KyselyStore implements Store {
     return row && toUser(row);
   }
 
-  findUsersByEmail: Store['findUsersByEmail'] = (prefix, page) => selectUsersByEmail(this.db, this.dialect, prefix, page);
-  setUserDisabled: Store['setUserDisabled'] = (change) => setUserDisabled(this.db, this.dialect, change);
+  findUsersByEmail: Store['findUsersByEmail'] = (prefix, page) => selectUsersByEmail(this.db, this.sqlDialect, prefix, page);
+  setUserDisabled: Store['setUserDisabled'] = (change) => setUserDisabled(this.db, this.sqlDialect, change);
   setUserRole: Store['setUserRole'] = (change) => setUserRole(this.db, change);
 
   changePassword(change: Parameters<Store['changePassword']>[0]) {
@@ -88,7 +96,7 @@ export class KyselyStore implements Store {
       if (updated.numUpdatedRows === 0n) throw new GatehouseError('invalid_credentials', 'The current password is incorrect.');
       const kept = await trx.selectFrom('sessions').select('revoked_at').where('id', '=', keepSessionId).executeTakeFirst();
       if (!kept || kept.revoked_at !== null) throw new GatehouseError('session_revoked', 'This session has ended.');
-      const revoked = await revokeWhere(trx, this.dialect, revocation, (eb) => eb.and([eb('user_id', '=', userId), eb('id', '!=', keepSessionId)]));
+      const revoked = await revokeWhere(trx, this.sqlDialect, revocation, (eb) => eb.and([eb('user_id', '=', userId), eb('id', '!=', keepSessionId)]));
       await insertEvents(trx, events?.(revoked) ?? []);
       return revoked;
     });
@@ -96,22 +104,30 @@ export class KyselyStore implements Store {
 
   startSession(session: NewSession, options: SessionStartOptions, events?: EventsFor<SessionStart>): Promise<SessionStart> {
     return this.db.transaction().execute(async (trx) => {
-      // Sign-ins of one user take turns (PostgreSQL row lock; SQLite has one writer anyway), so
-      // two parallel sign-ins cannot both count the sessions before either is inserted, and a
-      // password change either waits for this sign-in (and then revokes it) or goes first.
-      // FOR NO KEY UPDATE, not FOR UPDATE: it still makes sign-ins and password changes take
-      // turns, but lets the foreign-key checks of other transactions' inserts (an event of this
-      // user, written by a sign-out holding session rows this sign-in may want) through, where
-      // FOR UPDATE would deadlock with them.
+      // Sign-ins of one user take turns (a row lock on the user where writers run concurrently;
+      // SQLite's one writer holds everything from the insert on), so two parallel sign-ins cannot
+      // both count the sessions before either is inserted, and a password change either waits
+      // for this sign-in (and then revokes it) or goes first.
       const owner = () => trx.selectFrom('users').select(['password_hash', 'disabled_at']).where('id', '=', session.userId);
-      const locked = this.dialect === 'postgres' ? await owner().forNoKeyUpdate().executeTakeFirst() : undefined;
-      const replaced = options.replaceSameDevice
-        ? await revokeWhere(trx, this.dialect, { reason: 'replaced', by: session.userId, at: session.createdAt }, (eb) =>
-            eb.and([eb('user_id', '=', session.userId), eb('user_agent', '=', session.client.userAgent), eb('ip', '=', session.client.ip)]),
-          )
-        : [];
+      const locked = this.sqlDialect.concurrentWriters ? await this.sqlDialect.lockOwner(owner()).executeTakeFirst() : undefined;
       await trx.insertInto('sessions').values(fromNewSession(session)).execute();
-      const evicted = options.maxSessions > 0 ? await evictBeyondCap(trx, this.dialect, session, options.maxSessions) : [];
+      // Which sessions the sign-in ends is core's rule; here they are read and ended under the lock.
+      const open = await trx
+        .selectFrom('sessions')
+        .select(['id', 'user_agent', 'ip', 'last_active_at', 'created_at', 'idle_expires_at', 'expires_at'])
+        .where('user_id', '=', session.userId)
+        .where('id', '!=', session.id)
+        .where('revoked_at', 'is', null)
+        .execute();
+      const ending = sessionsEndedBySignIn(
+        open.map((s) => ({ id: s.id, userAgent: s.user_agent, ip: s.ip, lastActiveAt: s.last_active_at, createdAt: s.created_at, idleExpiresAt: s.idle_expires_at, expiresAt: s.expires_at })),
+        { userAgent: session.client.userAgent, ip: session.client.ip, at: session.createdAt },
+        options,
+      );
+      const end = (ids: string[], reason: 'replaced' | 'session_limit') =>
+        ids.length === 0 ? Promise.resolve([]) : revokeWhere(trx, this.sqlDialect, { reason, by: session.userId, at: session.createdAt }, (eb) => eb('id', 'in', ids));
+      const replaced = await end(ending.replaced, 'replaced');
+      const evicted = await end(ending.evicted, 'session_limit');
       // On SQLite this read comes after the first write, so it sees the latest commit.
       const user = locked ?? (await owner().executeTakeFirst());
       if (!user || user.password_hash !== options.passwordHash || user.disabled_at !== null) {
@@ -148,46 +164,15 @@ export class KyselyStore implements Store {
       .where('id', '=', sessionId)
       .where('refresh_hash', '=', presentedHash)
       .where('refresh_generation', '=', generation)
-      .where('revoked_at', 'is', null)
-      .where('idle_expires_at', '>', at)
-      .where('expires_at', '>', at)
+      .where(activeAt(at))
       .returningAll()
       .executeTakeFirst();
     return row && toSession(row);
   }
 
-  async recordActivity(seen: Array<{ sessionId: string; at: number }>, idleTtlMs: number, now: number): Promise<void> {
-    if (seen.length === 0) return;
-    if (this.dialect === 'postgres') {
-      // One statement for the whole batch: one round trip however many sessions were active.
-      await sql`
-        update sessions as s
-        set last_active_at = v.at, idle_expires_at = v.at + ${idleTtlMs}
-        from (
-          select id, max(at) as at
-          from unnest(${seen.map((e) => e.sessionId)}::text[], ${seen.map((e) => e.at)}::bigint[]) as u(id, at)
-          group by id
-        ) as v
-        where s.id = v.id and s.revoked_at is null and s.last_active_at < v.at
-          and s.idle_expires_at > ${now} and s.expires_at > ${now}
-          -- lock in id order, like every multi-row write here (see revokeWhere)
-          and s.id in (select id from sessions where id = any(${seen.map((e) => e.sessionId)}::text[]) order by id for update)`.execute(this.db);
-      return;
-    }
-    // SQLite is in-process: one transaction of small updates costs one commit.
-    await this.db.transaction().execute(async (trx) => {
-      for (const { sessionId, at } of seen) {
-        await trx
-          .updateTable('sessions')
-          .set({ last_active_at: at, idle_expires_at: at + idleTtlMs })
-          .where('id', '=', sessionId)
-          .where('revoked_at', 'is', null)
-          .where('last_active_at', '<', at)
-          .where('idle_expires_at', '>', now)
-          .where('expires_at', '>', now)
-          .execute();
-      }
-    });
+  recordActivity(seen: Array<{ sessionId: string; at: number }>, idleTtlMs: number, now: number): Promise<void> {
+    if (seen.length === 0) return Promise.resolve();
+    return this.sqlDialect.recordActivity(this.db, seen, idleTtlMs, now);
   }
 
   async purgeEndedSessions(before: number, limit: number): Promise<number> {
@@ -219,9 +204,7 @@ export class KyselyStore implements Store {
       .selectFrom('sessions')
       .selectAll()
       .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .where('idle_expires_at', '>', now)
-      .where('expires_at', '>', now)
+      .where(activeAt(now))
       .orderBy('last_active_at', 'desc')
       .orderBy('created_at', 'desc')
       .orderBy('id')
@@ -243,7 +226,7 @@ export class KyselyStore implements Store {
 
   async revokeSession(userId: string, sessionId: string, revocation: Revocation, events?: EventsFor<RevokedSession>): Promise<RevokedSession | undefined> {
     const revoke = async (db: Db) => {
-      const [revoked] = await revokeWhere(db, this.dialect, revocation, (eb) => eb.and([eb('id', '=', sessionId), eb('user_id', '=', userId)]));
+      const [revoked] = await revokeWhere(db, this.sqlDialect, revocation, (eb) => eb.and([eb('id', '=', sessionId), eb('user_id', '=', userId)]));
       if (revoked && events) await insertEvents(db, events(revoked));
       return revoked;
     };
@@ -252,7 +235,7 @@ export class KyselyStore implements Store {
 
   revokeUserSessions(userId: string, revocation: Revocation, exceptSessionId?: string, events?: EventsFor<RevokedSession[]>): Promise<RevokedSession[]> {
     return this.db.transaction().execute(async (trx) => {
-      const revoked = await revokeWhere(trx, this.dialect, revocation, (eb) =>
+      const revoked = await revokeWhere(trx, this.sqlDialect, revocation, (eb) =>
         exceptSessionId === undefined ? eb('user_id', '=', userId) : eb.and([eb('user_id', '=', userId), eb('id', '!=', exceptSessionId)]),
       );
       await insertEvents(trx, events?.(revoked) ?? []);
@@ -274,7 +257,7 @@ export class KyselyStore implements Store {
 
   recordSessionExpiries(now: number, limit: number, events: EventsFor<SessionRecord>): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
-      const expired = await markExpiriesRecorded(trx, this.dialect, now, limit);
+      const expired = await markExpiriesRecorded(trx, this.sqlDialect, now, limit);
       await insertEvents(trx, expired.flatMap(events));
       return expired.length;
     });
@@ -285,7 +268,7 @@ export class KyselyStore implements Store {
   }
 
   claimWebhookDeliveries(now: number, limit: number, leaseMs: number): Promise<WebhookDelivery[]> {
-    return claimDeliveries(this.db, this.dialect, now, limit, leaseMs);
+    return claimDeliveries(this.db, this.sqlDialect, now, limit, leaseMs);
   }
 
   markWebhookDelivered(eventId: string, at: number): Promise<void> {
@@ -314,7 +297,7 @@ export class KyselyStore implements Store {
       const reported = await reportSignIn(trx, report.eventId, report.revocation.at);
       if (!reported) return { reported, revoked: [] };
       const ids = [report.sessionId, ...(report.sameDevice?.sessionIds ?? [])];
-      const revoked = await revokeWhere(trx, this.dialect, report.revocation, (eb) => eb.and([eb('id', 'in', ids), eb('user_id', '=', report.userId)]));
+      const revoked = await revokeWhere(trx, this.sqlDialect, report.revocation, (eb) => eb.and([eb('id', 'in', ids), eb('user_id', '=', report.userId)]));
       if (report.sameDevice) await forgetDevice(trx, report.userId, report.sameDevice.deviceKey);
       await insertEvents(trx, report.events(revoked));
       return { reported, revoked };
@@ -339,13 +322,13 @@ export class KyselyStore implements Store {
     return insertSigningKey(this.db, key);
   }
   addFirstSigningKey(key: SigningKeyRecord): Promise<boolean> {
-    return insertSigningKeyIfNoneSince(this.db, this.dialect, key, undefined);
+    return insertSigningKeyIfNoneSince(this.db, this.sqlDialect, key, undefined);
   }
   addSigningKeyIfNoneSince(key: SigningKeyRecord, since: number): Promise<boolean> {
-    return insertSigningKeyIfNoneSince(this.db, this.dialect, key, since);
+    return insertSigningKeyIfNoneSince(this.db, this.sqlDialect, key, since);
   }
   retireSigningKey(kid: string, at: number): Promise<boolean> {
-    return retireSigningKey(this.db, this.dialect, kid, at);
+    return retireSigningKey(this.db, this.sqlDialect, kid, at);
   }
   sealSigningKey(kid: string, plain: string, sealed: string): Promise<boolean> {
     return sealSigningKey(this.db, kid, plain, sealed);

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { activeAt } from './active-sessions.js';
 import type { Database } from './tables.js';
 
 /**
@@ -9,9 +10,7 @@ export async function countActiveSessions(db: Kysely<Database>, now: number): Pr
   const row = await db
     .selectFrom('sessions')
     .select((eb) => eb.fn.countAll<number | string | bigint>().as('active'))
-    .where('revoked_at', 'is', null)
-    .where('idle_expires_at', '>', now)
-    .where('expires_at', '>', now)
+    .where(activeAt(now))
     .executeTakeFirstOrThrow();
   // PostgreSQL's count is a bigint, which pg hands over as a string.
   return Number(row.active);

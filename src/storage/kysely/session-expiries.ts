@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { SessionRecord } from '../../core/records.js';
+import type { Dialect } from './dialect.js';
 import { toSession } from './rows.js';
 import type { Database } from './tables.js';
 
@@ -12,7 +13,7 @@ import type { Database } from './tables.js';
  */
 export async function markExpiriesRecorded(
   trx: Transaction<Database>,
-  dialect: 'sqlite' | 'postgres',
+  dialect: Dialect,
   now: number,
   limit: number,
 ): Promise<SessionRecord[]> {
@@ -30,7 +31,7 @@ export async function markExpiriesRecorded(
         .where((w) => w.or([w('idle_expires_at', '<=', now), w('expires_at', '<=', now)]))
         .orderBy('id')
         .limit(limit);
-      return dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
+      return dialect.claimRows(due);
     })
     .returningAll()
     .execute();

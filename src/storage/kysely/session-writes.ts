@@ -1,7 +1,7 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool, Transaction } from 'kysely';
 import type { Revocation, RevokedSession } from '../../core/records.js';
-import type { NewSession } from '../store.js';
-import { REVOCATION_CHANNEL } from './connect.js';
+import { activeAt } from './active-sessions.js';
+import type { Dialect } from './dialect.js';
 import type { Database } from './tables.js';
 
 /** The statements that end sessions, shared by every store method that ends some. */
@@ -14,33 +14,9 @@ export async function markReauthenticated(db: Db, sessionId: string, at: number)
     .updateTable('sessions')
     .set({ authenticated_at: at })
     .where('id', '=', sessionId)
-    .where('revoked_at', 'is', null)
-    .where('idle_expires_at', '>', at)
-    .where('expires_at', '>', at)
+    .where(activeAt(at))
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
-}
-
-/**
- * Ends the user's least recently active sessions beyond the cap; the new sign-in always stays.
- */
-export async function evictBeyondCap(trx: Transaction<Database>, dialect: 'sqlite' | 'postgres', session: NewSession, maxSessions: number): Promise<RevokedSession[]> {
-  const now = session.createdAt;
-  const others = await trx
-    .selectFrom('sessions')
-    .select('id')
-    .where('user_id', '=', session.userId)
-    .where('id', '!=', session.id)
-    .where('revoked_at', 'is', null)
-    .where('idle_expires_at', '>', now)
-    .where('expires_at', '>', now)
-    .orderBy('last_active_at', 'desc')
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .execute();
-  const beyond = others.slice(maxSessions - 1).map((row) => row.id);
-  if (beyond.length === 0) return [];
-  return revokeWhere(trx, dialect, { reason: 'session_limit', by: session.userId, at: now }, (eb) => eb('id', 'in', beyond));
 }
 
 /**
@@ -50,7 +26,7 @@ export async function evictBeyondCap(trx: Transaction<Database>, dialect: 'sqlit
  */
 export async function revokeWhere(
   db: Db,
-  dialect: 'sqlite' | 'postgres',
+  dialect: Dialect,
   revocation: Revocation,
   filter: (eb: ExpressionBuilder<Database, 'sessions'>) => Expression<SqlBool>,
 ): Promise<RevokedSession[]> {
@@ -59,15 +35,12 @@ export async function revokeWhere(
     .set({ revoked_at: revocation.at, revoked_reason: revocation.reason, revoked_by: revocation.by })
     .where('revoked_at', 'is', null)
     .where('id', 'in', (eb) => {
-      const targets = eb.selectFrom('sessions').select('id').where('revoked_at', 'is', null).where(filter).orderBy('id');
-      // PostgreSQL: lock the rows in id order, as every multi-row write here does, so two of
-      // them (a sign-out everywhere and an activity batch) cannot deadlock on opposite orders.
-      return dialect === 'postgres' ? targets.forUpdate() : targets;
+      // Rows locked in id order, as every multi-row write here takes them, so two of them (a
+      // sign-out everywhere and an activity batch) cannot deadlock on opposite orders.
+      return dialect.lockRows(eb.selectFrom('sessions').select('id').where('revoked_at', 'is', null).where(filter).orderBy('id'));
     })
     .returning('id')
     .execute();
-  // One notice however many sessions ended: it only tells other nodes to catch up now. Inside a
-  // transaction PostgreSQL delivers it at commit, never for a rolled-back revocation.
-  if (dialect === 'postgres' && rows.length > 0) await sql`select pg_notify(${REVOCATION_CHANNEL}, '')`.execute(db);
+  if (rows.length > 0) await dialect.announceRevocations(db);
   return rows.map((row) => ({ id: row.id, revokedAt: revocation.at }));
 }

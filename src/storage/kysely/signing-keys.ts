@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { SigningKeyRecord } from '../../core/records.js';
+import type { Dialect } from './dialect.js';
 import type { Database, SigningKeysTable } from './tables.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -19,8 +20,8 @@ export async function insertSigningKey(db: Db, key: SigningKeyRecord): Promise<v
  * any unretired key), as one decision: nodes racing on their first start, or on a scheduled
  * rotation, store one key between them.
  */
-export function insertSigningKeyIfNoneSince(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', key: SigningKeyRecord, since: number | undefined): Promise<boolean> {
-  return oneAtATime(db, dialect, async (trx) => {
+export function insertSigningKeyIfNoneSince(db: Kysely<Database>, dialect: Dialect, key: SigningKeyRecord, since: number | undefined): Promise<boolean> {
+  return dialect.oneAtATime(db, SIGNING_KEYS_LOCK, async (trx) => {
     const newer = since === undefined ? sql`` : sql`and created_at > cast(${since} as bigint)`;
     const result = await sql`
       insert into signing_keys (kid, alg, public_jwk, private_jwk, created_at, activates_at, retired_at)
@@ -34,8 +35,8 @@ export function insertSigningKeyIfNoneSince(db: Kysely<Database>, dialect: 'sqli
  * Retires key `kid` at `at` unless it is retired already or is the last unretired key: two
  * operators retiring the last two keys at once must not leave the nodes nothing to sign with.
  */
-export function retireSigningKey(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', kid: string, at: number): Promise<boolean> {
-  return oneAtATime(db, dialect, async (trx) => {
+export function retireSigningKey(db: Kysely<Database>, dialect: Dialect, kid: string, at: number): Promise<boolean> {
+  return dialect.oneAtATime(db, SIGNING_KEYS_LOCK, async (trx) => {
     const result = await sql`
       update signing_keys set retired_at = cast(${at} as bigint)
       where kid = ${kid} and retired_at is null
@@ -51,19 +52,10 @@ export async function sealSigningKey(db: Db, kid: string, plain: string, sealed:
 }
 
 /**
- * Runs one conditional statement as one decision. On PostgreSQL two transactions can both see
- * "no such key" and both write, so a transaction lock makes the writers of this small table
- * take turns. On SQLite the one statement is atomic by itself, and it runs outside a
- * transaction: a transaction held open across an await would make another connection of the
- * same process wait on it synchronously, and neither could go on.
+ * Each conditional statement on this small table is one decision among the nodes (dialect.ts,
+ * oneAtATime): on PostgreSQL two transactions could both see "no such key" and both write.
  */
-function oneAtATime<T>(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', statement: (db: Db) => Promise<T>): Promise<T> {
-  if (dialect === 'sqlite') return statement(db);
-  return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext('gatehouse.signing_keys'))`.execute(trx);
-    return statement(trx);
-  });
-}
+const SIGNING_KEYS_LOCK = 'gatehouse.signing_keys';
 
 function toSigningKey(row: SigningKeysTable): SigningKeyRecord {
   return {

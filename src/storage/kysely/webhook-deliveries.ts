@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { WebhookType } from '../../core/activity.js';
 import type { WebhookDelivery } from '../store.js';
+import type { Dialect } from './dialect.js';
 import { toEvent } from './events.js';
 import type { Database } from './tables.js';
 
@@ -12,7 +13,7 @@ type Db = Kysely<Database>;
  * writer makes the statement atomic. The outer conditions repeat the inner ones, so a row
  * claimed meanwhile is not claimed twice.
  */
-export async function claimDeliveries(db: Db, dialect: 'sqlite' | 'postgres', now: number, limit: number, leaseMs: number): Promise<WebhookDelivery[]> {
+export async function claimDeliveries(db: Db, dialect: Dialect, now: number, limit: number, leaseMs: number): Promise<WebhookDelivery[]> {
   const claimedUntil = now + leaseMs;
   const claimed = await db
     .updateTable('webhook_deliveries')
@@ -32,7 +33,7 @@ export async function claimDeliveries(db: Db, dialect: 'sqlite' | 'postgres', no
         .orderBy('next_attempt_at')
         .orderBy('event_id')
         .limit(limit);
-      return dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
+      return dialect.claimRows(due);
     })
     .returning(['event_id', 'type', 'attempts'])
     .execute();

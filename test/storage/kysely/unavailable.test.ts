@@ -47,8 +47,8 @@ describe('a database that cannot serve us', () => {
   });
 
   it('makes every store method fail with `unavailable` when PostgreSQL refuses connections', async () => {
-    const { db } = connect({ kind: 'postgres', url: `postgres://gatehouse:secret@127.0.0.1:${await closedPort()}/gatehouse` });
-    const store = reportingUnavailable(new KyselyStore(db, 'postgres'));
+    const { db, dialect } = connect({ kind: 'postgres', url: `postgres://gatehouse:secret@127.0.0.1:${await closedPort()}/gatehouse` });
+    const store = reportingUnavailable(new KyselyStore(db, dialect));
     try {
       for (const attempt of [store.findSession('some-session'), store.listRevokedSince(0), store.ping()]) {
         const error = await attempt.then(() => undefined, (e: unknown) => e);

@@ -1,0 +1,78 @@
+import { sql, type Kysely, type RawBuilder, type SelectQueryBuilder, type Transaction } from 'kysely';
+import { activityInOneStatement, activityInOneTransaction, type ActivityBatch } from './activity-batch.js';
+import type { Database } from './tables.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** The PostgreSQL channel revoking statements NOTIFY and every node LISTENs on (revocation/postgres-listener.ts). */
+export const REVOCATION_CHANNEL = 'gatehouse_revocations';
+
+/**
+ * What differs between the two databases, in one place. SQLite has one writer at a time, so
+ * what PostgreSQL needs row locks and advisory locks for, it gets for nothing; the store's
+ * statements say what they need (`lockRows`, `claimRows`, …) and each dialect says how.
+ */
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+  /**
+   * Whether writers of other transactions can run between this one's statements, so a read
+   * that decides a write must lock what it read (PostgreSQL). SQLite's one writer holds the
+   * whole database from the first write to the commit.
+   */
+  readonly concurrentWriters: boolean;
+  /** Locks the rows a subquery picks to change (FOR UPDATE), so two multi-row writes take them in its order. */
+  lockRows<TB extends keyof Database, O>(query: SelectQueryBuilder<Database, TB, O>): SelectQueryBuilder<Database, TB, O>;
+  /** Rows several nodes claim from at once: each skips those another is claiming (FOR UPDATE SKIP LOCKED). */
+  claimRows<TB extends keyof Database, O>(query: SelectQueryBuilder<Database, TB, O>): SelectQueryBuilder<Database, TB, O>;
+  /** A user's row locked for the length of a sign-in or password change (FOR NO KEY UPDATE, see startSession). */
+  lockOwner<TB extends keyof Database, O>(query: SelectQueryBuilder<Database, TB, O>): SelectQueryBuilder<Database, TB, O>;
+  /** Email keys in code-point order, as the index of migration 0006 has them. */
+  readonly emailKey: RawBuilder<string>;
+  /** Tells the other nodes that sessions ended (NOTIFY, sent at commit); SQLite nodes learn it at the one-second catch-up. */
+  announceRevocations(db: Db): Promise<void>;
+  /** Runs `statement` as one decision among all nodes (a transaction-scoped advisory lock named `lock`). */
+  oneAtATime<T>(db: Kysely<Database>, lock: string, statement: (db: Db) => Promise<T>): Promise<T>;
+  /** The store's `recordActivity`, as this database writes a batch best. */
+  readonly recordActivity: ActivityBatch;
+}
+
+export const postgresDialect: Dialect = {
+  name: 'postgres',
+  concurrentWriters: true,
+  lockRows: (query) => query.forUpdate(),
+  claimRows: (query) => query.forUpdate().skipLocked(),
+  // FOR NO KEY UPDATE, not FOR UPDATE: it makes sign-ins and password changes take turns, but
+  // lets the foreign-key checks of other transactions' inserts (an event of this user) through,
+  // where FOR UPDATE would deadlock with them.
+  lockOwner: (query) => query.forNoKeyUpdate(),
+  // PostgreSQL's default collation is linguistic, where a prefix's matches need not sort together.
+  emailKey: sql<string>`email_key collate "C"`,
+  // One notice however many sessions ended: it only tells other nodes to catch up now. Inside a
+  // transaction PostgreSQL delivers it at commit, never for a rolled-back revocation.
+  announceRevocations: async (db) => {
+    await sql`select pg_notify(${REVOCATION_CHANNEL}, '')`.execute(db);
+  },
+  // Two transactions can both see "no such row" and both write: a lock makes them take turns.
+  oneAtATime: (db, lock, statement) =>
+    db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${lock}))`.execute(trx);
+      return statement(trx);
+    }),
+  recordActivity: activityInOneStatement,
+};
+
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  concurrentWriters: false,
+  lockRows: (query) => query,
+  claimRows: (query) => query,
+  lockOwner: (query) => query,
+  // BINARY, SQLite's default, is UTF-8 byte order: code-point order already.
+  emailKey: sql<string>`email_key`,
+  announceRevocations: async () => {},
+  // One statement is atomic by itself. It runs outside a transaction: a transaction held open
+  // across an await would make another connection of this process wait on it synchronously,
+  // and neither could go on.
+  oneAtATime: (db, _lock, statement) => statement(db),
+  recordActivity: activityInOneTransaction,
+};

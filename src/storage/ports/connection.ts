@@ -1,0 +1,11 @@
+/**
+ * The database behind the other ports: which one, whether it answers, and closing it.
+ * One port of the store (src/storage/store.ts), implemented on SQLite and PostgreSQL by the Kysely store.
+ */
+export interface StoreConnection {
+  readonly dialect: 'sqlite' | 'postgres';
+
+  /** Round-trips to the database; throws when it cannot. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
