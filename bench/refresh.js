@@ -55,7 +55,7 @@ const ENGINES = { sqlite: 'SQLite', pg: 'PostgreSQL' };
 // ---------------------------------------------------------------------------------------------
 // A node: Gatehouse as `npm start` builds it, its database driver and store counted.
 
-async function serve(engine, databaseUrl) {
+async function serve(_engine, databaseUrl) {
   const sql = installStatementCounter();
   const { loadConfig } = await import(dist('config.js'));
   const { createGatehouse } = await import(dist('gatehouse.js'));
@@ -65,7 +65,7 @@ async function serve(engine, databaseUrl) {
   await app.listen({ host: '127.0.0.1', port: 0 });
 
   // Inside the node, while tracing: from the parsed request to the last byte handed to the socket.
-  app.server.on('request', (request, response) => {
+  app.server.on('request', (_request, response) => {
     if (!sql.trace) return;
     const t0 = performance.now();
     response.once('finish', () => sql.trace?.requestMs.push(performance.now() - t0));
@@ -480,10 +480,6 @@ async function measured(loader, node, postgres, variant) {
 
 const kindOf = { refresh: 'POST /v1/auth/refresh', me: 'GET /v1/me' };
 const perRequest = (n, requests) => n / requests;
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.max(0, Math.ceil(q * s.length) - 1)];
-};
 
 function summarizeTrace(engine, kind, trace, result) {
   const requests = result.count;

@@ -7,7 +7,6 @@ const summarize = (rounds, pick) => {
   return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), all: xs };
 };
 const range = (s, digits) => `${fmt(s.min, digits)}–${fmt(s.max, digits)}`;
-const perRound = (s, digits) => s.all.map((x) => fmt(x, digits)).join(', ');
 const pct = (x) => `${fmt(x * 100, 0)}%`;
 const failures = (rounds, pick) => {
   const all = {};
@@ -114,7 +113,7 @@ export function renderSection({ SECTION, results, settings, seconds, stamp, mach
 }
 
 /** The reading, worded from this run's figures: what each goal came to, and where the time went. */
-function reading(results, s, LABEL) {
+function reading(results, s, _LABEL) {
   const text = ['**Reading.**'];
   for (const r of results) {
     const pool = figures(r.rounds, 'pool');

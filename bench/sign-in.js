@@ -289,7 +289,7 @@ async function measureDatabase(name, databaseUrl, rawHasher) {
     }
     const best = (rates) => Number(Object.entries(rates).sort((a, b) => b[1] - a[1])[0][0]);
     const concurrency = Object.fromEntries(Object.entries(calibration).map(([k, rates]) => [k, best(rates)]));
-    console.log(`${name}: calibration ${JSON.stringify(calibration, (k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))} → ${JSON.stringify(concurrency)}`);
+    console.log(`${name}: calibration ${JSON.stringify(calibration, (_k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))} → ${JSON.stringify(concurrency)}`);
     for (const kind of HASHERS) await fixedRate(servers[kind], tokens[kind], 1); // warm-up
 
     const variants = { raw: async () => ({ rate: await rawHasher.run(concurrency.raw, THROUGHPUT_S) }) };

@@ -11,8 +11,9 @@ const dist = join(root, 'dist');
 
 let copied = 0;
 for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
-  // TypeScript (.d.ts included) is tsc's business: compiled, or type information only.
-  if (!entry.isFile() || entry.name.endsWith('.ts')) continue;
+  // TypeScript (.d.ts included) is tsc's business: compiled, or type information only; a
+  // tsconfig.json (the browser modules' type check) is for the checker, not the server.
+  if (!entry.isFile() || entry.name.endsWith('.ts') || entry.name === 'tsconfig.json') continue;
   const from = join(entry.parentPath, entry.name);
   const to = join(dist, relative(src, from));
   mkdirSync(dirname(to), { recursive: true });

@@ -137,13 +137,14 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
     const loaded = { at: clock.now(), monotonic: clock.monotonic() };
     view.revoked(await store.listRevokedSince(view.horizon()));
     const sync = new RevocationSync(store, view, clock, { intervalMs: CATCH_UP_INTERVAL_MS, maxStalenessMs: config.revocationMaxStalenessSeconds * SECOND }, loaded);
-    const measured = (metrics = new GatehouseMetrics({
+    const measured = new GatehouseMetrics({
       clock,
       store,
       viewStalenessMs: () => sync.staleness(),
       viewSize: () => view.size,
       onError: (error) => app?.log.warn({ err: error }, 'metrics: reading active sessions and webhook backlog failed'),
-    }));
+    });
+    metrics = measured;
 
     const ctx: ServiceContext = {
       store,

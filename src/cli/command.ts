@@ -36,11 +36,11 @@ export interface CommandGroup {
   summary: string;
   /** What the group is for, for `gatehouse <name> --help`. */
   description: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command has its own options
+  // biome-ignore lint/suspicious/noExplicitAny: each command has its own options, and runCli passes each only what it parsed against them.
   subcommands: readonly Command<any>[];
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command has its own options
+// biome-ignore lint/suspicious/noExplicitAny: as above.
 export type CommandEntry = Command<any> | CommandGroup;
 
 export function isGroup(entry: CommandEntry): entry is CommandGroup {

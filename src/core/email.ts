@@ -18,6 +18,7 @@ export interface Email {
 const MAX_LENGTH = 254; // RFC 5321 path limit
 const MAX_LOCAL = 64;
 // Printable, no spaces, no angle brackets or quotes: what a sign-up form should accept.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
 const LOCAL = /^[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+$/u;
 const DOMAIN = /^(?=.{1,253}$)(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+[\p{L}\p{N}-]{2,63}$/u;
 // Control characters (C0, C1), invisible format characters (zero-width space and joiners, bidi

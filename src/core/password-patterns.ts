@@ -78,7 +78,9 @@ function keyboardLines(): string[] {
 /** The lines as code points, and each key's places on them as pairs (line, index in it); no key appears twice in one line. */
 const LINES = keyboardLines().map((line) => Array.from(line, (key) => key.codePointAt(0) as number));
 const PLACES = new Map<number, number[]>();
-LINES.forEach((line, l) => line.forEach((key, at) => PLACES.set(key, [...(PLACES.get(key) ?? []), l, at])));
+for (const [l, line] of LINES.entries()) {
+  for (const [at, key] of line.entries()) PLACES.set(key, [...(PLACES.get(key) ?? []), l, at]);
+}
 
 const KIND_BITS = { repeat: 1, sequence: 2, keyboard_walk: 4 } as const;
 

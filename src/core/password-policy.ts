@@ -26,6 +26,7 @@ export function passwordLength(password: string): number {
  * would be one password; and NUL ends a string for much software (C implementations of bcrypt stop there). The
  * answer depends on the input alone, so at sign-in it says nothing about any account.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what it refuses.
 const NOT_TEXT = /[\u0000\p{Cs}]/u;
 
 export function assertPasswordText(password: string, pointer = '/password'): void {

@@ -61,12 +61,19 @@ export function trackConnections(server: Server, options: DrainOptions = {}): Co
   return {
     stopAccepting() {
       if (stopped) return stopped;
-      if (!server.listening) return (stopped = Promise.resolve());
+      if (!server.listening) {
+        stopped = Promise.resolve();
+        return stopped;
+      }
       let graceOver!: () => void;
-      stopped = new Promise((resolve) => (graceOver = resolve));
+      stopped = new Promise((resolve) => {
+        graceOver = resolve;
+      });
       allClosed = new Promise((resolve) => {
         let waiting = true;
-        const grace = setTimeout(() => (waiting = false), idleGraceMs);
+        const grace = setTimeout(() => {
+          waiting = false;
+        }, idleGraceMs);
         // After the grace, idle connections are closed at every tick: an answer given without
         // `Connection: close` (a server-sent-events stream that was ended) must not keep the
         // process waiting for the keep-alive timeout. Node's own notion of idle is used, so

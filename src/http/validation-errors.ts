@@ -27,11 +27,11 @@ export function fieldErrors(issues: FastifySchemaValidationError[], context: str
     } else if (issue.keyword === 'additionalProperties') {
       for (const name of (params.additionalProperties as string[] | undefined) ?? []) out.push({ pointer: at(`${issue.instancePath}/${name}`), detail: 'is not an allowed field' });
     } else if (issue.keyword === 'boolean' && issue.schemaPath.endsWith('/additionalProperties')) {
-      continue; // said by the additionalProperties entry
+      // Said by the additionalProperties entry.
     } else if (issue.keyword === 'anyOf') {
       out.push({ pointer: at(issue.instancePath), detail: describeUnion(issues.filter(isBranch).filter((b) => b.instancePath === issue.instancePath)) });
     } else if (isBranch(issue)) {
-      continue; // one branch of a union, folded into the anyOf entry
+      // One branch of a union, folded into the anyOf entry.
     } else {
       out.push({ pointer: at(issue.instancePath), detail: issue.message ?? 'is not valid' });
     }

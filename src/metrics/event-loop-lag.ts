@@ -35,7 +35,7 @@ export function registerEventLoopLag(registry: Registry): () => void {
     // Two scrapes within one sampling interval: nothing new to say, the last figures stay.
     if (monitor.count === 0) return;
     const values = [monitor.min, monitor.max, monitor.mean, monitor.stddev, monitor.percentile(50), monitor.percentile(90), monitor.percentile(99)];
-    values.forEach((ns, i) => gauges[i]!.set({}, ns / 1e9));
+    for (const [i, ns] of values.entries()) gauges[i]!.set({}, ns / 1e9);
     // As prom-client: each scrape reports the delays since the one before.
     monitor.reset();
   });

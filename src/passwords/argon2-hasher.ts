@@ -46,7 +46,8 @@ export function argon2Hasher(): PasswordHasher {
   async function verifyNothing(password: string, work: PasswordWork): Promise<false> {
     // A decoy that failed to be made (the pool was full) is forgotten, not kept: a cached
     // failure would answer every unknown email with 503 and every real one with 401.
-    const made = (decoy ??= pool().hash(crypto.randomUUID(), OPTIONS, work));
+    decoy ??= pool().hash(crypto.randomUUID(), OPTIONS, work);
+    const made = decoy;
     const hash = await made.catch((error: unknown) => {
       if (decoy === made) decoy = undefined;
       throw error;
@@ -66,6 +67,6 @@ export function argon2Hasher(): PasswordHasher {
     },
     verifyNothing,
     needsRehash: weakerThanToday,
-    saturated: (work) => shared !== undefined && shared.full(work),
+    saturated: (work) => shared?.full(work) ?? false,
   };
 }

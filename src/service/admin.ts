@@ -33,7 +33,7 @@ export function actorId(actor: AdminActor): string {
  */
 export async function requireAdmin(ctx: Pick<ServiceContext, 'store'>, caller: Caller): Promise<UserRecord> {
   const user = await ctx.store.findUserById(caller.userId);
-  if (!user || user.role !== 'admin' || user.disabledAt !== null) {
+  if (user?.role !== 'admin' || user.disabledAt !== null) {
     throw new GatehouseError('forbidden', 'This needs an administrator account.');
   }
   return user;

@@ -94,7 +94,7 @@ async function linkedSignIn(ctx: ServiceContext, token: string): Promise<Omit<Re
   const found = await ctx.store.findEvent(read.eventId);
   // Only a sign-in has a session to end; Gatehouse signs no other links, but a key shared
   // with an older version, or a purged event, must not turn into a 500.
-  if (!found || found.type !== 'signed_in' || found.userId === null || found.sessionId === null) throw notFound();
+  if (found?.type !== 'signed_in' || found.userId === null || found.sessionId === null) throw notFound();
   return { eventId: found.id, userId: found.userId, sessionId: found.sessionId, at: found.at, client: found.client };
 }
 

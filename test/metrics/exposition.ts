@@ -54,7 +54,7 @@ export function parseExposition(text: string): Exposition {
     const labels: Record<string, string> = {};
     for (const [, label, quoted] of labelText.matchAll(PAIR)) {
       if (label! in labels) throw new Error(`label ${label} twice, ${where}`);
-      labels[label!] = unescape(quoted!.slice(1, -1));
+      labels[label!] = unescaped(quoted!.slice(1, -1));
     }
     samples.push({ name, labels, value: Number(raw.replace(/^\+?Inf$/, 'Infinity').replace(/^-Inf$/, '-Infinity')) });
   }
@@ -62,7 +62,7 @@ export function parseExposition(text: string): Exposition {
   return { types, help, samples };
 }
 
-function unescape(value: string): string {
+function unescaped(value: string): string {
   return value.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c));
 }
 
@@ -98,7 +98,7 @@ function checkHistograms(types: Map<string, string>, samples: Sample[]): void {
 }
 
 /** The value of the one sample with this name and exactly these labels; undefined when there is none. */
-export function valueOf(exposition: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
+export function metricValue(exposition: Exposition, name: string, labels: Record<string, string> = {}): number | undefined {
   const want = JSON.stringify(Object.entries(labels).sort());
   const found = exposition.samples.filter((s) => s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === want);
   if (found.length > 1) throw new Error(`${found.length} samples of ${name} ${want}`);

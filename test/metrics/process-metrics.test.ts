@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerProcessMetrics } from '../../src/metrics/process-metrics.js';
 import { Registry } from '../../src/metrics/registry.js';
-import { parseExposition, valueOf, type Exposition } from './exposition.js';
+import { parseExposition, metricValue, type Exposition } from './exposition.js';
 
 /**
  * prom-client 15's `collectDefaultMetrics`, from its lib/metrics/*.js: name → type, help and
@@ -71,20 +71,20 @@ describe('the process metrics', () => {
   it('reports the memory, the heap by space, the Node.js version and the start time of this process', () => {
     const metrics = scrape(start());
     const [major, minor, patch] = process.versions.node.split('.');
-    expect(valueOf(metrics, 'nodejs_version_info', { version: process.version, major: major!, minor: minor!, patch: patch! })).toBe(1);
-    expect(valueOf(metrics, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
-    const used = valueOf(metrics, 'nodejs_heap_size_used_bytes')!;
+    expect(metricValue(metrics, 'nodejs_version_info', { version: process.version, major: major!, minor: minor!, patch: patch! })).toBe(1);
+    expect(metricValue(metrics, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
+    const used = metricValue(metrics, 'nodejs_heap_size_used_bytes')!;
     expect(used).toBeGreaterThan(0);
-    expect(used).toBeLessThanOrEqual(valueOf(metrics, 'nodejs_heap_size_total_bytes')!);
-    expect(valueOf(metrics, 'nodejs_heap_space_size_used_bytes', { space: 'old' })).toBeGreaterThan(0);
-    expect(valueOf(metrics, 'nodejs_heap_space_size_total_bytes', { space: 'new' })).toBeGreaterThan(0);
-    const started = valueOf(metrics, 'process_start_time_seconds')!;
+    expect(used).toBeLessThanOrEqual(metricValue(metrics, 'nodejs_heap_size_total_bytes')!);
+    expect(metricValue(metrics, 'nodejs_heap_space_size_used_bytes', { space: 'old' })).toBeGreaterThan(0);
+    expect(metricValue(metrics, 'nodejs_heap_space_size_total_bytes', { space: 'new' })).toBeGreaterThan(0);
+    const started = metricValue(metrics, 'process_start_time_seconds')!;
     expect(started).toBeLessThanOrEqual(Date.now() / 1000);
     expect(started).toBeGreaterThan(Date.now() / 1000 - process.uptime() - 2);
-    expect(valueOf(metrics, 'nodejs_active_handles_total')).toBeGreaterThanOrEqual(0);
+    expect(metricValue(metrics, 'nodejs_active_handles_total')).toBeGreaterThanOrEqual(0);
     if (process.platform === 'linux') {
-      expect(valueOf(metrics, 'process_open_fds')).toBeGreaterThan(2);
-      expect(valueOf(metrics, 'process_max_fds')).toBeGreaterThanOrEqual(valueOf(metrics, 'process_open_fds')!);
+      expect(metricValue(metrics, 'process_open_fds')).toBeGreaterThan(2);
+      expect(metricValue(metrics, 'process_max_fds')).toBeGreaterThanOrEqual(metricValue(metrics, 'process_open_fds')!);
     }
   });
 
@@ -93,7 +93,7 @@ describe('the process metrics', () => {
     const before = scrape(registry);
     blockTheLoop(50);
     const after = scrape(registry);
-    const cpu = (m: Exposition, name: string) => valueOf(m, name)!;
+    const cpu = (m: Exposition, name: string) => metricValue(m, name)!;
     expect(cpu(before, 'process_cpu_seconds_total')).toBeGreaterThan(0); // the process had run before the registry existed
     expect(cpu(after, 'process_cpu_seconds_total')).toBeGreaterThan(cpu(before, 'process_cpu_seconds_total'));
     expect(cpu(after, 'process_cpu_seconds_total')).toBeCloseTo(cpu(after, 'process_cpu_user_seconds_total') + cpu(after, 'process_cpu_system_seconds_total'), 6);
@@ -108,11 +108,11 @@ describe('the process metrics', () => {
     blockTheLoop(120); // the monitor's samples see this one (they only start again one interval after a scrape)
     await pause(30);
     const metrics = scrape(registry);
-    expect(valueOf(metrics, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0.1);
-    expect(valueOf(metrics, 'nodejs_eventloop_lag_max_seconds')).toBeGreaterThanOrEqual(0.1);
-    const p50 = valueOf(metrics, 'nodejs_eventloop_lag_p50_seconds')!;
+    expect(metricValue(metrics, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0.1);
+    expect(metricValue(metrics, 'nodejs_eventloop_lag_max_seconds')).toBeGreaterThanOrEqual(0.1);
+    const p50 = metricValue(metrics, 'nodejs_eventloop_lag_p50_seconds')!;
     expect(p50).toBeGreaterThan(0);
-    expect(p50).toBeLessThanOrEqual(valueOf(metrics, 'nodejs_eventloop_lag_p99_seconds')!);
+    expect(p50).toBeLessThanOrEqual(metricValue(metrics, 'nodejs_eventloop_lag_p99_seconds')!);
   });
 
   it('times garbage collections by kind', async () => {
@@ -125,7 +125,7 @@ describe('the process metrics', () => {
       garbage = [];
       await pause(5); // the observer hears of collections after they happened
       const metrics = scrape(registry);
-      collections = ['major', 'minor', 'incremental', 'weakcb'].reduce((sum, kind) => sum + (valueOf(metrics, 'nodejs_gc_duration_seconds_count', { kind }) ?? 0), 0);
+      collections = ['major', 'minor', 'incremental', 'weakcb'].reduce((sum, kind) => sum + (metricValue(metrics, 'nodejs_gc_duration_seconds_count', { kind }) ?? 0), 0);
     }
     expect(collections).toBeGreaterThan(0);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Counter, escapeLabelValue, Gauge, Histogram, Registry } from '../../src/metrics/registry.js';
-import { parseExposition, valueOf } from './exposition.js';
+import { parseExposition, metricValue } from './exposition.js';
 
 describe('the metrics registry', () => {
   it('writes counters, gauges and histograms in the text format, each family with HELP and TYPE', () => {
@@ -34,7 +34,7 @@ describe('the metrics registry', () => {
         '',
       ].join('\n'),
     );
-    expect(valueOf(parseExposition(text), 'demo_latency_seconds_count', { route: '/a' })).toBe(3);
+    expect(metricValue(parseExposition(text), 'demo_latency_seconds_count', { route: '/a' })).toBe(3);
   });
 
   it('escapes backslashes, double quotes and line feeds in label values, and reads back the same value', () => {
@@ -45,7 +45,7 @@ describe('the metrics registry', () => {
     expect(text).toContain('demo_total{value="a\\\\b \\"quoted\\"\\nsecond line"} 1');
     expect(text).toContain('# HELP demo_total Help with a \\\\ and a\\nline feed.');
     expect(text.split('\n')).toHaveLength(4); // HELP, TYPE, the sample and the final line feed: none leaked unescaped
-    expect(valueOf(parseExposition(text), 'demo_total', { value: odd })).toBe(1);
+    expect(metricValue(parseExposition(text), 'demo_total', { value: odd })).toBe(1);
     expect(escapeLabelValue('plain')).toBe('plain');
   });
 
@@ -57,8 +57,8 @@ describe('the metrics registry', () => {
     success.inc();
     success.inc();
     const parsed = parseExposition(registry.render());
-    expect(valueOf(parsed, 'demo_outcomes_total', { outcome: 'failure' })).toBe(0);
-    expect(valueOf(parsed, 'demo_outcomes_total', { outcome: 'success' })).toBe(2);
+    expect(metricValue(parsed, 'demo_outcomes_total', { outcome: 'failure' })).toBe(0);
+    expect(metricValue(parsed, 'demo_outcomes_total', { outcome: 'success' })).toBe(2);
   });
 
   it('writes special values as the format spells them', () => {
@@ -77,9 +77,9 @@ describe('the metrics registry', () => {
     const gauge = registry.register(new Gauge('demo_now', 'Now.', []));
     let reading = 1;
     registry.onCollect(() => gauge.set({}, reading));
-    expect(valueOf(parseExposition(registry.render()), 'demo_now')).toBe(1);
+    expect(metricValue(parseExposition(registry.render()), 'demo_now')).toBe(1);
     reading = 2;
-    expect(valueOf(parseExposition(registry.render()), 'demo_now')).toBe(2);
+    expect(metricValue(parseExposition(registry.render()), 'demo_now')).toBe(2);
   });
 
   it('refuses what would make an invalid exposition: bad names, a reserved label, unordered buckets, a falling counter, a family twice', () => {

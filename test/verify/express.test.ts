@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatehouseError } from '../../src/core/errors.js';
-import { CLAIMS, stubVerifier } from './stub-verifier.js';
-import { answerFor, expressAuth, type Verifier } from '@gatehouse/verify';
+import { stubVerifier } from './stub-verifier.js';
+import { answerFor, expressAuth } from '@gatehouse/verify';
 
 const stub = stubVerifier;
 

@@ -1,9 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatehouseError, type ErrorCode } from '../../src/core/errors.js';
-import { CLAIMS, stubVerifier } from './stub-verifier.js';
+import { stubVerifier } from './stub-verifier.js';
 import { registerErrorHandling } from '../../src/http/plugins/errors.js';
-import { fastifyAuth, type Verifier } from '@gatehouse/verify';
+import { fastifyAuth } from '@gatehouse/verify';
 
 const stub = stubVerifier;
 

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import { WEBHOOK_TYPES } from '../../src/core/activity.js';
+import type { WEBHOOK_TYPES } from '../../src/core/activity.js';
 import { openStore } from '../../src/storage/kysely/kysely-store.js';
 import { PASSWORD, USER_AGENTS } from '../helpers/app.js';
 import { createTestDatabase, type DatabaseKind } from '../helpers/databases.js';

@@ -1,7 +1,7 @@
 import type { CollectedRoute } from './collect-routes.js';
 import { SCHEMA_EXAMPLES } from './examples.js';
 import { problemResponses } from './problem-responses.js';
-import type { JsonSchema, RouteAuth, RouteDocs } from './route-docs.js';
+import type { RouteAuth, RouteDocs } from './route-docs.js';
 import { schemaName, type SchemaRefs } from './schema-refs.js';
 
 const SECURITY: Readonly<Record<RouteAuth, readonly Record<string, []>[]>> = {

@@ -58,7 +58,10 @@ export const openApiRoutes: FastifyPluginAsync<OpenApiRouteOptions> = async (app
   app.get(
     '/docs',
     { config: { docs: { summary: 'This document as a page', tags: ['documentation'], responses: { 200: HTML } } } },
-    async (_request, reply) => reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send((page ??= docsPage(built!.document))),
+    async (_request, reply) => {
+      page ??= docsPage(built!.document);
+      return reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(page);
+    },
   );
 
   app.get(

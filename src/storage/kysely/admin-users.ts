@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { GatehouseError } from '../../core/errors.js';
 import type { Role, UserRecord } from '../../core/records.js';
 import type { EventsFor } from '../../core/activity.js';

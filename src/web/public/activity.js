@@ -1,16 +1,27 @@
+// @ts-check
 // "Recent activity": the account's login history, newest first, a page at a time.
 import { call, SessionEnded } from './api.js';
 import { $, announce, countryName, errorText, h, showMessage, timeElement } from './dom.js';
 
+/** @import { ActivityEvent, ActivityPage } from './api.js' */
+
 const PAGE = 20;
-let list = null;
-let messages = null;
-let moreButton = null;
+// The elements of the mounted view: mountActivity sets them before anything here runs.
+/** @type {HTMLElement} */
+let list;
+/** @type {HTMLElement} */
+let messages;
+/** @type {HTMLElement} */
+let moreButton;
+/** @type {string | null} */
 let nextCursor = null;
 /** Counts mounted views: an answer that arrives for an earlier view (or account) is dropped. */
 let generation = 0;
 
-/** A short phrase per event type (README, "Login history"); an unknown type still reads. */
+/**
+ * A short phrase per event type (README, "Login history"); an unknown type still reads.
+ * @type {Readonly<Record<string, string>>}
+ */
 const PHRASES = {
   account_created: 'Account created',
   signed_in: 'Signed in',
@@ -34,12 +45,20 @@ const PHRASES = {
   role_changed: 'Role changed by an administrator',
 };
 
+/**
+ * @param {ActivityEvent} event
+ * @returns {string}
+ */
 function phrase(event) {
   if (event.type === 'session_expired' && event.detail?.reason === 'idle') return 'Session expired after inactivity';
   return PHRASES[event.type] ?? event.type.replaceAll('_', ' ');
 }
 
-/** What deserves a second look: a word on the entry (not colour alone), and a class for the look. */
+/**
+ * What deserves a second look: a word on the entry (not colour alone), and a class for the look.
+ * @param {ActivityEvent} event
+ * @returns {string | null}
+ */
 function warning(event) {
   if (event.type === 'signed_in' && event.detail?.new_device === true) return 'New device';
   if (event.type === 'sign_in_failed' || event.type === 'reauth_failed' || event.type === 'password_change_failed') return 'Failed';
@@ -48,6 +67,10 @@ function warning(event) {
   return null;
 }
 
+/**
+ * @param {ActivityEvent} event
+ * @returns {HTMLLIElement}
+ */
 function eventItem(event) {
   const flag = warning(event);
   const parts = [phrase(event), event.device?.label, countryName(event.location)].filter(Boolean);
@@ -60,7 +83,11 @@ function eventItem(event) {
   );
 }
 
-/** A page of events; a page that arrives after its view was replaced throws SessionEnded. */
+/**
+ * A page of events; a page that arrives after its view was replaced throws SessionEnded.
+ * @param {string | null} cursor
+ * @returns {Promise<ActivityPage>}
+ */
 async function fetchPage(cursor) {
   const mounted = generation;
   const query = new URLSearchParams({ limit: String(PAGE) });
@@ -70,15 +97,19 @@ async function fetchPage(cursor) {
   return page;
 }
 
+/** @param {string | null | undefined} cursor */
 function setCursor(cursor) {
   nextCursor = cursor ?? null;
   moreButton.hidden = nextCursor === null;
 }
 
-/** Wires the list of a freshly built account view. */
+/**
+ * Wires the list of a freshly built account view.
+ * @param {HTMLElement} view
+ */
 export function mountActivity(view) {
   list = $('#activity', view);
-  messages = $('.messages', list.parentElement);
+  messages = $('.messages', /** @type {HTMLElement} its section */ (list.parentElement));
   moreButton = $('#show-more', view);
   moreButton.addEventListener('click', showMore);
   nextCursor = null;
@@ -96,11 +127,14 @@ export async function loadActivity() {
  * New events on top, keeping pages already opened with "Show more"; if more happened than one
  * page holds, the list starts again from the first page. `tell`: say politely how many arrived
  * (for what happened elsewhere, not for what the person just did).
+ * @param {{ tell?: boolean }} [options]
  */
 export async function refreshActivity({ tell = false } = {}) {
   try {
     const page = await fetchPage(null);
-    const known = new Set([...list.children].map((item) => item.dataset.eventId));
+    // The list holds only the `<li>`s of eventItem.
+    const known = new Set([.../** @type {HTMLCollectionOf<HTMLLIElement>} */ (list.children)].map((item) => item.dataset.eventId));
+    /** @type {ActivityEvent[]} */
     const fresh = [];
     for (const event of page.events) {
       if (known.has(event.id)) break;
@@ -124,7 +158,7 @@ async function showMore() {
   moreButton.setAttribute('aria-busy', 'true');
   try {
     const page = await fetchPage(nextCursor);
-    const first = page.events.length ? eventItem(page.events[0]) : null;
+    const first = page.events.length ? eventItem(/** @type {ActivityEvent} there is one */ (page.events[0])) : null;
     list.append(...(first ? [first, ...page.events.slice(1).map(eventItem)] : []));
     setCursor(page.next_cursor);
     // The button goes with the last page: focus moves to the first new entry instead.

@@ -1,12 +1,45 @@
+// @ts-check
 // Talking to Gatehouse. The refresh token lives in an HttpOnly cookie this script never sees
 // ("browser mode": the Gatehouse-Refresh-Token header); the short-lived access token lives in
 // this module's memory only, never in localStorage or sessionStorage, so it goes with the tab.
+
+// The API's JSON as the page receives it: the response schemas of src/http/schemas.ts, which the
+// server serialises every answer through. Timestamps are ISO 8601 strings.
+
+/** @typedef {{ id: string, email: string, name: string | null, created_at: string }} User */
+/** @typedef {{ browser: string | null, os: string | null, type: string, label: string }} Device */
+/**
+ * One signed-in device (`GET /v1/me/sessions`); `current` marks the session of the caller.
+ * @typedef {{ id: string, current: boolean, created_at: string, last_active_at: string, expires_at: string, ip: string, location: string | null, user_agent: string, device: Device }} Session
+ */
+/**
+ * A sign-in or renewal. In browser mode `refresh_token` is absent: it is in the HttpOnly cookie.
+ * @typedef {{ access_token: string, token_type: 'Bearer', expires_in: number, refresh_token?: string, session: Session, user: User }} TokenResponse
+ */
+/**
+ * One entry of the login history; `detail` depends on `type`, which may be one this page does not know.
+ * @typedef {{ id: string, type: string, at: string, session_id: string | null, current: boolean, ip: string | null, location: string | null, user_agent: string | null, device: Device | null, actor: string | null, detail: Record<string, unknown> }} ActivityEvent
+ */
+/** @typedef {{ events: ActivityEvent[], next_cursor: string | null }} ActivityPage */
+/** @typedef {{ sessions: Session[] }} SessionsResponse */
+/** @typedef {{ revoked: number }} RevokedResponse */
+/** @typedef {{ user: User }} UserResponse */
+/**
+ * An error answer, `application/problem+json` (RFC 9457); `code` is Gatehouse's error code.
+ * @typedef {{ type: string, title: string, status: number, code: string, detail?: string, errors?: { pointer: string, detail: string }[] }} Problem
+ */
+/** @typedef {'GET' | 'POST' | 'DELETE'} Method */
 
 const BROWSER_MODE = { 'gatehouse-refresh-token': 'cookie' };
 /** A 401 with one of these on a Bearer call: the access token may be renewed, once. */
 const RENEWABLE = new Set(['session_revoked', 'token_invalid', 'token_expired', 'token_missing']);
 
 export class ApiError extends Error {
+  /**
+   * @param {number} status The HTTP status; 0 when Gatehouse could not be reached.
+   * @param {Partial<Problem> | null} [problem] The answer's problem+json, as far as there is one.
+   * @param {string | null} [retryAfter] The `Retry-After` header, in seconds.
+   */
   constructor(status, problem, retryAfter) {
     super(problem?.detail || problem?.title || `HTTP ${status}`);
     this.status = status;
@@ -20,24 +53,43 @@ export class ApiError extends Error {
 /** Thrown by calls that found the session over; the page has already gone to the sign-in form. */
 export class SessionEnded extends Error {}
 
+/** @type {string | null} */
 let accessToken = null;
+/** @type {{ user: User, sessionId: string | null } | null} */
 let signedIn = null; // { user, sessionId } while signed in
+/** @type {number | null} */
 let renewTimer = null;
+/** @type {Promise<TokenResponse> | null} */
 let refreshing = null;
 /** Goes up each time this page forgets its session: a renewal sent before then must not revive it. */
 let epoch = 0;
+/** @type {((code: string) => void)[]} */
 const endListeners = [];
 
+/** @returns {User | null} */
 export const currentUser = () => signedIn?.user ?? null;
+/** @returns {string | null} */
 export const currentSessionId = () => signedIn?.sessionId ?? null;
+/** @returns {boolean} */
 export const isSignedIn = () => signedIn !== null;
 
-/** `listener(code)` runs once when the session ends by itself (revoked, expired), not on "Sign out". */
+/**
+ * `listener(code)` runs once when the session ends by itself (revoked, expired), not on "Sign out".
+ * @param {(code: string) => void} listener
+ */
 export function onSessionEnded(listener) {
   endListeners.push(listener);
 }
 
+/**
+ * One request; resolves to the answer's JSON (null for 204 or an answer that is not JSON).
+ * @param {Method} method
+ * @param {string} path
+ * @param {{ body?: unknown, bearer?: boolean, cookie?: boolean }} [options]
+ * @returns {Promise<unknown>}
+ */
 async function send(method, path, { body, bearer = false, cookie = false } = {}) {
+  /** @type {Record<string, string>} */
   const headers = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (bearer && accessToken) headers.authorization = `Bearer ${accessToken}`;
@@ -56,14 +108,19 @@ async function send(method, path, { body, bearer = false, cookie = false } = {})
   }
   if (response.status === 204) return null;
   const json = (response.headers.get('content-type') ?? '').includes('json') ? await response.json().catch(() => null) : null;
-  if (!response.ok) throw new ApiError(response.status, json, response.headers.get('retry-after'));
+  // An error answer in JSON is problem+json, or something in between (a proxy) that ApiError reads as far as it can.
+  if (!response.ok) throw new ApiError(response.status, /** @type {Partial<Problem> | null} */ (json), response.headers.get('retry-after'));
   return json;
 }
 
+/**
+ * @param {TokenResponse} tokens
+ * @returns {TokenResponse}
+ */
 function start(tokens) {
   accessToken = tokens.access_token;
   signedIn = { user: tokens.user, sessionId: tokens.session?.id ?? null };
-  clearTimeout(renewTimer);
+  clearTimeout(renewTimer ?? undefined);
   // Renew a minute before expiry (a quarter of the lifetime when that is short): calls never
   // need to wait for a renewal, and a missed one (a sleeping laptop) still recovers on the 401.
   const lifetime = Number(tokens.expires_in) || 600;
@@ -76,12 +133,17 @@ function stop() {
   epoch += 1;
   accessToken = null;
   signedIn = null;
-  clearTimeout(renewTimer);
+  clearTimeout(renewTimer ?? undefined);
   renewTimer = null;
   refreshing = null;
 }
 
-/** Worth trying again soon: offline, a passing 5xx, or rate limited. Anything else will not cure itself. */
+/**
+ * Worth trying again soon: offline, a passing 5xx, or rate limited. Anything else will not cure itself.
+ * (A type guard one way only: false does not mean that `error` is no ApiError.)
+ * @param {unknown} error
+ * @returns {error is ApiError}
+ */
 const isPassing = (error) => error instanceof ApiError && (error.status === 0 || error.status === 429 || error.status >= 500);
 
 async function renew() {
@@ -90,7 +152,7 @@ async function renew() {
   } catch (error) {
     if (error instanceof SessionEnded) return; // signed out meanwhile
     if (isPassing(error)) {
-      const wait = error.status === 429 && error.retryAfter > 15 ? error.retryAfter : 15;
+      const wait = error.status === 429 && error.retryAfter !== undefined && error.retryAfter > 15 ? error.retryAfter : 15;
       renewTimer = setTimeout(renew, wait * 1000);
     } else {
       // 401 (signed out, expired), 403 (refused) or another answer that retrying would only repeat.
@@ -99,11 +161,15 @@ async function renew() {
   }
 }
 
-/** One refresh at a time: two calls that both find the token stale share the renewal. */
+/**
+ * One refresh at a time: two calls that both find the token stale share the renewal.
+ * @returns {Promise<TokenResponse>}
+ */
 function refresh() {
   if (refreshing) return refreshing;
   const sentAt = epoch;
-  const pending = send('POST', '/v1/auth/refresh', { cookie: true })
+  // 200 with the tokens, or 204 (null): see below.
+  const pending = /** @type {Promise<TokenResponse | null>} */ (send('POST', '/v1/auth/refresh', { cookie: true }))
     .then((tokens) => {
       // Signed out while this was on its way: its answer must not sign the page back in.
       if (sentAt !== epoch) throw new SessionEnded();
@@ -123,6 +189,7 @@ function refresh() {
   return pending;
 }
 
+/** @returns {Promise<never>} */
 async function leaveForOtherAccount() {
   const own = accessToken;
   end('other_account');
@@ -132,6 +199,7 @@ async function leaveForOtherAccount() {
   throw new SessionEnded();
 }
 
+/** @param {string} code */
 function end(code) {
   if (!signedIn) return;
   stop();
@@ -141,6 +209,7 @@ function end(code) {
 /**
  * On page load: is this browser signed in? Resolves to the TokenResponse, or null when it is
  * not (`reason` then says why: the cookie's session was signed out, expired, …; or nothing).
+ * @returns {Promise<{ tokens: TokenResponse | null, reason: string | null }>}
  */
 export async function restore() {
   try {
@@ -151,13 +220,24 @@ export async function restore() {
   }
 }
 
+/**
+ * @param {string} email
+ * @param {string} password
+ * @returns {Promise<TokenResponse>}
+ */
 export async function signIn(email, password) {
-  return start(await send('POST', '/v1/auth/login', { body: { email, password }, cookie: true }));
+  return start(/** @type {TokenResponse} */ (await send('POST', '/v1/auth/login', { body: { email, password }, cookie: true })));
 }
 
+/**
+ * @param {string} email
+ * @param {string} password
+ * @param {string} [name]
+ * @returns {Promise<UserResponse>}
+ */
 export async function register(email, password, name) {
   const body = name ? { email, password, name } : { email, password };
-  return send('POST', '/v1/auth/register', { body });
+  return /** @type {Promise<UserResponse>} */ (send('POST', '/v1/auth/register', { body }));
 }
 
 /**
@@ -174,9 +254,53 @@ export async function signOut() {
   stop();
 }
 
+// `call`'s answer for each request the page makes (null: 204, no content). The server's schemas
+// decide these, not the checker: a request added to the page needs its line here.
+/**
+ * @overload
+ * @param {'GET'} method
+ * @param {'/v1/me/sessions'} path
+ * @returns {Promise<SessionsResponse>}
+ */
+/**
+ * @overload
+ * @param {'GET'} method
+ * @param {`/v1/me/activity?${string}`} path
+ * @returns {Promise<ActivityPage>}
+ */
+/**
+ * @overload
+ * @param {'DELETE'} method
+ * @param {'/v1/me/sessions?scope=others'} path
+ * @returns {Promise<RevokedResponse>}
+ */
+/**
+ * @overload
+ * @param {'DELETE'} method
+ * @param {`/v1/me/sessions/${string}`} path
+ * @returns {Promise<null>}
+ */
+/**
+ * @overload
+ * @param {'POST'} method
+ * @param {'/v1/auth/reauth'} path
+ * @param {{ password: string }} body
+ * @returns {Promise<null>}
+ */
+/**
+ * @overload
+ * @param {'POST'} method
+ * @param {'/v1/me/password'} path
+ * @param {{ current_password: string, new_password: string }} body
+ * @returns {Promise<null>}
+ */
 /**
  * A Bearer call. A 401 that a fresh access token could cure gets one renewal and one retry; if
  * the renewal is refused too, the session is over: listeners hear why, and SessionEnded is thrown.
+ * @param {Method} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<unknown>}
  */
 export async function call(method, path, body) {
   if (!signedIn) throw new SessionEnded();

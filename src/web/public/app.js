@@ -1,3 +1,4 @@
+// @ts-check
 // The devices page: sign in or register, then the account with its devices, activity and
 // password. Plain ES modules, no build step; src/web/routes.ts serves them.
 import * as api from './api.js';
@@ -6,16 +7,30 @@ import { loadDevices, mountDevices, onSessionsChanged, pollNow, startPolling, st
 import { $, clearAnnouncements, errorText, refreshTimes, showMessage } from './dom.js';
 import { cancelPasswordPrompt, mountPasswordPrompt } from './reauth.js';
 
+/** @import { MessageKind } from './dom.js' */
+
 const main = $('#main');
 const signOutButton = $('#sign-out');
+/** @type {number | null} */
 let timesTimer = null;
 
-/** A new copy of a view from its template; nothing of an earlier visit (typed text, lists) remains. */
+/**
+ * A new copy of a view from its template; nothing of an earlier visit (typed text, lists) remains.
+ * @param {'sign-in' | 'register' | 'account'} name
+ * @returns {HTMLElement}
+ */
 function build(name) {
-  return $(`#view-${name}`).content.firstElementChild.cloneNode(true);
+  // Each view's template (index.html) holds the view, one element.
+  const template = /** @type {HTMLTemplateElement} */ ($(`#view-${name}`));
+  return /** @type {HTMLElement} */ (/** @type {Element} */ (template.content.firstElementChild).cloneNode(true));
 }
 
-/** Puts `view` on the page; `focus` moves focus to its heading, so a screen reader starts there. */
+/**
+ * Puts `view` on the page; `focus` moves focus to its heading, so a screen reader starts there.
+ * @param {HTMLElement} view
+ * @param {{ focus?: boolean }} [options]
+ * @returns {HTMLElement}
+ */
 function attach(view, { focus = true } = {}) {
   main.replaceChildren(view);
   document.title = `${view.dataset.title} · Gatehouse`;
@@ -24,11 +39,20 @@ function attach(view, { focus = true } = {}) {
   return view;
 }
 
+/**
+ * @param {HTMLElement} view
+ * @param {MessageKind} kind
+ * @param {string} text
+ */
 function say(view, kind, text) {
   showMessage($('.messages', view), kind, text);
 }
 
-/** Why the page is back at the sign-in form, in words; each says the device was signed out. */
+/**
+ * Why the page is back at the sign-in form, in words; each says the device was signed out.
+ * @param {string} code
+ * @returns {string}
+ */
 function endedMessage(code) {
   if (code === 'session_expired') return 'Your session expired, so you were signed out. Please sign in again.';
   if (code === 'refresh_token_reused') return 'You were signed out on this device because its sign-in was used from somewhere else. Sign in again, and change your password if that was not you.';
@@ -37,7 +61,11 @@ function endedMessage(code) {
   return 'You were signed out on this device. Please sign in again.';
 }
 
-/** Runs a form's action once at a time; a failure is shown in the form's own alert. */
+/**
+ * Runs a form's action once at a time; a failure is shown in the form's own alert.
+ * @param {HTMLFormElement} form
+ * @param {(data: FormData) => Promise<void>} action
+ */
 function onSubmit(form, action) {
   let busy = false;
   form.addEventListener('submit', async (event) => {
@@ -48,7 +76,7 @@ function onSubmit(form, action) {
     try {
       await action(new FormData(form));
     } catch (error) {
-      if (!(error instanceof api.SessionEnded)) showMessage($('.messages', form.parentElement), 'error', errorText(error));
+      if (!(error instanceof api.SessionEnded)) showMessage($('.messages', /** @type {HTMLElement} its card */ (form.parentElement)), 'error', errorText(error));
     } finally {
       busy = false;
       form.removeAttribute('aria-busy');
@@ -56,20 +84,23 @@ function onSubmit(form, action) {
   });
 }
 
+/**
+ * @param {{ focus?: boolean, kind?: MessageKind, message?: string | null }} [options] A `message` comes with its `kind`.
+ */
 function showSignIn({ focus = true, kind, message } = {}) {
   const view = build('sign-in');
-  onSubmit($('form', view), async (data) => {
+  onSubmit(/** @type {HTMLFormElement} */ ($('form', view)), async (data) => {
     await api.signIn(String(data.get('email')), String(data.get('password')));
     await showAccount({ focus: true });
   });
   $('[data-show="register"]', view).addEventListener('click', () => showRegister());
   attach(view, { focus });
-  if (message) say(view, kind, message);
+  if (message) say(view, /** @type {MessageKind} */ (kind), message);
 }
 
 function showRegister() {
   const view = build('register');
-  onSubmit($('form', view), async (data) => {
+  onSubmit(/** @type {HTMLFormElement} */ ($('form', view)), async (data) => {
     const email = String(data.get('email'));
     const password = String(data.get('password'));
     await api.register(email, password, String(data.get('name') ?? '').trim() || undefined);
@@ -80,15 +111,16 @@ function showRegister() {
   attach(view);
 }
 
+/** @param {{ focus: boolean }} options */
 async function showAccount({ focus }) {
   const view = build('account');
   const user = api.currentUser();
   $('#account-who', view).textContent = user ? `Signed in as ${user.name ? `${user.name} (${user.email})` : user.email}` : '';
-  for (const input of view.querySelectorAll('input[name="username"]')) input.defaultValue = user?.email ?? ''; // survives form.reset()
+  for (const input of /** @type {NodeListOf<HTMLInputElement>} */ (view.querySelectorAll('input[name="username"]'))) input.defaultValue = user?.email ?? ''; // survives form.reset()
   mountDevices(view);
   mountActivity(view);
   mountPasswordPrompt(view);
-  const passwordForm = $('#password-form', view);
+  const passwordForm = /** @type {HTMLFormElement} */ ($('#password-form', view));
   onSubmit(passwordForm, async (data) => {
     try {
       await api.call('POST', '/v1/me/password', { current_password: String(data.get('current_password')), new_password: String(data.get('new_password')) });
@@ -97,7 +129,7 @@ async function showAccount({ focus }) {
       throw error;
     }
     passwordForm.reset();
-    showMessage($('.messages', passwordForm.parentElement), 'info', 'Your password was changed, and every other device was signed out.');
+    showMessage($('.messages', /** @type {HTMLElement} its card */ (passwordForm.parentElement)), 'info', 'Your password was changed, and every other device was signed out.');
     await pollNow({ after: 'own' });
     await refreshActivity();
   });
@@ -109,7 +141,7 @@ async function showAccount({ focus }) {
   const failed = [devices, activity].find((result) => result.status === 'rejected');
   if (failed) say(view, 'error', errorText(failed.reason));
   startPolling();
-  clearInterval(timesTimer);
+  clearInterval(timesTimer ?? undefined);
   // Every 15 s, so "just now" turns into "1 minute ago" on time rather than up to a minute late.
   timesTimer = setInterval(() => refreshTimes(main), 15_000);
 }
@@ -117,7 +149,7 @@ async function showAccount({ focus }) {
 function leaveAccount() {
   stopPolling();
   clearAnnouncements();
-  clearInterval(timesTimer);
+  clearInterval(timesTimer ?? undefined);
   cancelPasswordPrompt();
 }
 

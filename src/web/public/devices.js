@@ -1,18 +1,41 @@
+// @ts-check
 // "Your devices": every active session of the account, kept current by polling.
 import { ApiError, call, SessionEnded } from './api.js';
 import { $, announce, countryName, errorText, h, setTime, showMessage, timeElement } from './dom.js';
 import { confirmPassword } from './reauth.js';
 
-const POLL_MS = 5000;
-let list = null;
-let messages = null;
-let othersButton = null;
+/** @import { Session } from './api.js' */
+/**
+ * A device the list shows: its `<li>`, what it was built from (`signature`), and its name.
+ * @typedef {{ item: HTMLLIElement, signature: string, label: string }} Shown
+ */
+/**
+ * `remote`: the sessions changed elsewhere, not by this page's own action.
+ * @typedef {(change: { remote: boolean }) => void} ChangeListener
+ */
 
-/** session id → { item, signature, label } of what the list shows. */
+const POLL_MS = 5000;
+// The elements of the mounted view: mountDevices sets them before anything here runs.
+/** @type {HTMLElement} */
+let list;
+/** @type {HTMLElement} */
+let messages;
+/** @type {HTMLElement} */
+let othersButton;
+
+/**
+ * session id → { item, signature, label } of what the list shows.
+ * @type {Map<string, Shown>}
+ */
 const shown = new Map();
+/** @type {ChangeListener} */
 let onChange = () => {};
+/** @type {number | null} */
 let pollTimer = null;
-/** The poll on its way, if any: a second one is not sent beside it. */
+/**
+ * The poll on its way, if any: a second one is not sent beside it.
+ * @type {Promise<void> | null}
+ */
 let polling = null;
 let pollFailed = false;
 /** Counts mounted views: an answer that arrives for an earlier view (or account) is dropped. */
@@ -26,15 +49,21 @@ let localChanges = 0;
 /** The next list shown follows this page's own action: what left it is not news to announce. */
 let ownChange = false;
 
-/** `changed({ remote })` runs when the set of sessions changes; `remote`: not by this page's own action. */
+/**
+ * `changed({ remote })` runs when the set of sessions changes; `remote`: not by this page's own action.
+ * @param {ChangeListener} changed
+ */
 export function onSessionsChanged(changed) {
   onChange = changed;
 }
 
-/** Wires the list of a freshly built account view (app.js builds one per sign-in). */
+/**
+ * Wires the list of a freshly built account view (app.js builds one per sign-in).
+ * @param {HTMLElement} view
+ */
 export function mountDevices(view) {
   list = $('#devices', view);
-  messages = $('.messages', list.parentElement);
+  messages = $('.messages', /** @type {HTMLElement} its section */ (list.parentElement));
   othersButton = $('#sign-out-others', view);
   othersButton.addEventListener('click', signOutOthers);
   shown.clear();
@@ -43,26 +72,39 @@ export function mountDevices(view) {
   ownChange = false;
 }
 
+/**
+ * The first list of a freshly mounted view; resolves to whether it changed what was shown.
+ * @returns {Promise<boolean>}
+ */
 export async function loadDevices() {
   const mounted = generation;
   const { sessions } = await call('GET', '/v1/me/sessions');
   return mounted === generation && render(sessions).changed;
 }
 
-/** The control in the list that has focus, as a session id and its place in the item. */
+/**
+ * The control in the list that has focus, as a session id and its place in the item.
+ * @returns {{ id: string, index: number, position: number } | null}
+ */
 function focusedControl() {
   const active = document.activeElement;
-  const item = active instanceof HTMLElement && list.contains(active) ? active.closest('li[data-session-id]') : null;
+  const item = active instanceof HTMLElement && list.contains(active) ? /** @type {HTMLLIElement | null} */ (active.closest('li[data-session-id]')) : null;
   if (!item) return null;
-  return { id: item.dataset.sessionId, index: [...item.querySelectorAll('button, [tabindex]')].indexOf(active), position: [...list.children].indexOf(item) };
+  // `item` is there only when `active` is an HTMLElement, and has a data-session-id by its selector.
+  return { id: /** @type {string} */ (item.dataset.sessionId), index: [...item.querySelectorAll('button, [tabindex]')].indexOf(/** @type {HTMLElement} */ (active)), position: [...list.children].indexOf(item) };
 }
 
-/** Updates the list in place, so focus, hover titles and the reader's position survive a poll. */
+/**
+ * Updates the list in place, so focus, hover titles and the reader's position survive a poll.
+ * @param {Session[]} sessions
+ * @returns {{ changed: boolean, removed: string[], added: string[] }} `removed`, `added`: the labels of the devices that left and came.
+ */
 function render(sessions) {
   const focused = focusedControl();
   const ordered = [...sessions.filter((s) => s.current), ...sessions.filter((s) => !s.current)];
   const ids = new Set(ordered.map((s) => s.id));
   const changed = ids.size !== shown.size || ordered.some((s) => !shown.has(s.id));
+  /** @type {string[]} */
   const removed = [];
   for (const [id, entry] of shown) {
     if (!ids.has(id)) {
@@ -71,6 +113,7 @@ function render(sessions) {
       removed.push(entry.label);
     }
   }
+  /** @type {string[]} */
   const added = [];
   ordered.forEach((session, index) => {
     // Times are updated in place; only what changes the item's make-up rebuilds it.
@@ -84,8 +127,9 @@ function render(sessions) {
       shown.set(session.id, entry);
     } else {
       const [signedInAt, activeAt] = entry.item.querySelectorAll('.device-times time');
-      setTime(signedInAt, session.created_at);
-      setTime(activeAt, session.last_active_at);
+      // deviceItem made both.
+      setTime(/** @type {HTMLTimeElement} */ (signedInAt), session.created_at);
+      setTime(/** @type {HTMLTimeElement} */ (activeAt), session.last_active_at);
     }
     if (list.children[index] !== entry.item) list.insertBefore(entry.item, list.children[index] ?? null);
   });
@@ -93,15 +137,24 @@ function render(sessions) {
   // everything is in place. A device that left takes the focus to the one now in its place.
   if (focused && !list.contains(document.activeElement)) {
     const item = shown.get(focused.id)?.item;
-    const controls = item ? [...item.querySelectorAll('button, [tabindex]')] : [];
+    // Buttons and `<time tabindex>`: HTML elements all.
+    const controls = item ? [.../** @type {NodeListOf<HTMLElement>} */ (item.querySelectorAll('button, [tabindex]'))] : [];
     const target = controls[focused.index] ?? controls[0] ?? list.children[focused.position]?.querySelector('button') ?? list.lastElementChild?.querySelector('button') ?? othersButton;
     target.focus({ preventScroll: true });
   }
   return { changed, removed, added };
 }
 
+/**
+ * @param {Session} session
+ * @returns {string}
+ */
 const labelOf = (session) => session.device?.label || 'Unknown device';
 
+/**
+ * @param {Session} session
+ * @returns {HTMLLIElement}
+ */
 function deviceItem(session) {
   const label = labelOf(session);
   const type = session.device?.type === 'mobile' || session.device?.type === 'tablet' ? 'mobile' : session.device?.type === 'desktop' ? 'desktop' : 'other';
@@ -126,6 +179,10 @@ function deviceItem(session) {
   );
 }
 
+/**
+ * @param {string} id
+ * @param {string} label
+ */
 async function signOutDevice(id, label) {
   try {
     await call('DELETE', `/v1/me/sessions/${encodeURIComponent(id)}`);
@@ -139,7 +196,10 @@ async function signOutDevice(id, label) {
   onChange({ remote: false });
 }
 
-/** Takes one device off the list, leaving focus on its neighbour rather than on nothing. */
+/**
+ * Takes one device off the list, leaving focus on its neighbour rather than on nothing.
+ * @param {string} id
+ */
 function removeShown(id) {
   localChanges += 1;
   const entry = shown.get(id);
@@ -176,6 +236,8 @@ async function signOutOthers() {
  * already on its way may have been answered before the action that asked for this one, so its
  * answer is dropped and the list fetched again. `changed()` runs if the set of sessions differs
  * from what was shown; `after: 'own'` says the change was this page's own doing.
+ * @param {{ after?: 'own' | null }} [options]
+ * @returns {Promise<void>}
  */
 export function pollNow({ after = null } = {}) {
   localChanges += 1;
@@ -183,7 +245,10 @@ export function pollNow({ after = null } = {}) {
   return poll();
 }
 
-/** One poll at a time; a second request joins the one on its way. */
+/**
+ * One poll at a time; a second request joins the one on its way.
+ * @returns {Promise<void>}
+ */
 function poll() {
   polling ??= fetchList().finally(() => {
     polling = null;
@@ -209,7 +274,7 @@ async function fetchList() {
       }
       if (changed) onChange({ remote: !own });
       // A failed poll's message goes once the list is current again.
-      if (pollFailed) messages.querySelector('.message.error').hidden = true;
+      if (pollFailed) /** @type {HTMLElement} */ (messages.querySelector('.message.error')).hidden = true;
       pollFailed = false;
       return;
     }
@@ -221,7 +286,7 @@ async function fetchList() {
 }
 
 function schedule() {
-  clearTimeout(pollTimer);
+  clearTimeout(pollTimer ?? undefined);
   pollTimer = document.visibilityState === 'visible' ? setTimeout(tick, POLL_MS) : null;
 }
 
@@ -238,7 +303,7 @@ export function startPolling() {
 
 export function stopPolling() {
   document.removeEventListener('visibilitychange', onVisibility);
-  clearTimeout(pollTimer);
+  clearTimeout(pollTimer ?? undefined);
   pollTimer = null;
 }
 
@@ -247,6 +312,6 @@ function onVisibility() {
     poll();
     schedule();
   } else {
-    clearTimeout(pollTimer);
+    clearTimeout(pollTimer ?? undefined);
   }
 }

@@ -1,16 +1,29 @@
+// @ts-check
 // "Confirm your password": signing out other devices needs a recent password proof, and a
 // sign-in older than the server's window must give one again (POST /v1/auth/reauth).
 import { ApiError, call, SessionEnded } from './api.js';
 import { $, clearMessages, errorText, showMessage } from './dom.js';
 
-let dialog = null;
+/**
+ * The prompt of the mounted view: mountPasswordPrompt sets it before anything here reads it
+ * (cancelPasswordPrompt still guards with `?.`, against a call before the first view).
+ * @type {HTMLDialogElement}
+ */
+let dialog;
+/**
+ * Answers the open prompt: true once the password was confirmed, false when the person gave up.
+ * @type {((confirmed: boolean) => void) | null}
+ */
 let settle = null;
 
-/** Wires the prompt of a freshly built account view. */
+/**
+ * Wires the prompt of a freshly built account view.
+ * @param {HTMLElement} view
+ */
 export function mountPasswordPrompt(view) {
-  dialog = $('#reauth-dialog', view);
-  const form = $('#reauth-form', view);
-  const password = $('#reauth-password', view);
+  dialog = /** @type {HTMLDialogElement} */ ($('#reauth-dialog', view));
+  const form = /** @type {HTMLFormElement} */ ($('#reauth-form', view));
+  const password = /** @type {HTMLInputElement} */ ($('#reauth-password', view));
   let busy = false;
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -33,10 +46,13 @@ export function mountPasswordPrompt(view) {
   dialog.addEventListener('close', () => settle?.(false));
 }
 
-/** Resolves to true once the password was confirmed, false when the person gave up. */
+/**
+ * Resolves to true once the password was confirmed, false when the person gave up.
+ * @returns {Promise<boolean>}
+ */
 export function confirmPassword() {
   const opener = document.activeElement;
-  $('#reauth-form', dialog).reset();
+  /** @type {HTMLFormElement} */ ($('#reauth-form', dialog)).reset();
   clearMessages(dialog);
   dialog.showModal();
   $('#reauth-password', dialog).focus();

@@ -71,7 +71,7 @@ describe.each(DATABASES)('sessions ended while others start on %s', (kind) => {
       const ended = [...before, ...started.filter((_, i) => racers[i] === 'logout_others')].map((s) => s.sessionId);
       expect(signedOut.body).toEqual({ revoked: ended.length });
       const [history] = await t.inspect.listUserEvents(phone.userId, { limit: 1, types: ['other_sessions_revoked'] });
-      expect((history?.detail.session_ids as string[]).sort()).toEqual(ended.sort());
+      expect((history!.detail.session_ids as string[]).sort()).toEqual(ended.sort());
 
       // What the database says, every node says: ended sessions are refused, live ones served
       // (every fifth round: the requests of these checks cost more than the race itself).

@@ -6,7 +6,7 @@ import { bearer, expectProblem, PASSWORD, registerUser, signIn, startTestGatehou
 import { testClock } from '../../helpers/clock.js';
 import { createTestDatabase, HTTP_DATABASES, type TestDatabase } from '../../helpers/databases.js';
 import { instantHasher } from '../../helpers/hashers.js';
-import { parseExposition, valueOf, type Exposition } from '../../metrics/exposition.js';
+import { parseExposition, metricValue, type Exposition } from '../../metrics/exposition.js';
 
 const TOKEN = 'a-metrics-token-of-at-least-32-characters';
 const WEBHOOK_SECRET = 'a-long-random-webhook-secret-of-more-than-32-characters';
@@ -57,10 +57,10 @@ describe.each(HTTP_DATABASES)('GET /metrics on %s', (kind) => {
       expect(metrics.help.get(name), name).toMatch(/\S/);
     }
     for (const name of metrics.types.keys()) expect(name).toMatch(/^(gatehouse|process|nodejs)_/);
-    expect(valueOf(metrics, 'gatehouse_active_sessions')).toBe(0);
-    expect(valueOf(metrics, 'gatehouse_webhook_backlog')).toBe(0);
-    expect(valueOf(metrics, 'gatehouse_revocation_view_staleness_seconds')).toBe(0);
-    expect(valueOf(metrics, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(metricValue(metrics, 'gatehouse_active_sessions')).toBe(0);
+    expect(metricValue(metrics, 'gatehouse_webhook_backlog')).toBe(0);
+    expect(metricValue(metrics, 'gatehouse_revocation_view_staleness_seconds')).toBe(0);
+    expect(metricValue(metrics, 'process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 
   it('counts sign-ins by outcome: success, wrong password, rate limited, database unavailable', async () => {
@@ -71,29 +71,29 @@ describe.each(HTTP_DATABASES)('GET /metrics on %s', (kind) => {
     expectProblem(await login(t, 'ann@example.com', 'not the password'), 429, 'rate_limited');
     expectProblem(await login(t, 'nobody@example.com', 'not the password'), 401, 'invalid_credentials');
     let metrics = await scrape(t);
-    expect(valueOf(metrics, 'gatehouse_sign_ins_total', { outcome: 'success' })).toBe(1);
-    expect(valueOf(metrics, 'gatehouse_sign_ins_total', { outcome: 'invalid_credentials' })).toBe(2);
-    expect(valueOf(metrics, 'gatehouse_sign_ins_total', { outcome: 'rate_limited' })).toBe(1);
-    expect(valueOf(metrics, 'gatehouse_sign_ins_total', { outcome: 'unavailable' })).toBe(0);
-    expect(valueOf(metrics, 'gatehouse_http_requests_total', { route: '/v1/auth/login', method: 'POST', status: '401' })).toBe(2);
+    expect(metricValue(metrics, 'gatehouse_sign_ins_total', { outcome: 'success' })).toBe(1);
+    expect(metricValue(metrics, 'gatehouse_sign_ins_total', { outcome: 'invalid_credentials' })).toBe(2);
+    expect(metricValue(metrics, 'gatehouse_sign_ins_total', { outcome: 'rate_limited' })).toBe(1);
+    expect(metricValue(metrics, 'gatehouse_sign_ins_total', { outcome: 'unavailable' })).toBe(0);
+    expect(metricValue(metrics, 'gatehouse_http_requests_total', { route: '/v1/auth/login', method: 'POST', status: '401' })).toBe(2);
 
     t.gatehouse.ctx.hasher.saturated = () => true; // every password check is busy: 503
     expectProblem(await login(t, 'ann@example.com'), 503, 'unavailable');
     metrics = await scrape(t);
-    expect(valueOf(metrics, 'gatehouse_sign_ins_total', { outcome: 'unavailable' })).toBe(1);
-    expect(valueOf(metrics, 'gatehouse_sign_ins_total', { outcome: 'success' })).toBe(1);
+    expect(metricValue(metrics, 'gatehouse_sign_ins_total', { outcome: 'unavailable' })).toBe(1);
+    expect(metricValue(metrics, 'gatehouse_sign_ins_total', { outcome: 'success' })).toBe(1);
   });
 
   it("keeps the database's last readings while the database cannot answer", async () => {
     await start();
     await registerUser(t.app, 'al@example.com');
     await signIn(t.app, 'al@example.com');
-    expect(valueOf(await scrape(t), 'gatehouse_active_sessions')).toBe(1);
+    expect(metricValue(await scrape(t), 'gatehouse_active_sessions')).toBe(1);
     await t.gatehouse.store.close();
     t.clock.advance(60);
     const metrics = await scrape(t);
-    expect(valueOf(metrics, 'gatehouse_active_sessions')).toBe(1);
-    expect(valueOf(metrics, 'gatehouse_sign_ins_total', { outcome: 'success' })).toBe(1);
+    expect(metricValue(metrics, 'gatehouse_active_sessions')).toBe(1);
+    expect(metricValue(metrics, 'gatehouse_sign_ins_total', { outcome: 'success' })).toBe(1);
   });
 
   it('counts the sessions each sign-out ends, by reason, on the node that commits it', async () => {
@@ -103,7 +103,7 @@ describe.each(HTTP_DATABASES)('GET /metrics on %s', (kind) => {
     const laptop = await signIn(t.app, 'bob@example.com', { ip: '198.51.100.2' });
     const tablet = await signIn(t.app, 'bob@example.com', { ip: '198.51.100.3' });
     const before = await scrape(t);
-    expect(valueOf(before, 'gatehouse_revocations_total', { reason: 'remote_logout' })).toBe(0);
+    expect(metricValue(before, 'gatehouse_revocations_total', { reason: 'remote_logout' })).toBe(0);
 
     const remote = await t.app.inject({ method: 'DELETE', url: `/v1/me/sessions/${tablet.session.id}`, headers: bearer(phone.access_token) });
     expect(remote.statusCode).toBe(204);
@@ -111,13 +111,13 @@ describe.each(HTTP_DATABASES)('GET /metrics on %s', (kind) => {
     await signIn(t.app, 'bob@example.com', { ip: '198.51.100.1' }); // the same device again: replaces the phone's session
 
     const metrics = await scrape(t);
-    expect(valueOf(metrics, 'gatehouse_revocations_total', { reason: 'remote_logout' })).toBe(1);
-    expect(valueOf(metrics, 'gatehouse_revocations_total', { reason: 'logout' })).toBe(1);
-    expect(valueOf(metrics, 'gatehouse_revocations_total', { reason: 'replaced' })).toBe(1);
-    expect(valueOf(metrics, 'gatehouse_revocations_total', { reason: 'password_changed' })).toBe(0);
-    expect(valueOf(metrics, 'gatehouse_revocation_view_sessions')).toBe(3);
+    expect(metricValue(metrics, 'gatehouse_revocations_total', { reason: 'remote_logout' })).toBe(1);
+    expect(metricValue(metrics, 'gatehouse_revocations_total', { reason: 'logout' })).toBe(1);
+    expect(metricValue(metrics, 'gatehouse_revocations_total', { reason: 'replaced' })).toBe(1);
+    expect(metricValue(metrics, 'gatehouse_revocations_total', { reason: 'password_changed' })).toBe(0);
+    expect(metricValue(metrics, 'gatehouse_revocation_view_sessions')).toBe(3);
     // Its own sign-outs reached its view at once: nothing to time.
-    expect(valueOf(metrics, 'gatehouse_revocation_propagation_seconds_count')).toBe(0);
+    expect(metricValue(metrics, 'gatehouse_revocation_propagation_seconds_count')).toBe(0);
   });
 
   it('labels requests with the route pattern, never the URL, and counts and times them', async () => {
@@ -131,28 +131,28 @@ describe.each(HTTP_DATABASES)('GET /metrics on %s', (kind) => {
     const response = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(response.body).not.toContain(id);
     const metrics = parseExposition(response.body);
-    expect(valueOf(metrics, 'gatehouse_http_requests_total', { route: '/v1/me/sessions/:id', method: 'DELETE', status: '404' })).toBe(1);
-    expect(valueOf(metrics, 'gatehouse_http_requests_total', { route: 'unmatched', method: 'GET', status: '404' })).toBe(1);
-    expect(valueOf(metrics, 'gatehouse_http_request_duration_seconds_count', { route: '/v1/auth/login', method: 'POST' })).toBe(1);
-    expect(valueOf(metrics, 'gatehouse_http_request_duration_seconds_bucket', { route: '/v1/auth/login', method: 'POST', le: '+Inf' })).toBe(1);
-    expect(valueOf(metrics, 'gatehouse_http_request_duration_seconds_sum', { route: '/v1/auth/login', method: 'POST' })).toBeGreaterThan(0);
+    expect(metricValue(metrics, 'gatehouse_http_requests_total', { route: '/v1/me/sessions/:id', method: 'DELETE', status: '404' })).toBe(1);
+    expect(metricValue(metrics, 'gatehouse_http_requests_total', { route: 'unmatched', method: 'GET', status: '404' })).toBe(1);
+    expect(metricValue(metrics, 'gatehouse_http_request_duration_seconds_count', { route: '/v1/auth/login', method: 'POST' })).toBe(1);
+    expect(metricValue(metrics, 'gatehouse_http_request_duration_seconds_bucket', { route: '/v1/auth/login', method: 'POST', le: '+Inf' })).toBe(1);
+    expect(metricValue(metrics, 'gatehouse_http_request_duration_seconds_sum', { route: '/v1/auth/login', method: 'POST' })).toBeGreaterThan(0);
   });
 
   it('reads active sessions from the database at most every 15 s, however often it is scraped', async () => {
     await start();
     await registerUser(t.app, 'dee@example.com');
     await signIn(t.app, 'dee@example.com', { ip: '198.51.100.1' });
-    expect(valueOf(await scrape(t), 'gatehouse_active_sessions')).toBe(1);
+    expect(metricValue(await scrape(t), 'gatehouse_active_sessions')).toBe(1);
 
     const second = await signIn(t.app, 'dee@example.com', { ip: '198.51.100.2' });
     t.clock.advance(14);
-    expect(valueOf(await scrape(t), 'gatehouse_active_sessions')).toBe(1);
+    expect(metricValue(await scrape(t), 'gatehouse_active_sessions')).toBe(1);
     t.clock.advance(1);
-    expect(valueOf(await scrape(t), 'gatehouse_active_sessions')).toBe(2);
+    expect(metricValue(await scrape(t), 'gatehouse_active_sessions')).toBe(2);
 
     await t.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: bearer(second.access_token) });
     t.clock.advance(15);
-    expect(valueOf(await scrape(t), 'gatehouse_active_sessions')).toBe(1);
+    expect(metricValue(await scrape(t), 'gatehouse_active_sessions')).toBe(1);
   });
 
   it('reports the webhook backlog and how long its oldest notification has waited', async () => {
@@ -162,17 +162,17 @@ describe.each(HTTP_DATABASES)('GET /metrics on %s', (kind) => {
     await signIn(t.app, 'eve@example.com'); // a new device: one notification
     t.clock.advance(20);
     const metrics = await scrape(t);
-    expect(valueOf(metrics, 'gatehouse_webhook_backlog')).toBe(1);
-    expect(valueOf(metrics, 'gatehouse_webhook_backlog_oldest_age_seconds')).toBe(20);
+    expect(metricValue(metrics, 'gatehouse_webhook_backlog')).toBe(1);
+    expect(metricValue(metrics, 'gatehouse_webhook_backlog_oldest_age_seconds')).toBe(20);
   });
 
   it('reports how long ago the revocation view was confirmed', async () => {
     await start();
     t.gatehouse.sync.stop(); // no catch-up from here on
     t.clock.advance(3);
-    expect(valueOf(await scrape(t), 'gatehouse_revocation_view_staleness_seconds')).toBe(3);
+    expect(metricValue(await scrape(t), 'gatehouse_revocation_view_staleness_seconds')).toBe(3);
     await t.gatehouse.sync.catchUp();
-    expect(valueOf(await scrape(t), 'gatehouse_revocation_view_staleness_seconds')).toBe(0);
+    expect(metricValue(await scrape(t), 'gatehouse_revocation_view_staleness_seconds')).toBe(0);
   });
 });
 
@@ -200,15 +200,15 @@ describe.each(HTTP_DATABASES)('revocation propagation between two nodes on one %
     clocks[1].advance(1); // past the grace in which a revocation from the database may turn out to be B's own
 
     const learnt = await scrape(b);
-    expect(valueOf(learnt, 'gatehouse_revocation_propagation_seconds_count')).toBe(1);
-    expect(valueOf(learnt, 'gatehouse_revocation_propagation_seconds_sum')).toBe(2);
-    expect(valueOf(learnt, 'gatehouse_revocation_propagation_seconds_bucket', { le: '1.5' })).toBe(0);
-    expect(valueOf(learnt, 'gatehouse_revocation_propagation_seconds_bucket', { le: '2' })).toBe(1);
-    expect(valueOf(learnt, 'gatehouse_revocations_total', { reason: 'logout' })).toBe(0); // committed on A, not here
+    expect(metricValue(learnt, 'gatehouse_revocation_propagation_seconds_count')).toBe(1);
+    expect(metricValue(learnt, 'gatehouse_revocation_propagation_seconds_sum')).toBe(2);
+    expect(metricValue(learnt, 'gatehouse_revocation_propagation_seconds_bucket', { le: '1.5' })).toBe(0);
+    expect(metricValue(learnt, 'gatehouse_revocation_propagation_seconds_bucket', { le: '2' })).toBe(1);
+    expect(metricValue(learnt, 'gatehouse_revocations_total', { reason: 'logout' })).toBe(0); // committed on A, not here
 
     const committed = await scrape(a);
-    expect(valueOf(committed, 'gatehouse_revocations_total', { reason: 'logout' })).toBe(1);
-    expect(valueOf(committed, 'gatehouse_revocation_propagation_seconds_count')).toBe(0);
+    expect(metricValue(committed, 'gatehouse_revocations_total', { reason: 'logout' })).toBe(1);
+    expect(metricValue(committed, 'gatehouse_revocation_propagation_seconds_count')).toBe(0);
   });
 });
 
@@ -231,7 +231,7 @@ describe('GET /metrics with GATEHOUSE_METRICS_TOKEN', () => {
     expectProblem(await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Basic ${TOKEN}` } }), 401, 'token_missing');
 
     const metrics = await scrape(t, { authorization: `Bearer ${TOKEN}` });
-    expect(valueOf(metrics, 'gatehouse_http_requests_total', { route: '/metrics', method: 'GET', status: '401' })).toBe(6);
+    expect(metricValue(metrics, 'gatehouse_http_requests_total', { route: '/metrics', method: 'GET', status: '401' })).toBe(6);
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200); // probes need no token
   });
 
