@@ -9,5 +9,5 @@ import base from './vitest.config.js';
 // exclusion of test/hostile/** and so find no test at all.
 export default defineConfig({
   ...base,
-  test: { ...base.test, include: ['test/hostile/**/*.test.ts'], exclude: ['**/node_modules/**'], testTimeout: 120_000 },
+  test: { ...base.test, include: ['test/hostile/**/*.test.ts'], exclude: ['**/node_modules/**'], testTimeout: 120_000, isolate: true },
 });

@@ -103,7 +103,13 @@ async function serve(kind, databasePath) {
   let pool = [];
   process.on('message', async (message) => {
     if (message.type === 'cpu') {
-      process.send({ type: 'cpu', total: process.cpuUsage(), mainThreadMs: threadCpuMs(`/proc/self/task/${process.pid}/stat`, 11), gcMs, cache: { ...cacheStats } });
+      process.send({
+        type: 'cpu',
+        total: process.cpuUsage(),
+        mainThreadMs: threadCpuMs(`/proc/self/task/${process.pid}/stat`, 11),
+        gcMs,
+        cache: { ...cacheStats },
+      });
     } else if (message.type === 'mint') {
       const t0 = performance.now();
       pool = await mint(message.subjects, message.count, (subject) => signAccessToken(ctx.keys, ctx.tokens, subject, ctx.clock.now()));
@@ -219,7 +225,12 @@ async function generateLoad() {
       return process.send({ type: 'pool' });
     }
     const { url, token, fresh, seconds, amount } = message;
-    const options = { url, connections: CONNECTIONS, ...(amount ? { amount } : { duration: seconds }), headers: token ? { authorization: `Bearer ${token}` } : {} };
+    const options = {
+      url,
+      connections: CONNECTIONS,
+      ...(amount ? { amount } : { duration: seconds }),
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    };
     const before = cursors.get(fresh) ?? 0;
     if (fresh) {
       let cursor = before;
@@ -295,10 +306,12 @@ async function main() {
     // 3. Each route does what its name says.
     for (const node of nodes) {
       const url = `http://127.0.0.1:${node.port}`;
-      for (const path of ['/bench/check', '/bench/nocheck', '/bench/fresh', '/bench/jwt', '/bench/raw', '/v1/me']) await request(url, 'GET', path, { token, expect: 200 });
+      for (const path of ['/bench/check', '/bench/nocheck', '/bench/fresh', '/bench/jwt', '/bench/raw', '/v1/me'])
+        await request(url, 'GET', path, { token, expect: 200 });
       for (const path of ['/bench/check', '/bench/fresh', '/v1/me']) await request(url, 'GET', path, { token: ended.access_token, expect: 401 });
       for (const path of ['/bench/nocheck', '/bench/jwt', '/bench/raw']) await request(url, 'GET', path, { token: ended.access_token, expect: 200 });
-      for (const path of ['/bench/check', '/bench/fresh', '/bench/jwt', '/bench/raw']) await request(url, 'GET', path, { token: `${token.slice(0, -4)}AAAA`, expect: [401, 500] });
+      for (const path of ['/bench/check', '/bench/fresh', '/bench/jwt', '/bench/raw'])
+        await request(url, 'GET', path, { token: `${token.slice(0, -4)}AAAA`, expect: [401, 500] });
       await request(url, 'GET', '/bench/check', { expect: 401 });
       await request(url, 'GET', '/bench/open', { expect: 200 });
       await request(url, 'GET', '/bench/hook', { token: ended.access_token, expect: 200 });
@@ -428,7 +441,10 @@ async function request(base, method, path, { body, token, userAgent, expect }) {
 async function startLoader() {
   const loader = await startChild(['--load'], 1);
   loader.run = async (variant, { seconds, amount }) => {
-    const result = await loader.ask({ url: `http://127.0.0.1:${variant.node.port}${variant.path}`, token: variant.token, fresh: variant.fresh, seconds, amount }, 'run');
+    const result = await loader.ask(
+      { url: `http://127.0.0.1:${variant.node.port}${variant.path}`, token: variant.token, fresh: variant.fresh, seconds, amount },
+      'run',
+    );
     const { non2xx, errors, timeouts } = result.failed;
     if (non2xx + errors + timeouts > 0) throw new Error(`${variant.id}: failed requests (non-2xx ${non2xx}, errors ${errors}, timeouts ${timeouts})`);
     return result;
@@ -537,7 +553,9 @@ const mark = (q, x) => (verdict(q, x) === 'pass' ? 'pass' : '**miss**');
 function printReport(report) {
   const { rows, ratios, microNormal: m, microBig, seconds } = report;
   console.log('');
-  console.log(`${'variant'.padEnd(12)}${'req/s'.padStart(7)}  ${'min – max'.padEnd(15)}${'p50'.padStart(5)}${'p99'.padStart(5)}  µs/req  hits  CPU, % of a core: node (event loop, GC) / autocannon / other`);
+  console.log(
+    `${'variant'.padEnd(12)}${'req/s'.padStart(7)}  ${'min – max'.padEnd(15)}${'p50'.padStart(5)}${'p99'.padStart(5)}  µs/req  hits  CPU, % of a core: node (event loop, GC) / autocannon / other`,
+  );
   for (const r of rows) {
     console.log(
       `${r.id.padEnd(12)}${fmt(r.rps, 0).padStart(7)}  ${`${fmt(r.rpsMin, 0)} – ${fmt(r.rpsMax, 0)}`.padEnd(15)}${String(r.p50).padStart(5)}${String(r.p99).padStart(5)}  ` +
@@ -552,7 +570,9 @@ function printReport(report) {
     );
   }
   console.log('');
-  console.log(`isRevoked(): ${fmt(m.lookupNs, 1)} ns per lookup with ${entries(m.viewSize)} in the view, ${fmt(microBig.lookupNs, 1)} ns with ${entries(microBig.viewSize)}`);
+  console.log(
+    `isRevoked(): ${fmt(m.lookupNs, 1)} ns per lookup with ${entries(m.viewSize)} in the view, ${fmt(microBig.lookupNs, 1)} ns with ${entries(microBig.viewSize)}`,
+  );
   console.log(
     `one at a time, awaited: verifyAccessToken() ${fmt(m.verifyUs, 1)} µs uncached, ${fmt(m.cachedUs, 2)} µs cached; compactVerify() ${fmt(m.rawUs, 1)} µs; ` +
       `the authenticator on a reused token ${fmt(m.authenticateUs, 2)} µs (Bearer regex ${fmt(m.bearerRegexUs, 2)} µs); VerifiedTokenCache.set() when full ${fmt(m.cacheSetNs / 1000, 2)} µs`,
@@ -571,7 +591,9 @@ function reading({ rows, ratios, microNormal: m, microBig, pool, load }) {
   const both = (r) => `${fmt(r.median, 2)}× by req/s, ${fmt(r.cpu, 2)}× by CPU per request`;
   const goal = (r) => {
     const [a, b] = [verdict(r), verdict(r, r.cpu)];
-    return a === b ? `**${a === 'pass' ? 'pass' : 'miss'}**` : `**${a === 'pass' ? 'pass' : 'miss'}** by req/s, **${b === 'pass' ? 'pass' : 'miss'}** by CPU per request`;
+    return a === b
+      ? `**${a === 'pass' ? 'pass' : 'miss'}**`
+      : `**${a === 'pass' ? 'pass' : 'miss'}** by req/s, **${b === 'pass' ? 'pass' : 'miss'}** by CPU per request`;
   };
   const goal1 = q['check / open'];
   const goal2 = q['fresh / raw'];
@@ -635,7 +657,9 @@ function reading({ rows, ratios, microNormal: m, microBig, pool, load }) {
     text.push(
       `The machine was shared (load average ${fmt(load.start[0], 1)} at the start, ${fmt(load.end[0], 1)} at the end): other processes used up to ${fmt(otherMax, 0)}% of a core during some runs, ` +
         `a variant's throughput moved by up to ${fmt(swing * 100, 0)}% between rounds, and the node got as little as ${fmt(starved, 0)}% of its core (median of a variant), so absolute req/s are rough and ` +
-        (starved < 90 ? 'req/s ratios partly measure the scheduler; the ratios by CPU per request are the steadier figures here.' : 'the ratios, paired round by round, much less so.'),
+        (starved < 90
+          ? 'req/s ratios partly measure the scheduler; the ratios by CPU per request are the steadier figures here.'
+          : 'the ratios, paired round by round, much less so.'),
     );
   }
   return text.join(' ');
@@ -662,32 +686,34 @@ function renderSection(report) {
     [
       '**Method.** Two Gatehouse nodes (`createGatehouse`, `LOG_LEVEL=silent`, one SQLite database in a temporary directory), each in its own process:',
       `*normal*, and *revoked100k*, whose view also holds ${n} random session ids added through \`gatehouse.view.revoked()\`.`,
-      'Each node adds bench-only routes to the app it built, so every request also passes the app\'s own hooks; all answer `{session_id}` of the same size:',
-      '`/bench/open`, unauthenticated; `/bench/hook`, the same behind an empty async `onRequest` hook (sent the reused token\'s header, unread); `/bench/check`, guarded by `authenticator(ctx, view, activity, sync)` from `dist/http/plugins/authenticate.js` as `buildApp` wires it',
+      "Each node adds bench-only routes to the app it built, so every request also passes the app's own hooks; all answer `{session_id}` of the same size:",
+      "`/bench/open`, unauthenticated; `/bench/hook`, the same behind an empty async `onRequest` hook (sent the reused token's header, unread); `/bench/check`, guarded by `authenticator(ctx, view, activity, sync)` from `dist/http/plugins/authenticate.js` as `buildApp` wires it",
       '(Bearer parsing, the verified-token cache or else the EdDSA signature and claims check, the revocation lookup, the staleness check, last activity);',
       '`/bench/nocheck`, the same with a view that answers "not revoked" without looking; `/bench/fresh`, another authenticator like `/bench/check`, with its own cache;',
-      '`/bench/jwt`, `verifyAccessToken()` without a cache (signature and claims, a stateless JWT check); `/bench/raw`, jose\'s `compactVerify(token, publicKey, { algorithms: [\'EdDSA\'] })` and nothing else.',
-      'GET /v1/me, a real route, adds one SQLite read. Before measuring, the script checks that a signed-out session\'s token gets 401 from the authenticator\'s routes and 200 from',
+      "`/bench/jwt`, `verifyAccessToken()` without a cache (signature and claims, a stateless JWT check); `/bench/raw`, jose's `compactVerify(token, publicKey, { algorithms: ['EdDSA'] })` and nothing else.",
+      "GET /v1/me, a real route, adds one SQLite read. Before measuring, the script checks that a signed-out session's token gets 401 from the authenticator's routes and 200 from",
       'those that skip the lookup, and that a token with a broken signature is refused by all.',
       `*Reused token*: one live access token on every request. *Fresh tokens*: the normal node signs ${pool.size.toLocaleString('en')} distinct access tokens with its key ring`,
       `(\`signAccessToken\`, ${fmt(pool.mintMs / 1000, 1)} s) for ${TOKEN_SESSIONS} real sessions signed in beforehand, ${POOL_PER_CAPACITY}× the cache's capacity of ${pool.capacity.toLocaleString('en')};`,
-      'autocannon\'s `setupRequest` gives each request the next token, each variant walking the pool from where it last stopped, so that the fresh route meets a token again',
+      "autocannon's `setupRequest` gives each request the next token, each variant walking the pool from where it last stopped, so that the fresh route meets a token again",
       'only after its first-in-first-out cache has forgotten it. The node counts every lookup in its verified-token caches that finds the token (a wrapper around `get`), per run:',
-      'column *cache hits*. The fresh route\'s warm-up fills its cache past capacity, so every measured run evicts.',
+      "column *cache hits*. The fresh route's warm-up fills its cache past capacity, so every measured run evicts.",
       `Load: autocannon (its API) in a separate, long-lived process, ${CONNECTIONS} connections;`,
       PIN
         ? 'the nodes (all their threads) pinned to core 0 and autocannon to core 1 (`taskset`), so load generator and server never compete and req/s are per server core.'
         : 'no CPU pinning.',
       `A ${WARMUP_S} s warm-up per variant, then ${ROUNDS} rounds of one ${DURATION_S} s run per variant. Variants compared with each other run back to back in one block`,
-      '(open, hook, check, nocheck | fresh, jwt, raw | check100k, nocheck100k | me), the order inside each block and of the blocks rotating by round, because this machine\'s speed',
+      "(open, hook, check, nocheck | fresh, jwt, raw | check100k, nocheck100k | me), the order inside each block and of the blocks rotating by round, because this machine's speed",
       'drifts from second to second (see min – max). Figures are medians over rounds; each ratio is the median of the per-round ratios, all from this one run.',
-      '*Node CPU µs / request* is the node\'s CPU (all its threads) over the run divided by the requests served; a ratio *by node CPU per request* (the denominator\'s µs over the numerator\'s)',
-      'compares what one core serves of each, which holds better than req/s when other work takes part of the node\'s core (node CPU below ~90%).',
+      "*Node CPU µs / request* is the node's CPU (all its threads) over the run divided by the requests served; a ratio *by node CPU per request* (the denominator's µs over the numerator's)",
+      "compares what one core serves of each, which holds better than req/s when other work takes part of the node's core (node CPU below ~90%).",
       'CPU is in % of one core over each run: the node process (in brackets its event-loop thread and its GC pauses), autocannon, and everything else on the machine.',
     ].join(' '),
   );
   lines.push('');
-  lines.push('| variant | req/s (median) | min – max | p50 ms | p99 ms | node CPU µs / request | cache hits | node CPU (event loop, GC) | autocannon CPU | other CPU |');
+  lines.push(
+    '| variant | req/s (median) | min – max | p50 ms | p99 ms | node CPU µs / request | cache hits | node CPU (event loop, GC) | autocannon CPU | other CPU |',
+  );
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     lines.push(
@@ -699,7 +725,9 @@ function renderSection(report) {
   lines.push('| ratio | what it shows | req/s ratio, median | goal | per round | by node CPU per request, median |');
   lines.push('|---|---|---:|---|---|---:|');
   for (const q of ratios) {
-    lines.push(`| ${q.name} | ${q.note} | ${fmt(q.median, 3)} | ${q.goal === undefined ? '' : `≥ ${q.goal}: ${mark(q, q.median)}`} | ${q.perRound.map((x) => fmt(x, 2)).join(', ')} | ${fmt(q.cpu, 3)} |`);
+    lines.push(
+      `| ${q.name} | ${q.note} | ${fmt(q.median, 3)} | ${q.goal === undefined ? '' : `≥ ${q.goal}: ${mark(q, q.median)}`} | ${q.perRound.map((x) => fmt(x, 2)).join(', ')} | ${fmt(q.cpu, 3)} |`,
+    );
   }
   lines.push('');
   lines.push(

@@ -121,7 +121,9 @@ export function writeSection(heading, section, file = 'benchmarks.md') {
   const body = section.replace(/\s*$/, '\n');
   const parts = existsSync(path) ? readFileSync(path, 'utf8').split(/^(?=## )/m) : [''];
   if (parts[0].startsWith('## ')) parts.unshift('');
-  const head = parts[0].trim() ? parts[0].replace(/\s*$/, '\n\n') : '# Benchmarks\n\nFigures measured by the scripts in `bench/`; each section is rewritten by the script it names.\n\n';
+  const head = parts[0].trim()
+    ? parts[0].replace(/\s*$/, '\n\n')
+    : '# Benchmarks\n\nFigures measured by the scripts in `bench/`; each section is rewritten by the script it names.\n\n';
   const sections = parts.slice(1).map((p) => p.replace(/\s*$/, '\n'));
   const at = sections.findIndex((p) => p.split('\n', 1)[0].trim() === heading);
   if (at >= 0) sections[at] = body;

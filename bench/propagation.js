@@ -118,7 +118,8 @@ async function measureProcesses(databaseUrl) {
         pollRtts.push(answer.receivedAt - answer.sentAt);
         if (answer.status === 401 && answer.body?.code === 'session_revoked') refused = answer;
         else if (answer.status !== 200) throw new Error(`A answered ${answer.status} ${JSON.stringify(answer.body)}`);
-        else if (answer.sentAt - sent > GIVE_UP_MS) throw new Error(`node A did not refuse ${session.id} within ${GIVE_UP_MS} ms (B answered ${JSON.stringify(await logout)})`);
+        else if (answer.sentAt - sent > GIVE_UP_MS)
+          throw new Error(`node A did not refuse ${session.id} within ${GIVE_UP_MS} ms (B answered ${JSON.stringify(await logout)})`);
       }
       const answered = await logout;
       if (answered.status !== 204) throw new Error(`logout on B: ${answered.status} ${JSON.stringify(answered.body)}`);
@@ -144,7 +145,11 @@ async function measureProcesses(databaseUrl) {
 async function startServer(name, cwd, env) {
   const port = await freePort();
   // Only PATH is inherited, and the working directory is empty (no .env): the script states every variable.
-  const child = spawn(process.execPath, [join(root, 'dist', 'server.js')], { cwd, env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(root, 'dist', 'server.js')], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output = [];
   child.stdout.on('data', (chunk) => output.push(chunk.toString()));
   child.stderr.on('data', (chunk) => output.push(chunk.toString()));
@@ -378,7 +383,15 @@ const quantile = (xs, q) => {
 };
 
 function stats(xs) {
-  return { n: xs.length, p50: quantile(xs, 0.5), p90: quantile(xs, 0.9), p99: quantile(xs, 0.99), max: Math.max(...xs), min: Math.min(...xs), mean: xs.reduce((a, b) => a + b, 0) / xs.length };
+  return {
+    n: xs.length,
+    p50: quantile(xs, 0.5),
+    p90: quantile(xs, 0.9),
+    p99: quantile(xs, 0.99),
+    max: Math.max(...xs),
+    min: Math.min(...xs),
+    mean: xs.reduce((a, b) => a + b, 0) / xs.length,
+  };
 }
 
 function summarize(result) {
@@ -424,15 +437,15 @@ function renderSection(results, { seconds, postgres, load }) {
     '|---|---:|---|',
     `| revocation propagation p99 ≤ ${TARGET_P99_MS} ms (PostgreSQL, two processes over HTTP, from the revoking node's answer) | p50 ${fmt(http.fromAnswer.p50)} ms, p99 ${fmt(http.fromAnswer.p99)} ms, max ${fmt(http.fromAnswer.max)} ms | ${met ? 'pass' : '**miss**'} |`,
     '',
-    '**Method.** *Two processes over HTTP* (the goal\'s setting): two `node dist/server.js` (what `npm start` runs) on one PostgreSQL database, default configuration',
+    "**Method.** *Two processes over HTTP* (the goal's setting): two `node dist/server.js` (what `npm start` runs) on one PostgreSQL database, default configuration",
     '(`LOG_LEVEL=warn`, one `GATEHOUSE_ISSUER` for both, as behind one public address), each with its own connection pool, revocation view, one-second catch-up timer and `LISTEN` connection; not pinned to cores.',
     `${USERS} users sign in ${SESSIONS} sessions, each from its own user agent, half on each node. Then, one session at a time (after a random`,
-    '0–10 ms pause): node A is asked `GET /v1/me` with the session\'s access token (200: a client in use, its token in A\'s verified-token cache); the token is sent to',
+    "0–10 ms pause): node A is asked `GET /v1/me` with the session's access token (200: a client in use, its token in A's verified-token cache); the token is sent to",
     'node B in `POST /v1/auth/logout`, and from that moment node A is asked `GET /v1/me` with it again and again, one request after the other over a keep-alive',
-    'connection (node:http), until A answers 401 `session_revoked`. The delay is from the arrival of B\'s 204 to the arrival of A\'s first 401 (0 when A\'s 401 came first);',
+    "connection (node:http), until A answers 401 `session_revoked`. The delay is from the arrival of B's 204 to the arrival of A's first 401 (0 when A's 401 came first);",
     `it includes up to one poll's round trip (A's \`GET /v1/me\`: p50 ${fmt(rtt.p50)} ms, p99 ${fmt(rtt.p99)} ms, the resolution of this method). Afterwards every revoked token is sent to A once more.`,
     '*In one process (view only)*: two `createGatehouse` instances in the benchmark process on the same database, each with its own store, view, timer and, on',
-    'PostgreSQL, `LISTEN` connection; each session is signed out on node A with `POST /v1/auth/logout` through Fastify\'s `inject`, and from A\'s answer node B\'s view',
+    "PostgreSQL, `LISTEN` connection; each session is signed out on node A with `POST /v1/auth/logout` through Fastify's `inject`, and from A's answer node B's view",
     '(`isRevoked(id)`, the check every authenticated request makes) is checked on every turn of the event loop: notice delivery plus the catch-up query, no HTTP.',
     'On PostgreSQL revocations go one at a time (each after the previous was seen, plus a random 0–10 ms pause);',
     `on SQLite, where nodes only poll once a second, they are spread at random times over ${SQLITE_WINDOW_MS / 1000} s so that every phase of the timer is sampled;`,
@@ -441,8 +454,8 @@ function renderSection(results, { seconds, postgres, load }) {
     '| setup | sign-out on one node, refused by the other | revocations | p50 ms | p90 ms | p99 ms | max ms | from sign-out sent: p50 / p99 ms | sign-out p50 / p99 ms | already refused when the sign-out answered | resolution | refused afterwards |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
     row('processes', 'B (HTTP) → A (HTTP `GET /v1/me`)', http, results.processes, `poll p50 ${fmt(rtt.p50)} ms`),
-    row('pg', 'A (`inject`) → B\'s view', pg, results.pg, 'event-loop turn'),
-    row('sqlite', 'A (`inject`) → B\'s view', lite, results.sqlite, 'event-loop turn'),
+    row('pg', "A (`inject`) → B's view", pg, results.pg, 'event-loop turn'),
+    row('sqlite', "A (`inject`) → B's view", lite, results.sqlite, 'event-loop turn'),
     '',
     `**Reading.** Between two Gatehouse processes on PostgreSQL, a sign-out answered by node B was refused by node A over HTTP ${fmt(http.fromAnswer.p50)} ms (p50) and ${fmt(http.fromAnswer.p99)} ms (p99) later, ` +
       `${fmt(http.fromAnswer.max)} ms at worst over ${http.fromAnswer.n} revocations: the issue-4 goal, p99 ≤ ${TARGET_P99_MS} ms, is **${met ? 'met' : 'not met'}**` +

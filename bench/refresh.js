@@ -32,7 +32,21 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { dist, fmt, machineCpu, machineLine, median, PIN, pin, processTreeCpuMs, requireBuild, runStamp, startPostgres, threadCpuMs, writeSection } from './lib.js';
+import {
+  dist,
+  fmt,
+  machineCpu,
+  machineLine,
+  median,
+  PIN,
+  pin,
+  processTreeCpuMs,
+  requireBuild,
+  runStamp,
+  startPostgres,
+  threadCpuMs,
+  writeSection,
+} from './lib.js';
 
 // The defaults keep a run near two minutes.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -136,7 +150,13 @@ function installStatementCounter() {
   const note = (text) => {
     const verb = /^\s*(\w+)/.exec(text)?.[1]?.toLowerCase() ?? '';
     const kind =
-      verb === 'select' ? 'read' : ['insert', 'update', 'delete'].includes(verb) ? 'write' : ['begin', 'commit', 'rollback', 'savepoint', 'release'].includes(verb) ? 'transaction' : 'other';
+      verb === 'select'
+        ? 'read'
+        : ['insert', 'update', 'delete'].includes(verb)
+          ? 'write'
+          : ['begin', 'commit', 'rollback', 'savepoint', 'release'].includes(verb)
+            ? 'transaction'
+            : 'other';
     sql.counts[kind]++;
     sql.trace?.statements.push({ method: sql.current ?? '(none)', kind, text: text.replace(/\s+/g, ' ').trim() });
   };
@@ -237,7 +257,9 @@ async function setUp(targets, { engine, port, runId }) {
   };
   const emails = Array.from({ length: USERS }, (_, u) => `bench-${runId}-${u}@example.com`);
   await Promise.all(emails.map((email) => expect(201, send('POST', '/v1/auth/register', { body: { email, password: PASSWORD } }))));
-  const logins = emails.flatMap((email, u) => Array.from({ length: SESSIONS_PER_USER }, (_, k) => ({ email, userAgent: `gatehouse-bench/1.0 (user ${u}; device ${k})` })));
+  const logins = emails.flatMap((email, u) =>
+    Array.from({ length: SESSIONS_PER_USER }, (_, k) => ({ email, userAgent: `gatehouse-bench/1.0 (user ${u}; device ${k})` })),
+  );
   const sessions = [];
   // argon2 costs tens of ms per sign-in; a few at a time keep both cores busy.
   const worker = async () => {
@@ -286,7 +308,8 @@ async function run(target, { kind, concurrency, seconds, count }) {
         latencies.push(end - begin);
         if (kind === 'refresh') {
           const next = JSON.parse(response.text);
-          if (next.session.id !== session.id || next.refresh_token === session.refresh) throw new Error(`refresh of ${session.id} returned ${next.session.id}, same token: ${next.refresh_token === session.refresh}`);
+          if (next.session.id !== session.id || next.refresh_token === session.refresh)
+            throw new Error(`refresh of ${session.id} returned ${next.session.id}, same token: ${next.refresh_token === session.refresh}`);
           session.refresh = next.refresh_token;
           session.access = next.access_token;
         }
@@ -361,8 +384,11 @@ async function main() {
       ['sqlite-refresh-1', 'sqlite-me-1'],
       ['pg-refresh-1', 'pg-me-1'],
     ];
-    console.log(`warm-up ${WARMUP_S} s per variant, then ${ROUNDS} rounds × ${variants.length} variants × ${DURATION_S} s (each after a ${LEAD_IN_S} s unmeasured lead-in)`);
-    for (const v of variants) checked(await loader.ask({ type: 'run', engine: v.engine, kind: v.kind, concurrency: v.concurrency, seconds: WARMUP_S }), `${v.id} warm-up`);
+    console.log(
+      `warm-up ${WARMUP_S} s per variant, then ${ROUNDS} rounds × ${variants.length} variants × ${DURATION_S} s (each after a ${LEAD_IN_S} s unmeasured lead-in)`,
+    );
+    for (const v of variants)
+      checked(await loader.ask({ type: 'run', engine: v.engine, kind: v.kind, concurrency: v.concurrency, seconds: WARMUP_S }), `${v.id} warm-up`);
 
     for (let round = 0; round < ROUNDS; round++) {
       const order = blocks.map((_, k) => blocks[(round + k) % blocks.length]).flatMap((block) => (round % 2 ? [...block].reverse() : block));
@@ -389,7 +415,9 @@ async function main() {
     }
     printTraces(traces);
     const { commits } = await nodes.sqlite.ask({ type: 'commits', dir: tmp });
-    console.log(`one-row UPDATE, committed, on a scratch SQLite file beside the database: ${commits.map((c) => `synchronous = ${c.synchronous} ${ms(c.wallMs)} ms (CPU ${ms(c.cpuMs)} ms)`).join(', ')}`);
+    console.log(
+      `one-row UPDATE, committed, on a scratch SQLite file beside the database: ${commits.map((c) => `synchronous = ${c.synchronous} ${ms(c.wallMs)} ms (CPU ${ms(c.cpuMs)} ms)`).join(', ')}`,
+    );
 
     const report = { ...summarize(byId, traces, setups), commits, postgres: { external: !postgres.pid }, seconds: Math.round((Date.now() - started) / 1000) };
     printReport(report);
@@ -489,7 +517,8 @@ function summarizeTrace(engine, kind, trace, result) {
     m[s.kind]++;
     m.texts.add(s.text);
   }
-  for (const [method, times] of Object.entries(trace.methods)) byMethod[method] ??= { calls: times.length, read: 0, write: 0, transaction: 0, other: 0, texts: new Set() };
+  for (const [method, times] of Object.entries(trace.methods))
+    byMethod[method] ??= { calls: times.length, read: 0, write: 0, transaction: 0, other: 0, texts: new Set() };
   const methods = Object.entries(byMethod).map(([method, m]) => ({
     method,
     callsPerRequest: perRequest(m.calls, requests),
@@ -586,7 +615,9 @@ function printTraces(traces) {
 function printReport(report) {
   const { rows, ratios, seconds } = report;
   console.log('');
-  console.log(`${'variant'.padEnd(52)}${'req/s'.padStart(7)}  ${'min – max'.padEnd(13)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}  server µs/req  CPU %: node (loop) / PG / load / other   SQL per request r/w/tx`);
+  console.log(
+    `${'variant'.padEnd(52)}${'req/s'.padStart(7)}  ${'min – max'.padEnd(13)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}  server µs/req  CPU %: node (loop) / PG / load / other   SQL per request r/w/tx`,
+  );
   for (const r of rows) {
     console.log(
       `${r.label.padEnd(52)}${fmt(r.rps, 0).padStart(7)}  ${`${fmt(r.rpsMin, 0)} – ${fmt(r.rpsMax, 0)}`.padEnd(13)}${ms(r.p50).padStart(8)}${ms(r.p99).padStart(8)}  ${fmt(r.serverUs, 0).padStart(13)}  ` +
@@ -634,7 +665,8 @@ function reading({ row, ratios, traces, commits, postgres }) {
         : '.'),
   );
   const oneWrite = (t) => t.write <= 1 && t.transaction === 0;
-  const underLoad = (r) => `${fmt(r.sqlPerRequest.read, 3)} reads, ${fmt(r.sqlPerRequest.write, 3)} writes, ${fmt(r.sqlPerRequest.transaction, 3)} BEGIN/COMMIT`;
+  const underLoad = (r) =>
+    `${fmt(r.sqlPerRequest.read, 3)} reads, ${fmt(r.sqlPerRequest.write, 3)} writes, ${fmt(r.sqlPerRequest.transaction, 3)} BEGIN/COMMIT`;
   text.push(
     `"At most one write round trip" **${oneWrite(ts) && oneWrite(tp) ? 'holds' : 'does NOT hold'}**: one at a time, a refresh sent ${fmt(ts.read, 2)} read and ${fmt(ts.write, 2)} write statement on SQLite ` +
       `and ${fmt(tp.read, 2)} and ${fmt(tp.write, 2)} on PostgreSQL (\`findSessionWithUser\`'s SELECT … JOIN, then \`rotateRefresh\`'s compare-and-swap UPDATE … RETURNING), no BEGIN or COMMIT; ` +
@@ -650,7 +682,9 @@ function reading({ row, ratios, traces, commits, postgres }) {
     `On PostgreSQL${postgres.external ? ' (BENCH_DATABASE_URL: not pinned, its CPU not counted)' : ', sharing core 0 with the node,'} one refresh at a time took ${ms(p1.p50)} ms median (p99 ${ms(p1.p99)} ms), ` +
       `\`findSessionWithUser\` ${ms(method(tp, 'findSessionWithUser')?.medianMs)} ms and \`rotateRefresh\` ${ms(method(tp, 'rotateRefresh')?.medianMs)} ms; ` +
       `${CONCURRENCY} in flight gave ${fmt(p10.rps, 0)} req/s, ${fmt(q['pg-refresh-10 / sqlite-refresh-10'].median, 2)}× SQLite's` +
-      (postgres.external ? '.' : `, at ${fmt(p10.serverUs, 0)} µs of server CPU per refresh (node ${fmt(p10.nodeCpu, 0)}% and PostgreSQL ${fmt(p10.pgCpu, 0)}% of the core).`),
+      (postgres.external
+        ? '.'
+        : `, at ${fmt(p10.serverUs, 0)} µs of server CPU per refresh (node ${fmt(p10.nodeCpu, 0)}% and PostgreSQL ${fmt(p10.pgCpu, 0)}% of the core).`),
   );
   const all = Object.values(row);
   const otherMax = Math.max(...all.map((r) => r.otherCpuMax));
@@ -688,7 +722,8 @@ function renderSection(report) {
         ? `Both nodes${postgres.external ? '' : ' and PostgreSQL (the postmaster and every backend)'} are pinned to core 0 and the load generator to core 1 (\`taskset\`), so each database is measured on one core of server, its own work included; SQLite runs inside the node.`
         : 'No CPU pinning.',
       "Each node counts every SQL statement its driver sends (better-sqlite3's `prepare`, which Kysely calls once per statement, and pg's `Client#query`, one per",
-      'round trip) and every store call, over each measured run; after the runs, ' + `${TRACED} refreshes and ${TRACED} GET /v1/me per database go one at a time`,
+      'round trip) and every store call, over each measured run; after the runs, ' +
+        `${TRACED} refreshes and ${TRACED} GET /v1/me per database go one at a time`,
       'while each statement is attributed to the store method running at that moment and each call is timed. Last activity collected from GET /v1/me',
       'is flushed before each run, so the 10-second activity timer does not write during a refresh run. Last, the SQLite node times a one-row UPDATE … RETURNING',
       'committed on a scratch file beside the database, with `synchronous = FULL` (as Gatehouse opens SQLite) and NORMAL, to show what the fsync costs.',
@@ -699,7 +734,9 @@ function renderSection(report) {
     ].join(' '),
   );
   lines.push('');
-  lines.push('| variant | req/s (median) | min – max | p50 ms | p99 ms | server CPU µs per request | node CPU (event loop) | PostgreSQL CPU | load generator CPU | other CPU | SQL per request: read / write / BEGIN+COMMIT |');
+  lines.push(
+    '| variant | req/s (median) | min – max | p50 ms | p99 ms | server CPU µs per request | node CPU (event loop) | PostgreSQL CPU | load generator CPU | other CPU | SQL per request: read / write / BEGIN+COMMIT |',
+  );
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     lines.push(
@@ -710,7 +747,8 @@ function renderSection(report) {
   lines.push('');
   lines.push('| ratio | what it shows | median | per round |');
   lines.push('|---|---|---:|---|');
-  for (const q of ratios) lines.push(`| ${q.name} (${q.key === 'rps' ? 'req/s' : 'p50'}) | ${q.note} | ${fmt(q.median, 3)} | ${q.perRound.map((x) => fmt(x, 2)).join(', ')} |`);
+  for (const q of ratios)
+    lines.push(`| ${q.name} (${q.key === 'rps' ? 'req/s' : 'p50'}) | ${q.note} | ${fmt(q.median, 3)} | ${q.perRound.map((x) => fmt(x, 2)).join(', ')} |`);
   lines.push('');
   lines.push(`Statements per request, ${TRACED} requests one at a time after the load, each attributed to the store method that sent it:`);
   lines.push('');
@@ -742,7 +780,10 @@ function renderSection(report) {
 function fsType(path) {
   try {
     // The longest mount point that holds `path`.
-    const mounts = readFileSync('/proc/mounts', 'utf8').trim().split('\n').map((l) => l.split(' '));
+    const mounts = readFileSync('/proc/mounts', 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     const hit = mounts.filter(([, at]) => path === at || path.startsWith(at.endsWith('/') ? at : `${at}/`)).sort((a, b) => b[1].length - a[1].length)[0];
     return hit ? hit[2] : 'an unknown file system';
   } catch {

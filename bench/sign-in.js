@@ -178,7 +178,9 @@ async function signInFlood(server, concurrency, seconds, stop) {
       while (stop ? !stop.now : performance.now() < end) {
         const n = signIns++;
         const body = { email: `user${n % USERS}@bench.example`, password: PASSWORD };
-        const res = await request(server, 'POST', '/v1/auth/login', { body, userAgent: `bench-sign-in/${n}`, agent: agents.signIn }).catch((e) => ({ status: e.message }));
+        const res = await request(server, 'POST', '/v1/auth/login', { body, userAgent: `bench-sign-in/${n}`, agent: agents.signIn }).catch((e) => ({
+          status: e.message,
+        }));
         if (res.status === 200) done++;
         else failed[res.status] = (failed[res.status] ?? 0) + 1;
       }
@@ -255,7 +257,9 @@ function threadNices(pid) {
       const key = Number(tid) === pid ? 'main thread' : `nice ${nice}`;
       counts[key] = Number(tid) === pid ? `nice ${nice}` : (counts[key] ?? 0) + 1;
     }
-    return Object.entries(counts).map(([key, n]) => (key === 'main thread' ? `main thread ${n}` : `${n} thread${n === 1 ? '' : 's'} at ${key}`)).join(', ');
+    return Object.entries(counts)
+      .map(([key, n]) => (key === 'main thread' ? `main thread ${n}` : `${n} thread${n === 1 ? '' : 's'} at ${key}`))
+      .join(', ');
   } catch {
     return 'n/a';
   }
@@ -275,7 +279,10 @@ async function measureDatabase(name, databaseUrl, rawHasher) {
     await request(first, 'POST', '/v1/auth/register', { body: { email: 'reader@bench.example', password: PASSWORD } });
     const tokens = {};
     for (const kind of HASHERS) {
-      const reader = await request(servers[kind], 'POST', '/v1/auth/login', { body: { email: 'reader@bench.example', password: PASSWORD }, userAgent: `reader/${kind}` });
+      const reader = await request(servers[kind], 'POST', '/v1/auth/login', {
+        body: { email: 'reader@bench.example', password: PASSWORD },
+        userAgent: `reader/${kind}`,
+      });
       if (reader.status !== 200) throw new Error(`sign-in failed: ${reader.status}`);
       tokens[kind] = reader.body.access_token;
     }
@@ -289,7 +296,9 @@ async function measureDatabase(name, databaseUrl, rawHasher) {
     }
     const best = (rates) => Number(Object.entries(rates).sort((a, b) => b[1] - a[1])[0][0]);
     const concurrency = Object.fromEntries(Object.entries(calibration).map(([k, rates]) => [k, best(rates)]));
-    console.log(`${name}: calibration ${JSON.stringify(calibration, (_k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))} → ${JSON.stringify(concurrency)}`);
+    console.log(
+      `${name}: calibration ${JSON.stringify(calibration, (_k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))} → ${JSON.stringify(concurrency)}`,
+    );
     for (const kind of HASHERS) await fixedRate(servers[kind], tokens[kind], 1); // warm-up
 
     const variants = { raw: async () => ({ rate: await rawHasher.run(concurrency.raw, THROUGHPUT_S) }) };

@@ -190,7 +190,11 @@ async function main() {
   const sample = async () => samples.push({ at: (performance.now() - t0) / 1000, ...(await server.memory()) });
   await sample();
   console.log(`soak: ${SECONDS} s on ${postgres ? 'PostgreSQL' : 'SQLite'}, ${LOOPS} loops, warm-up ${WARMUP_SECONDS} s`);
-  const result = await runLoad(call, SECONDS, () => void sample().then(() => console.log(`  ${fmt(samples.at(-1).at, 0)} s: heap ${mb(samples.at(-1).heapUsed)} MB, rss ${mb(samples.at(-1).rss)} MB`)));
+  const result = await runLoad(
+    call,
+    SECONDS,
+    () => void sample().then(() => console.log(`  ${fmt(samples.at(-1).at, 0)} s: heap ${mb(samples.at(-1).heapUsed)} MB, rss ${mb(samples.at(-1).rss)} MB`)),
+  );
   await sample();
   await server.stop();
   await postgres?.stop?.();
@@ -200,7 +204,15 @@ async function main() {
   const first = after.filter((s) => s.at < WARMUP_SECONDS + 60);
   const last = after.filter((s) => s.at >= after.at(-1).at - 60);
   const growth = (key) => median(last.map((s) => s[key])) / median(first.map((s) => s[key])) - 1;
-  const report = { ...result, samples, growth: { heapUsed: growth('heapUsed'), rss: growth('rss') }, postgres: Boolean(postgres), loadAtStart, loadAtEnd: os.loadavg(), took: (performance.now() - started) / 1000 };
+  const report = {
+    ...result,
+    samples,
+    growth: { heapUsed: growth('heapUsed'), rss: growth('rss') },
+    postgres: Boolean(postgres),
+    loadAtStart,
+    loadAtEnd: os.loadavg(),
+    took: (performance.now() - started) / 1000,
+  };
   const section = renderSection(report);
   writeSection(SECTION, section, 'reliability.md');
   console.log(section);
@@ -230,7 +242,9 @@ function renderSection(r) {
     `Each step is a read of \`GET /v1/me/sessions\` (70 %; the list must have exactly the sessions the loop knows), a refresh (15 %), a sign-in (8 %; from a random one of the agents, replacing that agent's session) or a remote sign-out of another of the account's sessions (7 %; followed by a read with the signed-out session's token, which must be refused with 401).`,
     `Memory is sampled every ${SAMPLE_MS / 1000} s after a full collection; the warm-up is the first ${WARMUP_SECONDS} s.`,
     '',
-    `Requests: ${total} steps in ${fmt(r.seconds, 0)} s (${fmt(total / r.seconds, 0)} a second): ${Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(', ')}.${r.errors.length ? ` First errors: ${r.errors.map((e) => `\`${e}\``).join('; ')}.` : ''}`,
+    `Requests: ${total} steps in ${fmt(r.seconds, 0)} s (${fmt(total / r.seconds, 0)} a second): ${Object.entries(r.counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.${r.errors.length ? ` First errors: ${r.errors.map((e) => `\`${e}\``).join('; ')}.` : ''}`,
     '',
     '| s | heap used MB (after GC) | RSS MB | external MB |',
     '|---:|---:|---:|---:|',

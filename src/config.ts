@@ -86,9 +86,7 @@ export function loadConfig(env: Env = environmentIn(process.cwd(), process.env))
   const sessionIdleTtlSeconds = integer(env, 'GATEHOUSE_SESSION_IDLE_TTL', 14 * DAY, 1, TEN_YEARS);
   const sessionMaxAgeSeconds = integer(env, 'GATEHOUSE_SESSION_MAX_AGE', 90 * DAY, 1, TEN_YEARS);
   if (sessionIdleTtlSeconds > sessionMaxAgeSeconds) {
-    throw new ConfigError(
-      `GATEHOUSE_SESSION_IDLE_TTL (${sessionIdleTtlSeconds}) must not be longer than GATEHOUSE_SESSION_MAX_AGE (${sessionMaxAgeSeconds})`,
-    );
+    throw new ConfigError(`GATEHOUSE_SESSION_IDLE_TTL (${sessionIdleTtlSeconds}) must not be longer than GATEHOUSE_SESSION_MAX_AGE (${sessionMaxAgeSeconds})`);
   }
   const config: Config = {
     port,
@@ -227,7 +225,8 @@ function trustProxy(value: string | undefined): Config['trustProxy'] {
 function secret(value: string | undefined, production: boolean): string | undefined {
   if (value === undefined || value === '') {
     // Without it, a copy of the database (a backup, a replica) holds keys that mint tokens.
-    if (production) throw new ConfigError('GATEHOUSE_SECRET must be set when NODE_ENV=production: it encrypts the signing keys at rest (try: openssl rand -base64 32)');
+    if (production)
+      throw new ConfigError('GATEHOUSE_SECRET must be set when NODE_ENV=production: it encrypts the signing keys at rest (try: openssl rand -base64 32)');
     return undefined;
   }
   // The secret keys AES-256 through HKDF; a short one would be the weak link.
@@ -236,12 +235,17 @@ function secret(value: string | undefined, production: boolean): string | undefi
 }
 
 function serviceKeys(value: string | undefined): string[] {
-  const keys = (value ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
+  const keys = (value ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
   // A service key is a bearer secret that reads every sign-out: it must not be guessable, and
   // it travels in an Authorization header, so it must be header-safe (b64token characters).
   for (const key of keys) {
     if (key.length < 32 || !/^[A-Za-z0-9\-._~+/]+=*$/.test(key)) {
-      throw new ConfigError('GATEHOUSE_SERVICE_KEYS must be comma-separated keys of at least 32 characters from A-Z a-z 0-9 - . _ ~ + / (try: openssl rand -base64 32)');
+      throw new ConfigError(
+        'GATEHOUSE_SERVICE_KEYS must be comma-separated keys of at least 32 characters from A-Z a-z 0-9 - . _ ~ + / (try: openssl rand -base64 32)',
+      );
     }
   }
   return keys;

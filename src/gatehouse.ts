@@ -136,7 +136,13 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
     const view = new RevocationView(clock, revocationHorizonMs);
     const loaded = { at: clock.now(), monotonic: clock.monotonic() };
     view.revoked(await store.listRevokedSince(view.horizon()));
-    const sync = new RevocationSync(store, view, clock, { intervalMs: CATCH_UP_INTERVAL_MS, maxStalenessMs: config.revocationMaxStalenessSeconds * SECOND }, loaded);
+    const sync = new RevocationSync(
+      store,
+      view,
+      clock,
+      { intervalMs: CATCH_UP_INTERVAL_MS, maxStalenessMs: config.revocationMaxStalenessSeconds * SECOND },
+      loaded,
+    );
     const measured = new GatehouseMetrics({
       clock,
       store,
@@ -229,13 +235,24 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
     sync.start(catchUpFailed);
     const listener =
       config.database.kind === 'postgres'
-        ? new PostgresListener(config.database.url, () => sync.catchUp().catch(catchUpFailed), (error) => built.log.warn({ err: error }, 'revocation listener disconnected'))
+        ? new PostgresListener(
+            config.database.url,
+            () => sync.catchUp().catch(catchUpFailed),
+            (error) => built.log.warn({ err: error }, 'revocation listener disconnected'),
+          )
         : undefined;
     await listener?.start();
     const webhooks =
       config.webhookUrl === undefined || config.webhookSecret === undefined
         ? undefined
-        : new WebhookDeliverer({ url: config.webhookUrl, secret: config.webhookSecret, notMeLinks: ctx.notMeLinks, store, clock, log: built.log.child({ component: 'webhooks' }) });
+        : new WebhookDeliverer({
+            url: config.webhookUrl,
+            secret: config.webhookSecret,
+            notMeLinks: ctx.notMeLinks,
+            store,
+            clock,
+            log: built.log.child({ component: 'webhooks' }),
+          });
     webhooks?.start();
     const timers = [
       every(PRUNE_INTERVAL_MS, 'revocation view pruning', () => view.prune()),
@@ -251,7 +268,10 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       ),
       every(EXPIRY_SWEEP_INTERVAL_MS, 'session expiry history', () => recordSessionExpiries(ctx)),
     ];
-    const firstPurge = setTimeout(() => purge().catch((error: unknown) => built.log.error({ err: error }, 'session purge failed')), FIRST_PURGE_DELAY_MS).unref();
+    const firstPurge = setTimeout(
+      () => purge().catch((error: unknown) => built.log.error({ err: error }, 'session purge failed')),
+      FIRST_PURGE_DELAY_MS,
+    ).unref();
 
     built.addHook('onClose', async () => {
       // Fastify's close has stopped the server; the requests still in flight need the timers,

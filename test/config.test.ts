@@ -94,7 +94,12 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_URL: url }).database).toEqual(database);
   });
 
-  it.each([['true', true], ['1', 1], ['false', false], ['', false]])('understands GATEHOUSE_TRUST_PROXY=%j', (value, expected) => {
+  it.each([
+    ['true', true],
+    ['1', 1],
+    ['false', false],
+    ['', false],
+  ])('understands GATEHOUSE_TRUST_PROXY=%j', (value, expected) => {
     expect(loadConfig({ GATEHOUSE_TRUST_PROXY: value }).trustProxy).toEqual(expected);
   });
 
@@ -105,7 +110,10 @@ describe('configuration', () => {
   it('uses the bundled location database when GATEHOUSE_GEOIP_DATABASE is empty, and opens no file while reading the configuration', () => {
     expect(loadConfig({ GATEHOUSE_GEOIP_DATABASE: ' ' }).geoipDatabase).toEqual({ kind: 'bundled' });
     // A missing file is found when the server starts (test/geo/open-locator.test.ts), not here.
-    expect(loadConfig({ GATEHOUSE_GEOIP_DATABASE: '/nowhere/GeoLite2-City.mmdb' }).geoipDatabase).toEqual({ kind: 'file', path: '/nowhere/GeoLite2-City.mmdb' });
+    expect(loadConfig({ GATEHOUSE_GEOIP_DATABASE: '/nowhere/GeoLite2-City.mmdb' }).geoipDatabase).toEqual({
+      kind: 'file',
+      path: '/nowhere/GeoLite2-City.mmdb',
+    });
   });
 
   it('takes every duration down to 1 second, for demos and black-box tests', () => {
@@ -121,9 +129,13 @@ describe('configuration', () => {
   it('turns the per-address sign-in limit off with 0, but never the per-account ones (NIST 800-63B requires them)', () => {
     expect(loadConfig({ GATEHOUSE_SIGNIN_IP_MAX_FAILURES: '0' }).signInIpMaxFailures).toBe(0);
     expect(loadConfig({ GATEHOUSE_REGISTER_IP_MAX: '0' }).registrationIpMax).toBe(0);
-    expect(() => loadConfig({ GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES: '0' })).toThrowError(/^GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES must be a whole number from 1 to 100/);
+    expect(() => loadConfig({ GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES: '0' })).toThrowError(
+      /^GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES must be a whole number from 1 to 100/,
+    );
     expect(() => loadConfig({ GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES: '101' })).toThrowError(/^GATEHOUSE_SIGNIN_MAX_CONSECUTIVE_FAILURES must be/);
-    expect(() => loadConfig({ GATEHOUSE_SIGNIN_MAX_FAILURES_PER_HOUR: '0' })).toThrowError(/^GATEHOUSE_SIGNIN_MAX_FAILURES_PER_HOUR must be a whole number from 1 to/);
+    expect(() => loadConfig({ GATEHOUSE_SIGNIN_MAX_FAILURES_PER_HOUR: '0' })).toThrowError(
+      /^GATEHOUSE_SIGNIN_MAX_FAILURES_PER_HOUR must be a whole number from 1 to/,
+    );
   });
 
   it('gives a stopping node 10 s by default, and GATEHOUSE_SHUTDOWN_TIMEOUT from 5 s to an hour', () => {
@@ -156,7 +168,8 @@ describe('configuration', () => {
   it.each(['GATEHOUSE_ACCESS_TOKEN_TTL', 'GATEHOUSE_SESSION_IDLE_TTL', 'GATEHOUSE_SESSION_MAX_AGE', 'GATEHOUSE_REFRESH_REUSE_GRACE'])(
     'refuses a zero, negative or non-numeric %s',
     (name) => {
-      for (const value of ['0', '-1', 'soon', '1.5']) expect(() => loadConfig({ [name]: value })).toThrowError(new RegExp(`^${name} must be a whole number from 1 to`));
+      for (const value of ['0', '-1', 'soon', '1.5'])
+        expect(() => loadConfig({ [name]: value })).toThrowError(new RegExp(`^${name} must be a whole number from 1 to`));
     },
   );
 
@@ -208,7 +221,9 @@ describe('production and signing-key configuration', () => {
   it('refuses to start in production without GATEHOUSE_SECRET, with the reason in one line', () => {
     for (const env of [{ NODE_ENV: 'production' }, { NODE_ENV: 'production', GATEHOUSE_SECRET: '' }, { NODE_ENV: ' production ' }]) {
       expect(() => loadConfig(env)).toThrowError(ConfigError);
-      expect(() => loadConfig(env)).toThrowError(/^GATEHOUSE_SECRET must be set when NODE_ENV=production: it encrypts the signing keys at rest \(try: openssl rand -base64 32\)$/);
+      expect(() => loadConfig(env)).toThrowError(
+        /^GATEHOUSE_SECRET must be set when NODE_ENV=production: it encrypts the signing keys at rest \(try: openssl rand -base64 32\)$/,
+      );
     }
   });
 

@@ -8,12 +8,14 @@ import { serverProcessTests, twoServerProcessTests } from './server-process-flow
 
 /**
  * Gatehouse as `npm start` runs it, a real server process: every flow on SQLite, the first
- * start and the migrations on PostgreSQL, two processes sharing one SQLite file. The restart
- * and two processes on PostgreSQL run in the slow suite (test/hostile/processes/).
+ * start and the migrations on PostgreSQL, two processes sharing one SQLite file answering
+ * refreshes alike. The restart and two processes on PostgreSQL, and a sign-out between two
+ * SQLite processes (test/revocation/two-nodes.process.test.ts runs eight of those), run in the
+ * slow suite (test/hostile/processes/).
  */
 serverProcessTests('sqlite', ['start', 'restart', 'migrate']);
 serverProcessTests('postgres', ['start', 'migrate']);
-twoServerProcessTests('sqlite');
+twoServerProcessTests('sqlite', ['refreshes']);
 
 describe('a configuration mistake', () => {
   it('stops the server at start with one clear line naming the variable', () => {

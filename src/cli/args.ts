@@ -98,6 +98,7 @@ function usageOf(error: unknown, specs: OptionSpecs): unknown {
 /** A whole number from `min` to `max`, in the words config errors use. */
 export function integerValue(name: string, value: string, min: number, max: number): number {
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`);
   return n;
 }

@@ -66,15 +66,20 @@ export function groupHelp(group: CommandGroup): string {
 
 /** The exit codes scripts can rely on, the same for every command. */
 export function exitCodes(success: string): string {
-  return ['Exit codes:', `  0  ${success}`, '  1  failed: configuration error, cannot start, database error', '  2  wrong usage: unknown command or option, bad value'].join('\n');
+  return [
+    'Exit codes:',
+    `  0  ${success}`,
+    '  1  failed: configuration error, cannot start, database error',
+    '  2  wrong usage: unknown command or option, bad value',
+  ].join('\n');
 }
 
 export function commandHelp(command: Command): string {
   const options = { ...command.options, help: HELP_OPTION };
   const labels = Object.entries(options).map(([name, spec]) => (name === 'help' ? '-h, --help' : `--${name}${spec.value ? ` ${spec.value}` : ''}`));
   const width = Math.max(...labels.map((label) => label.length)) + 2;
-  const lines = Object.values(options).map((spec, i) =>
-    `  ${(labels[i] as string).padEnd(width)}${spec.description.split('\n').join(`\n  ${' '.repeat(width)}`)}`,
+  const lines = Object.values(options).map(
+    (spec, i) => `  ${(labels[i] as string).padEnd(width)}${spec.description.split('\n').join(`\n  ${' '.repeat(width)}`)}`,
   );
   return [`Usage: ${command.usage}`, '', command.description, '', 'Options:', ...lines, '', exitCodes(command.success), ''].join('\n');
 }

@@ -97,9 +97,5 @@ export function blockedPassword(password: string, common: WordList, context: { e
     if (core !== undefined && list.cores.has(core)) return { rule, exact: false };
     return undefined;
   };
-  return (
-    (context.email ? match(wordList(emailWords(context.email)), 'email') : undefined) ??
-    match(SERVICE, 'service_name') ??
-    match(common, 'common')
-  );
+  return (context.email ? match(wordList(emailWords(context.email)), 'email') : undefined) ?? match(SERVICE, 'service_name') ?? match(common, 'common');
 }

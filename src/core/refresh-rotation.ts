@@ -28,12 +28,7 @@ export type RefreshJudgement =
   | { outcome: 'revoked' }
   | { outcome: 'expired' };
 
-export function judgeRefreshToken(
-  presented: ParsedRefreshToken,
-  session: SessionRecord | undefined,
-  now: number,
-  graceSeconds: number,
-): RefreshJudgement {
+export function judgeRefreshToken(presented: ParsedRefreshToken, session: SessionRecord | undefined, now: number, graceSeconds: number): RefreshJudgement {
   if (!session || session.id !== presented.sessionId || !isGenuine(presented, session.refresh.key)) return { outcome: 'invalid' };
   if (session.revokedAt !== null) return { outcome: 'revoked' };
   if (!isSessionActive(session, now)) return { outcome: 'expired' };

@@ -32,10 +32,14 @@ export const LoginBody = Type.Object(
 
 // No body at all reaches validation as null: logout with only a Bearer token sends none.
 // Named for its example only: the document shows the object, which has no name.
-export const LogoutBody = Type.Union([Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, closed), Type.Null()], { $id: 'LogoutBody' });
+export const LogoutBody = Type.Union([Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, closed), Type.Null()], {
+  $id: 'LogoutBody',
+});
 
 // No body (null) only in browser mode, where the refresh token is in the cookie.
-export const RefreshBody = Type.Union([Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, closed), Type.Null()], { $id: 'RefreshBody' });
+export const RefreshBody = Type.Union([Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, closed), Type.Null()], {
+  $id: 'RefreshBody',
+});
 
 export const ReauthBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 1024 }) }, { ...closed, $id: 'ReauthBody' });
 

@@ -23,9 +23,11 @@ export function fieldErrors(issues: FastifySchemaValidationError[], context: str
   for (const issue of issues) {
     const params = (issue.params ?? {}) as Record<string, unknown>;
     if (issue.keyword === 'required') {
-      for (const name of (params.requiredProperties as string[] | undefined) ?? []) out.push({ pointer: at(`${issue.instancePath}/${name}`), detail: 'is required' });
+      for (const name of (params.requiredProperties as string[] | undefined) ?? [])
+        out.push({ pointer: at(`${issue.instancePath}/${name}`), detail: 'is required' });
     } else if (issue.keyword === 'additionalProperties') {
-      for (const name of (params.additionalProperties as string[] | undefined) ?? []) out.push({ pointer: at(`${issue.instancePath}/${name}`), detail: 'is not an allowed field' });
+      for (const name of (params.additionalProperties as string[] | undefined) ?? [])
+        out.push({ pointer: at(`${issue.instancePath}/${name}`), detail: 'is not an allowed field' });
     } else if (issue.keyword === 'boolean' && issue.schemaPath.endsWith('/additionalProperties')) {
       // Said by the additionalProperties entry.
     } else if (issue.keyword === 'anyOf') {

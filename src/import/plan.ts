@@ -13,7 +13,15 @@ import type { SourceLogin, SourceUser } from './source-reader.js';
 
 /** What decides which users and logins come over, and how. Each rule is in README, "Moving from Express + Sequelize". */
 
-export const USER_SKIP_REASONS = ['deleted_in_source', 'invalid_email', 'duplicate_email', 'no_password', 'unsupported_password_hash', 'password_hash_too_costly', 'email_taken'] as const;
+export const USER_SKIP_REASONS = [
+  'deleted_in_source',
+  'invalid_email',
+  'duplicate_email',
+  'no_password',
+  'unsupported_password_hash',
+  'password_hash_too_costly',
+  'email_taken',
+] as const;
 export type UserSkipReason = (typeof USER_SKIP_REASONS)[number];
 
 export const SESSION_SKIP_REASONS = ['revoked', 'expired', 'blacklisted', 'beyond_session_limit', 'user_skipped'] as const;
@@ -86,7 +94,10 @@ export function newUserFrom(user: SourceUser & { passwordHash: string }, email: 
 
 /** Control characters go (they only ever spoof text around a name), and the rest is cut to registration's limit. */
 function cleanName(name: string | null): string | null {
-  const cleaned = (name ?? '').normalize('NFC').replace(/[\p{Cc}\s]+/gu, ' ').trim();
+  const cleaned = (name ?? '')
+    .normalize('NFC')
+    .replace(/[\p{Cc}\s]+/gu, ' ')
+    .trim();
   return cleaned === '' ? null : Array.from(cleaned).slice(0, MAX_NAME_LENGTH).join('').trim();
 }
 

@@ -67,7 +67,8 @@ export function reportText(report: ImportReport): string {
     `users:    ${users.imported} ${verb}, ${users.alreadyImported} already imported, ${sum(users.skipped)} skipped`,
   ];
   if (sum(users.skipped) > 0) lines.push(`  skipped: ${reasons(users.skipped)}`);
-  if (users.passwordsUpdated > 0) lines.push(`  ${users.passwordsUpdated} already imported ${report.dryRun ? 'would get' : 'got'} the password hash changed in the source since`);
+  if (users.passwordsUpdated > 0)
+    lines.push(`  ${users.passwordsUpdated} already imported ${report.dryRun ? 'would get' : 'got'} the password hash changed in the source since`);
   lines.push(`sessions: ${sessions.imported} ${verb}, ${sessions.alreadyImported} already imported, ${sum(sessions.skipped)} skipped`);
   if (sum(sessions.skipped) > 0) lines.push(`  skipped: ${reasons(sessions.skipped)}`);
   if (report.skippedUsers.length > 0) lines.push('The skipped users are listed by source id with --json.');

@@ -56,12 +56,20 @@ export async function runImport(run: ImportRun): Promise<ImportReport> {
 
   for await (const users of reader.users(size)) {
     const keys = users.map((u) => u.key);
-    const importedUsers = await store.findImportedRows(source, layout.users.name, users.map((u) => u.id));
+    const importedUsers = await store.findImportedRows(
+      source,
+      layout.users.name,
+      users.map((u) => u.id),
+    );
     const taken = await store.findTakenEmailKeys(users.flatMap((u) => emailOf(u)?.key ?? []));
     const logins = await reader.logins(keys, createdAfter, activeAfter);
     report.sessions.skipped.revoked += logins.revoked;
     report.sessions.skipped.expired += logins.expired;
-    const importedLogins = await store.findImportedRows(source, layout.logins.name, logins.candidates.map((l) => l.id));
+    const importedLogins = await store.findImportedRows(
+      source,
+      layout.logins.name,
+      logins.candidates.map((l) => l.id),
+    );
     const loginsOf = groupBy(logins.candidates, (l) => l.userId);
     const devicesOf = groupBy(await reader.devices(keys, createdAfter), (d) => d.userId);
 

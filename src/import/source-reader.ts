@@ -114,7 +114,9 @@ export class SourceReader {
    */
   async logins(userKeys: unknown[], createdAfter: Date, activeAfter: Date): Promise<LoginBatch> {
     const { sql: table, columns: c } = this.layout.logins;
-    const ended = [`${c.tokenDeleted} is true`, c.loggedOut && `${c.loggedOut} is true`, c.deletedAt && `${c.deletedAt} is not null`].filter(Boolean).join(' or ');
+    const ended = [`${c.tokenDeleted} is true`, c.loggedOut && `${c.loggedOut} is true`, c.deletedAt && `${c.deletedAt} is not null`]
+      .filter(Boolean)
+      .join(' or ');
     const recent = `coalesce(${c.createdAt} > $2 and ${c.updatedAt} > $3, false)`;
     const counts = await this.client.query<{ revoked: string; expired: string }>(
       `select count(*) filter (where ${ended}) as revoked, count(*) filter (where not (${ended}) and not ${recent}) as expired
@@ -175,7 +177,10 @@ export class SourceReader {
     for (;;) {
       const n = params.length;
       const keyset = after === undefined ? '' : ` and ${key} > $${n + 1}`;
-      const { rows } = await this.client.query(`${select} where (${where})${keyset} order by ${key} limit ${size}`, after === undefined ? params : [...params, after]);
+      const { rows } = await this.client.query(
+        `${select} where (${where})${keyset} order by ${key} limit ${size}`,
+        after === undefined ? params : [...params, after],
+      );
       if (rows.length > 0) yield rows;
       if (rows.length < size) return;
       after = rows.at(-1)!.id;

@@ -23,11 +23,13 @@ export function sourceDatabase(value: string): SourceDatabase {
   const url = new URL(value);
   // Not even the scheme is shown: in text that is no postgres:// URL it may be part of a
   // password (`ann:secret@db` parses, with the scheme "ann").
-  if (!/^postgres(ql)?:$/.test(url.protocol)) throw new SourceUrlError('must be a postgres:// or postgresql:// URL; what was given is not shown, as it may hold a password');
+  if (!/^postgres(ql)?:$/.test(url.protocol))
+    throw new SourceUrlError('must be a postgres:// or postgresql:// URL; what was given is not shown, as it may hold a password');
   if (url.hostname === '') throw new SourceUrlError('names no host: postgres://user@host:5432/database');
   // An "@" after the host: the host ended early, at a "/", "?" or "#" in the password
   // (`postgres://ann:12/34@db/app` is host "ann", port 12), which would be shown as path.
-  if (`${url.pathname}${url.search}${url.hash}`.includes('@')) throw new SourceUrlError(`has an "@" after its host (not shown, as it may hold a password): ${HOW}`);
+  if (`${url.pathname}${url.search}${url.hash}`.includes('@'))
+    throw new SourceUrlError(`has an "@" after its host (not shown, as it may hold a password): ${HOW}`);
 
   const masked = new URL(value);
   const secrets = [url.password, decoded(url.password)];

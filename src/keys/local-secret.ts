@@ -43,7 +43,9 @@ export async function resolveKeySecret(
   const existing = readLocalSecret(path);
   if (existing !== undefined) return { value: existing, file: { path, created: false } };
   if ((await keys()).some((k) => isSealed(k.privateJwk))) {
-    throw new Error(`the signing keys are sealed, but the local secret ${path} is missing: restore it from a backup, or set GATEHOUSE_SECRET to the secret they were sealed with`);
+    throw new Error(
+      `the signing keys are sealed, but the local secret ${path} is missing: restore it from a backup, or set GATEHOUSE_SECRET to the secret they were sealed with`,
+    );
   }
   // A command run elsewhere than the server (another directory, another host) must not make a
   // secret for a PostgreSQL database that no server has: beside a SQLite file it is the server's own.
@@ -70,7 +72,8 @@ export function readLocalSecret(path: string): string | undefined {
   try {
     const stat = fstatSync(fd);
     const uid = process.getuid?.();
-    if (!stat.isFile() || (uid !== undefined && stat.uid !== uid)) throw new Error(`${path} is not a file of the user running Gatehouse: the local secret must be (chmod 600, chown to that user)`);
+    if (!stat.isFile() || (uid !== undefined && stat.uid !== uid))
+      throw new Error(`${path} is not a file of the user running Gatehouse: the local secret must be (chmod 600, chown to that user)`);
     text = readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);

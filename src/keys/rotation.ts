@@ -55,17 +55,22 @@ export async function retireExpiredKeys(store: SigningKeyStore, clock: Clock, li
 }
 
 export type RetireOutcome =
-  | { outcome: 'retired'; key: SigningKeyRecord; /** What --force overrode, if anything. */ forced?: string }
+  | { outcome: 'retired'; key: SigningKeyRecord /** What --force overrode, if anything. */; forced?: string }
   | { outcome: 'already-retired'; key: SigningKeyRecord }
   | { outcome: 'unknown' }
-  | { outcome: 'refused'; key: SigningKeyRecord; reason: string; /** Whether --force would do it. */ forceable: boolean };
+  | { outcome: 'refused'; key: SigningKeyRecord; reason: string /** Whether --force would do it. */; forceable: boolean };
 
 /**
  * Retires one key (`keys retire --kid`), unless that could sign someone out: it is the signer,
  * or tokens it signed may be alive. `force` retires it anyway (a leaked key must stop verifying
  * now, whatever it costs), except the last key, without which no node could sign at all.
  */
-export async function retireSigningKey(store: SigningKeyStore, clock: Clock, kid: string, options: { lifetime: TokenLifetime; force: boolean }): Promise<RetireOutcome> {
+export async function retireSigningKey(
+  store: SigningKeyStore,
+  clock: Clock,
+  kid: string,
+  options: { lifetime: TokenLifetime; force: boolean },
+): Promise<RetireOutcome> {
   const now = clock.now();
   const keys = await store.listSigningKeys();
   const key = keys.find((k) => k.kid === kid);

@@ -16,7 +16,9 @@ export function checkSecretFits(keys: SigningKeyRecord[], secret: string | undef
   const sealed = keys.filter((k) => isSealed(k.privateJwk));
   if (sealed.length === 0) return;
   if (secret === undefined) {
-    throw new Error('the signing keys are sealed: set GATEHOUSE_SECRET to the secret the servers use; nothing was written (a key in plain text would let a copy of the database sign tokens)');
+    throw new Error(
+      'the signing keys are sealed: set GATEHOUSE_SECRET to the secret the servers use; nothing was written (a key in plain text would let a copy of the database sign tokens)',
+    );
   }
   const probe = sealed.find((k) => k.retiredAt === null);
   if (!probe) return;

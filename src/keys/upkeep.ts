@@ -20,7 +20,8 @@ export interface KeyUpkeepOptions {
 export async function keepKeys(ring: KeyRing, store: SigningKeyStore, clock: Clock, options: KeyUpkeepOptions): Promise<void> {
   if (options.rotationDays > 0) {
     const { added, retired } = await rotateOnSchedule(store, clock, { secret: options.secret, days: options.rotationDays, lifetime: options.lifetime });
-    if (added) options.log.info({ kid: added.kid, activatesAt: iso(added.activatesAt) }, 'signing key rotated in on schedule; nodes sign with it from activatesAt');
+    if (added)
+      options.log.info({ kid: added.kid, activatesAt: iso(added.activatesAt) }, 'signing key rotated in on schedule; nodes sign with it from activatesAt');
     for (const key of retired) options.log.info({ kid: key.kid }, 'signing key retired: every token it signed has expired');
   }
   await ring.reload();

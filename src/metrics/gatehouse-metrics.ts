@@ -55,12 +55,17 @@ export class GatehouseMetrics {
     new Counter('gatehouse_http_requests_total', 'HTTP requests answered, by route pattern, method and status.', ['route', 'method', 'status']),
   );
   private readonly durations = this.registry.register(
-    new Histogram('gatehouse_http_request_duration_seconds', 'Time to answer an HTTP request, by route pattern and method, in seconds.', ['route', 'method'], LATENCY_BUCKETS),
+    new Histogram(
+      'gatehouse_http_request_duration_seconds',
+      'Time to answer an HTTP request, by route pattern and method, in seconds.',
+      ['route', 'method'],
+      LATENCY_BUCKETS,
+    ),
   );
-  private readonly signIns = this.registry.register(new Counter('gatehouse_sign_ins_total', 'Sign-in attempts (POST /v1/auth/login), by outcome.', ['outcome']));
-  private readonly revocations = this.registry.register(
-    new Counter('gatehouse_revocations_total', 'Sessions revoked by this node, by reason.', ['reason']),
+  private readonly signIns = this.registry.register(
+    new Counter('gatehouse_sign_ins_total', 'Sign-in attempts (POST /v1/auth/login), by outcome.', ['outcome']),
   );
+  private readonly revocations = this.registry.register(new Counter('gatehouse_revocations_total', 'Sessions revoked by this node, by reason.', ['reason']));
   private readonly propagation = this.registry.register(
     new Histogram(
       'gatehouse_revocation_propagation_seconds',
@@ -72,7 +77,9 @@ export class GatehouseMetrics {
   private readonly staleness = this.registry.register(
     new Gauge('gatehouse_revocation_view_staleness_seconds', 'How long ago the revocation view was last confirmed against the database, in seconds.', []),
   );
-  private readonly viewSessions = this.registry.register(new Gauge('gatehouse_revocation_view_sessions', 'Revoked sessions held in the in-memory revocation view.', []));
+  private readonly viewSessions = this.registry.register(
+    new Gauge('gatehouse_revocation_view_sessions', 'Revoked sessions held in the in-memory revocation view.', []),
+  );
   private readonly activeSessions = this.registry.register(
     new Gauge('gatehouse_active_sessions', 'Sessions neither revoked nor expired, in the whole database (read at most every 15 s).', []),
   );

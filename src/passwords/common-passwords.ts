@@ -29,7 +29,9 @@ export function commonPasswords(): WordList {
     try {
       loaded = wordList(readCommonPasswords());
     } catch (error) {
-      throw new Error(`The list of common passwords cannot be read (${fileURLToPath(COMMON_PASSWORDS_FILE)}); npm run build copies it into dist/.`, { cause: error });
+      throw new Error(`The list of common passwords cannot be read (${fileURLToPath(COMMON_PASSWORDS_FILE)}); npm run build copies it into dist/.`, {
+        cause: error,
+      });
     }
   }
   return loaded;

@@ -22,7 +22,10 @@ export interface UserPage {
  * an operator types ("ann@", "ann@example"), the whole address finds exactly that account (it
  * comes first), and it is an index range rather than a scan of every account.
  */
-export async function findUsers(ctx: Pick<AdminContext, 'store'>, query: { email?: string | undefined; limit: number; cursor?: string | undefined }): Promise<UserPage> {
+export async function findUsers(
+  ctx: Pick<AdminContext, 'store'>,
+  query: { email?: string | undefined; limit: number; cursor?: string | undefined },
+): Promise<UserPage> {
   const after = query.cursor === undefined ? undefined : decodeUserCursor(query.cursor);
   const found = await ctx.store.findUsersByEmail(emailKey(query.email ?? ''), { limit: query.limit + 1, ...(after === undefined ? {} : { after }) });
   const users = found.slice(0, query.limit);
@@ -58,7 +61,15 @@ export async function createAccount(
   const name = parseName(input.name);
   const id = newId();
   const user = await ctx.store.createUser(
-    { id, email: email.address, emailKey: email.key, name, passwordHash: await ctx.hasher.hash(password, 'account'), role: input.role, createdAt: ctx.clock.now() },
+    {
+      id,
+      email: email.address,
+      emailKey: email.key,
+      name,
+      passwordHash: await ctx.hasher.hash(password, 'account'),
+      role: input.role,
+      createdAt: ctx.clock.now(),
+    },
     { events: [adminEvent(ctx, 'account_created', id, actor, input.role === 'user' ? {} : { role: input.role })] },
   );
   logAdminAction(ctx, 'account_created', id, actor);
@@ -132,7 +143,9 @@ function decodeUserCursor(cursor: string): string {
   const key = /^[A-Za-z0-9_-]{1,2048}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
   // Only what this encoding makes: anything else (bad UTF-8, a NUL) would not round-trip.
   if (key === '' || key.includes('\u0000') || encodeUserCursor(key) !== cursor) {
-    throw new GatehouseError('validation_failed', 'The cursor is not valid.', [{ pointer: '/query/cursor', detail: 'must be a next_cursor from a previous page' }]);
+    throw new GatehouseError('validation_failed', 'The cursor is not valid.', [
+      { pointer: '/query/cursor', detail: 'must be a next_cursor from a previous page' },
+    ]);
   }
   return key;
 }

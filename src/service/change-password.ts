@@ -24,7 +24,9 @@ export async function changePassword(
   const password = acceptNewPassword(input.newPassword, ctx, '/body/new_password', user?.email);
   const proved =
     user !== undefined &&
-    (await limitedPasswordCheck(ctx, user, client, 'password_change_failed', caller.sessionId, () => passwordMatches(ctx, user, input.currentPassword, 'account')));
+    (await limitedPasswordCheck(ctx, user, client, 'password_change_failed', caller.sessionId, () =>
+      passwordMatches(ctx, user, input.currentPassword, 'account'),
+    ));
   if (!proved) {
     ctx.log({ event: 'password_change_failed', userId: caller.userId, sessionId: caller.sessionId });
     throw new GatehouseError('invalid_credentials', 'The current password is incorrect.');
@@ -38,7 +40,13 @@ export async function changePassword(
       keepSessionId: caller.sessionId,
       revocation: revocation(ctx, 'password_changed', user.id),
       events: (revoked) => [
-        event(ctx, 'password_changed', { userId: user.id, sessionId: caller.sessionId, actor: user.id, client, detail: { session_ids: revoked.map((s) => s.id) } }),
+        event(ctx, 'password_changed', {
+          userId: user.id,
+          sessionId: caller.sessionId,
+          actor: user.id,
+          client,
+          detail: { session_ids: revoked.map((s) => s.id) },
+        }),
       ],
     }),
   );

@@ -66,7 +66,9 @@ export async function recordSessionExpiries(ctx: ServiceContext): Promise<number
   const now = ctx.clock.now();
   const expired = (session: SessionRecord) => {
     const reason = session.idleExpiresAt <= session.expiresAt ? 'idle' : 'max_age';
-    return [newEvent('session_expired', sessionEndsAt(session), { userId: session.userId, sessionId: session.id, actor: 'system', detail: { reason } }, ctx.webhooks)];
+    return [
+      newEvent('session_expired', sessionEndsAt(session), { userId: session.userId, sessionId: session.id, actor: 'system', detail: { reason } }, ctx.webhooks),
+    ];
   };
   return inBatches((limit) => ctx.store.recordSessionExpiries(now, limit, expired));
 }

@@ -119,4 +119,3 @@ async function signedIn(ctx: ServiceContext, session: SessionRecord, user: UserR
   const access = await issueAccessToken(ctx, session);
   return { user, session, accessToken: access.token, expiresIn: access.expiresIn, refreshToken };
 }
-

@@ -31,7 +31,15 @@ export async function register(ctx: ServiceContext, input: Registration, client:
   const id = newId();
   // The device the account was created on is one it has used: its first sign-in there is no news.
   const user = await ctx.store.createUser(
-    { id, email: email.address, emailKey: email.key, name, passwordHash: await ctx.hasher.hash(password, 'registration'), role: 'user', createdAt: ctx.clock.now() },
+    {
+      id,
+      email: email.address,
+      emailKey: email.key,
+      name,
+      passwordHash: await ctx.hasher.hash(password, 'registration'),
+      role: 'user',
+      createdAt: ctx.clock.now(),
+    },
     { events: [event(ctx, 'account_created', { userId: id, actor: id, client })], device: deviceKey(client) },
   );
   ctx.log({ event: 'user_registered', userId: user.id });
@@ -45,7 +53,9 @@ async function countRegistration(ctx: ServiceContext, ip: string): Promise<void>
   const verdict = addressVerdict(ctx.registrationIpMax, counted, now);
   if (verdict.allowed) return;
   ctx.log({ event: 'registration_refused', reason: 'rate_limited', ip, retryAfterSeconds: verdict.retryAfterSeconds });
-  throw new GatehouseError('rate_limited', 'Too many accounts were tried from this address. Try again later.', undefined, { retryAfterSeconds: verdict.retryAfterSeconds });
+  throw new GatehouseError('rate_limited', 'Too many accounts were tried from this address. Try again later.', undefined, {
+    retryAfterSeconds: verdict.retryAfterSeconds,
+  });
 }
 
 export function parseName(name: string | null | undefined): string | null {

@@ -66,7 +66,15 @@ export async function signIn(ctx: ServiceContext, input: { email: string; passwo
         detail: { new_device: outcome.newDevice, ...(outcome.replaced.length > 0 ? { replaced_session_ids: outcome.replaced.map((s) => s.id) } : {}) },
       }),
       ...(outcome.evicted.length > 0
-        ? [event(ctx, 'sessions_evicted', { userId: user.id, sessionId: id, actor: user.id, client, detail: { session_ids: outcome.evicted.map((s) => s.id) } })]
+        ? [
+            event(ctx, 'sessions_evicted', {
+              userId: user.id,
+              sessionId: id,
+              actor: user.id,
+              client,
+              detail: { session_ids: outcome.evicted.map((s) => s.id) },
+            }),
+          ]
         : []),
     ])),
     passwordHash,

@@ -63,7 +63,7 @@ export const webRoutes: FastifyPluginAsync<WebRouteOptions> = async (app, option
 
 // In the API document so that it lists every route the server answers; these are for browsers.
 const NOT_MODIFIED = { description: 'Not Modified: `If-None-Match` named the current ETag.' };
-const ETAG = { ETag: 'The content\'s hash; send it back as `If-None-Match`.', 'Cache-Control': '`no-cache`: revalidate every time.' };
+const ETAG = { ETag: "The content's hash; send it back as `If-None-Match`.", 'Cache-Control': '`no-cache`: revalidate every time.' };
 
 const PAGE_DOCS: RouteDocs = {
   summary: 'The devices page',

@@ -45,7 +45,11 @@ export async function registerOver(server: RunningServer, email: string): Promis
   expect(response.status, response.text).toBe(201);
 }
 
-export async function signInOver(server: RunningServer, email: string, userAgent = USER_AGENTS.chromeWindows): Promise<{ access: string; refresh: string; sessionId: string }> {
+export async function signInOver(
+  server: RunningServer,
+  email: string,
+  userAgent = USER_AGENTS.chromeWindows,
+): Promise<{ access: string; refresh: string; sessionId: string }> {
   const response = await call(server.url, 'POST', '/v1/auth/login', { body: { email, password: PASSWORD }, headers: { 'user-agent': userAgent } });
   expect(response.status, response.text).toBe(200);
   return { access: response.body.access_token, refresh: response.body.refresh_token, sessionId: response.body.session.id };

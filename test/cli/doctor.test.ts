@@ -76,7 +76,10 @@ describe('gatehouse doctor, before any database', () => {
     const path = join(cwd, 'not-yet', 'gatehouse.db');
     const report = await doctor({ DATABASE_URL: `sqlite:${path}`, GATEHOUSE_SECRET: SECRET });
     expect(report.code).toBe(0);
-    expect(report.lines).toEqual(['ok   config    loads; not production (NODE_ENV is not "production")', `warn database  no database at ${path} yet: the server creates it at its first start`]);
+    expect(report.lines).toEqual([
+      'ok   config    loads; not production (NODE_ENV is not "production")',
+      `warn database  no database at ${path} yet: the server creates it at its first start`,
+    ]);
     expect(existsSync(join(cwd, 'not-yet'))).toBe(false);
   });
 
@@ -109,7 +112,8 @@ describe.each(DATABASES)('gatehouse doctor on %s', (kind) => {
       await store.close();
     }
   };
-  const addKey = (secret: string | undefined, createdAt = Date.now()) => withStore(async (store) => store.addSigningKey(await newSigningKey({ createdAt, activatesAt: createdAt }, secret)));
+  const addKey = (secret: string | undefined, createdAt = Date.now()) =>
+    withStore(async (store) => store.addSigningKey(await newSigningKey({ createdAt, activatesAt: createdAt }, secret)));
 
   it('passes every check on a database a server has set up, and exits 0', async () => {
     await addKey(SECRET);
@@ -132,7 +136,10 @@ describe.each(DATABASES)('gatehouse doctor on %s', (kind) => {
     }
     const report = await doctor(env);
     expect(report.code).toBe(0);
-    expect(report.checks.schema).toEqual({ status: 'warn', detail: expect.stringMatching(/^\d+ migrations? pending: 0004-signing-key-rotation(, \S+)* \(the server applies them at start; or: gatehouse migrate\)$/) });
+    expect(report.checks.schema).toEqual({
+      status: 'warn',
+      detail: expect.stringMatching(/^\d+ migrations? pending: 0004-signing-key-rotation(, \S+)* \(the server applies them at start; or: gatehouse migrate\)$/),
+    });
     expect(report.checks.keys).toEqual({ status: 'warn', detail: 'not checked until the schema is up to date' });
     expect((await doctor(env)).checks.schema!.status).toBe('warn'); // still pending: nothing was migrated
   });
@@ -141,14 +148,20 @@ describe.each(DATABASES)('gatehouse doctor on %s', (kind) => {
     await addKey(SECRET);
     const report = await doctor({ ...env, GATEHOUSE_SECRET: OTHER_SECRET });
     expect(report.code).toBe(1);
-    expect(report.checks.keys).toEqual({ status: 'fail', detail: expect.stringMatching(/^signing key \S+ cannot be decrypted: GATEHOUSE_SECRET is not the secret it was stored with$/) });
+    expect(report.checks.keys).toEqual({
+      status: 'fail',
+      detail: expect.stringMatching(/^signing key \S+ cannot be decrypted: GATEHOUSE_SECRET is not the secret it was stored with$/),
+    });
     const without = await doctor({ DATABASE_URL: env.DATABASE_URL! });
     expect(without.checks.keys).toEqual({ status: 'fail', detail: expect.stringMatching(/is encrypted: set GATEHOUSE_SECRET/) });
   });
 
   it('warns about keys stored in plain text, and fails on them in production', async () => {
     await addKey(undefined);
-    expect((await doctor(env)).checks.keys).toEqual({ status: 'warn', detail: expect.stringMatching(/^1 private key is stored in plain text: a server started with GATEHOUSE_SECRET seals them/) });
+    expect((await doctor(env)).checks.keys).toEqual({
+      status: 'warn',
+      detail: expect.stringMatching(/^1 private key is stored in plain text: a server started with GATEHOUSE_SECRET seals them/),
+    });
     const production = await doctor({ ...env, NODE_ENV: 'production' });
     expect(production.code).toBe(1);
     expect(production.checks.keys!.status).toBe('fail');
@@ -165,6 +178,9 @@ describe.each(DATABASES)('gatehouse doctor on %s', (kind) => {
     await addKey(SECRET, now + 3_600_000);
     const report = await doctor(env, clockAt(now));
     expect(report.code).toBe(1);
-    expect(report.checks.clock).toEqual({ status: 'fail', detail: expect.stringMatching(/^the system clock \(\S+\) is behind a time the database already holds \(\S+\): was it set back\?$/) });
+    expect(report.checks.clock).toEqual({
+      status: 'fail',
+      detail: expect.stringMatching(/^the system clock \(\S+\) is behind a time the database already holds \(\S+\): was it set back\?$/),
+    });
   });
 });

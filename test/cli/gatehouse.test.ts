@@ -46,7 +46,9 @@ describe('the gatehouse command', () => {
     // Names are padded to the longest, which grows as commands are added.
     expect(stdout).toMatch(/^ {2}serve +run the server/m);
     expect(stdout).toMatch(/^ {2}migrate +apply pending database migrations/m);
-    expect(stdout).toContain('Exit codes:\n  0  done\n  1  failed: configuration error, cannot start, database error\n  2  wrong usage: unknown command or option, bad value\n');
+    expect(stdout).toContain(
+      'Exit codes:\n  0  done\n  1  failed: configuration error, cannot start, database error\n  2  wrong usage: unknown command or option, bad value\n',
+    );
   });
 
   it.each([

@@ -67,7 +67,10 @@ describe('gatehouse import', () => {
       ['--from', 'postgres://ann:p/ss@db/app'],
       'gatehouse: --from is not a valid URL (not shown, as it may hold a password): a password with "/", "?" or "#" must be percent-encoded ("%2F", "%3F", "%23"), or better, left out and given in PGPASSWORD or ~/.pgpass (see: gatehouse import --help)',
     ],
-    [['--from', 'postgres://db/app', '--source', 'my app'], 'gatehouse: --source must be 1 to 64 letters, digits, ".", "_" or "-"; got "my app" (see: gatehouse import --help)'],
+    [
+      ['--from', 'postgres://db/app', '--source', 'my app'],
+      'gatehouse: --source must be 1 to 64 letters, digits, ".", "_" or "-"; got "my app" (see: gatehouse import --help)',
+    ],
   ])('refuses `gatehouse import %j` with exit code 2, touching nothing', async (args, line) => {
     const { code, stdout, stderr } = await gatehouse(['import', ...args]);
     expect(code).toBe(2);
@@ -120,7 +123,9 @@ describe('gatehouse import', () => {
   });
 
   it('stops with exit code 1 and one line naming what the source lacks', async () => {
-    const incomplete = await createSequelizeSource(SEQUELIZE_LAYOUT.replace(/CREATE TABLE "BlacklistTokens"[^;]*;/, '').replace('"token_deleted" BOOLEAN DEFAULT false,', ''));
+    const incomplete = await createSequelizeSource(
+      SEQUELIZE_LAYOUT.replace(/CREATE TABLE "BlacklistTokens"[^;]*;/, '').replace('"token_deleted" BOOLEAN DEFAULT false,', ''),
+    );
     try {
       const { code, stdout, stderr } = await gatehouse(['import', '--from', incomplete.url, '--dry-run']);
       expect(code).toBe(1);
@@ -165,7 +170,9 @@ describe('gatehouse import', () => {
     url.searchParams.set('password', 'not-the-password-4321');
     const { code, stderr } = await gatehouse(['import', '--from', url.toString(), '--dry-run']);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^gatehouse: cannot read the source database postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+\?password=\*\*\*: password authentication failed/);
+    expect(stderr).toMatch(
+      /^gatehouse: cannot read the source database postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+\?password=\*\*\*: password authentication failed/,
+    );
     expect(stderr).not.toContain('not-the-password-4321');
   });
 

@@ -61,7 +61,10 @@ describe('gatehouse keys --help', () => {
   it.each([
     [['keys', 'retire'], 'gatehouse: give either --kid KID or --expired (see: gatehouse keys retire --help)'],
     [['keys', 'retire', '--kid', 'k', '--expired'], 'gatehouse: give either --kid KID or --expired (see: gatehouse keys retire --help)'],
-    [['keys', 'retire', '--expired', '--force'], 'gatehouse: --force goes with --kid: --expired retires only keys that are safe to retire (see: gatehouse keys retire --help)'],
+    [
+      ['keys', 'retire', '--expired', '--force'],
+      'gatehouse: --force goes with --kid: --expired retires only keys that are safe to retire (see: gatehouse keys retire --help)',
+    ],
     [['keys', 'rotate', '--now'], 'gatehouse: unknown option --now (see: gatehouse keys rotate --help)'],
     [['keys', 'shred'], 'gatehouse: unknown command "keys shred" (see: gatehouse keys --help)'],
   ])('refuses `gatehouse %j` with exit code 2', async (args, line) => {
@@ -74,10 +77,15 @@ describe('gatehouse keys --help', () => {
   // The real binary, as for every run of `serve`: a server takes the whole process (signal
   // handlers, process.exit, its log on stdout), even one that stops at its configuration.
   it('leaves the server, too, unstarted in production without GATEHOUSE_SECRET, before it touches the database', async () => {
-    const { code, stdout, stderr } = await spawnGatehouse(['serve'], { cwd, env: { NODE_ENV: 'production', DATABASE_URL: `sqlite:${join(cwd, 'never', 'gatehouse.db')}` } });
+    const { code, stdout, stderr } = await spawnGatehouse(['serve'], {
+      cwd,
+      env: { NODE_ENV: 'production', DATABASE_URL: `sqlite:${join(cwd, 'never', 'gatehouse.db')}` },
+    });
     expect(code).toBe(1);
     expect(stdout).toBe('');
-    expect(stderr).toBe('gatehouse: configuration error: GATEHOUSE_SECRET must be set when NODE_ENV=production: it encrypts the signing keys at rest (try: openssl rand -base64 32)\n');
+    expect(stderr).toBe(
+      'gatehouse: configuration error: GATEHOUSE_SECRET must be set when NODE_ENV=production: it encrypts the signing keys at rest (try: openssl rand -base64 32)\n',
+    );
     expect(existsSync(join(cwd, 'never'))).toBe(false);
   });
 
@@ -102,13 +110,22 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
       writeFileSync(localSecret(), `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
     }
   });
-  const localSecret = () => (database.location.kind === 'sqlite' ? join(dirname(database.location.path), 'gatehouse.secret') : join(cwd, 'data', 'gatehouse.secret'));
+  const localSecret = () =>
+    database.location.kind === 'sqlite' ? join(dirname(database.location.path), 'gatehouse.secret') : join(cwd, 'data', 'gatehouse.secret');
   afterEach(() => database.drop());
 
   const listed = async (extra: Record<string, string> = {}, clock?: Clock) => {
     const { code, stdout } = await gatehouse(['keys', 'list', '--json'], { ...env, ...extra }, clock);
     expect(code).toBe(0);
-    return JSON.parse(stdout) as Array<{ kid: string; state: string; created_at: string; activates_at: string; retired_at: string | null; retirable_from: string | null; private_key: string }>;
+    return JSON.parse(stdout) as Array<{
+      kid: string;
+      state: string;
+      created_at: string;
+      activates_at: string;
+      retired_at: string | null;
+      retirable_from: string | null;
+      private_key: string;
+    }>;
   };
   /**
    * Keys as a deployment has them a day after a rotation: `old` stopped signing a day ago. The
@@ -164,7 +181,11 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
     const refused = await gatehouse(['keys', 'retire', '--kid', signer!.kid], env);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
-    expect(refused.stderr).toMatch(new RegExp(`^gatehouse: key ${signer!.kid} was not retired: it is the key every node signs with until [^;]+, and tokens it signs may be alive until ${signer!.retirable_from}; retire it once that is over, or now with --force: its tokens are refused at once, so their holders must refresh \\(an app that cannot is signed out\\)\\n$`));
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^gatehouse: key ${signer!.kid} was not retired: it is the key every node signs with until [^;]+, and tokens it signs may be alive until ${signer!.retirable_from}; retire it once that is over, or now with --force: its tokens are refused at once, so their holders must refresh \\(an app that cannot is signed out\\)\\n$`,
+      ),
+    );
     expect((await listed())[0]).toMatchObject({ state: 'signing', retired_at: null });
 
     const forced = await gatehouse(['keys', 'retire', '--kid', signer!.kid, '--force'], env);
@@ -188,22 +209,34 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
 
   it('retires one expired key by kid, says so again when it was retired already, and refuses the last key and unknown kids', async () => {
     const { old, current, clock } = await seedRotatedDayAgo();
-    expect(await gatehouse(['keys', 'retire', '--kid', old], env, clock)).toMatchObject({ code: 0, stdout: `gatehouse: retired key ${old}; every node stops accepting its tokens within 30 s\n`, stderr: '' });
-    expect(await gatehouse(['keys', 'retire', '--kid', old], env, clock)).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^gatehouse: key ${old} was retired already, at \\S+Z\\n$`)) });
+    expect(await gatehouse(['keys', 'retire', '--kid', old], env, clock)).toMatchObject({
+      code: 0,
+      stdout: `gatehouse: retired key ${old}; every node stops accepting its tokens within 30 s\n`,
+      stderr: '',
+    });
+    expect(await gatehouse(['keys', 'retire', '--kid', old], env, clock)).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(new RegExp(`^gatehouse: key ${old} was retired already, at \\S+Z\\n$`)),
+    });
     expect(await gatehouse(['keys', 'retire', '--kid', current, '--force'], env, clock)).toMatchObject({
       code: 1,
       stderr: `gatehouse: key ${current} was not retired: it is the only key left; rotate first (gatehouse keys rotate)\n`,
     });
-    expect(await gatehouse(['keys', 'retire', '--kid', 'nope'], env, clock)).toMatchObject({ code: 1, stderr: 'gatehouse: there is no signing key nope (see: gatehouse keys list)\n' });
+    expect(await gatehouse(['keys', 'retire', '--kid', 'nope'], env, clock)).toMatchObject({
+      code: 1,
+      stderr: 'gatehouse: there is no signing key nope (see: gatehouse keys list)\n',
+    });
   });
 
   it.runIf(kind === 'postgres')('makes no local secret for PostgreSQL, which would be one no server has: it refuses, naming what to set', async () => {
     rmSync(localSecret());
     const { code, stderr } = await gatehouse(['keys', 'rotate'], env);
     expect(code).toBe(1);
-    expect(stderr).toBe(`gatehouse: there is no local secret at ${localSecret()}: set GATEHOUSE_SECRET to the servers' secret, or run this where a server has made its local secret\n`);
+    expect(stderr).toBe(
+      `gatehouse: there is no local secret at ${localSecret()}: set GATEHOUSE_SECRET to the servers' secret, or run this where a server has made its local secret\n`,
+    );
     expect(existsSync(localSecret())).toBe(false);
-    expect((await listed())).toEqual([]);
+    expect(await listed()).toEqual([]);
   });
 
   it('takes a key id that starts with "-" as the value of --kid (key ids are base64url)', async () => {
@@ -260,7 +293,9 @@ describe.each(DATABASES)('gatehouse keys on %s', (kind) => {
       const { code, stdout, stderr } = await gatehouse(['keys', 'rotate'], env);
       expect(code).toBe(1);
       expect(stdout).toBe('');
-      expect(stderr).toMatch(/^gatehouse: the signing keys are sealed, but the local secret \S+gatehouse\.secret is missing: restore it from a backup, or set GATEHOUSE_SECRET [^\n]*\n$/);
+      expect(stderr).toMatch(
+        /^gatehouse: the signing keys are sealed, but the local secret \S+gatehouse\.secret is missing: restore it from a backup, or set GATEHOUSE_SECRET [^\n]*\n$/,
+      );
       expect(await privateKeys()).toEqual(before);
       expect(existsSync(localSecret())).toBe(false);
     });

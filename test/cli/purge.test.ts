@@ -59,12 +59,24 @@ describe.each(DATABASES)('gatehouse purge on %s', (kind) => {
     const store = await openStore(database.location);
     try {
       const now = Date.now();
-      await store.createUser({ id: 'u1', email: 'ann@example.com', emailKey: 'ann@example.com', name: null, passwordHash: HASH, role: 'user', createdAt: now - 40 * DAY });
+      await store.createUser({
+        id: 'u1',
+        email: 'ann@example.com',
+        emailKey: 'ann@example.com',
+        name: null,
+        passwordHash: HASH,
+        role: 'user',
+        createdAt: now - 40 * DAY,
+      });
       const sessions = [
         ...Array.from({ length: ended }, (_, i) => newSessionRecord(`ended-${i}`, 'u1', now - 40 * DAY)),
         ...Array.from({ length: live }, (_, i) => newSessionRecord(`live-${i}`, 'u1', now - 1000)),
       ];
-      for (let i = 0; i < sessions.length; i += 200) await store.db.insertInto('sessions').values(sessions.slice(i, i + 200).map(fromNewSession)).execute();
+      for (let i = 0; i < sessions.length; i += 200)
+        await store.db
+          .insertInto('sessions')
+          .values(sessions.slice(i, i + 200).map(fromNewSession))
+          .execute();
       const events = [
         ...Array.from({ length: oldEvents }, (_, i) => newEvent('signed_in', now - 10 * DAY + i, { userId: 'u1', sessionId: `ended-${i}` }, false)),
         ...Array.from({ length: newEvents }, (_, i) => newEvent('signed_in', now - 1000 + i, { userId: 'u1', sessionId: `live-${i}` }, false)),
@@ -89,7 +101,9 @@ describe.each(DATABASES)('gatehouse purge on %s', (kind) => {
     await seed(1203, 2, 510, 3);
     const { code, stdout, stderr } = await gatehouse(['purge'], env);
     expect(code, stderr).toBe(0);
-    expect(stdout).toBe('gatehouse: purged 1203 ended sessions, 0 sign-in failure counters, 0 registration counters, 0 settled webhook deliveries, 510 login history events\n');
+    expect(stdout).toBe(
+      'gatehouse: purged 1203 ended sessions, 0 sign-in failure counters, 0 registration counters, 0 settled webhook deliveries, 510 login history events\n',
+    );
     // Not a terminal: plain lines a log can keep, never a redrawn bar.
     expect(stderr).not.toContain('\r');
     expect(stderr).toContain('purged ended sessions: 1203\n');
@@ -105,7 +119,12 @@ describe.each(DATABASES)('gatehouse purge on %s', (kind) => {
   it.runIf(kind === 'sqlite' && hasScript)('redraws one line per phase in place on a terminal', async () => {
     await seed(1203, 0, 0, 0);
     const command = [process.execPath, CLI, 'purge'].map((arg) => `'${arg}'`).join(' ');
-    const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 120_000 });
+    const result = spawnSync('script', ['-qec', command, '/dev/null'], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(result.status, result.stdout).toBe(0);
     expect(result.stdout).toContain('\rpurging ended sessions 500\x1b[K');
     expect(result.stdout).toContain('\rpurged ended sessions: 1203\x1b[K\r\n');
@@ -115,7 +134,9 @@ describe.each(DATABASES)('gatehouse purge on %s', (kind) => {
     await seed(0, 1, 0, 1);
     const { code, stdout } = await gatehouse(['purge'], env);
     expect(code).toBe(0);
-    expect(stdout).toBe('gatehouse: purged 0 ended sessions, 0 sign-in failure counters, 0 registration counters, 0 settled webhook deliveries, 0 login history events\n');
+    expect(stdout).toBe(
+      'gatehouse: purged 0 ended sessions, 0 sign-in failure counters, 0 registration counters, 0 settled webhook deliveries, 0 login history events\n',
+    );
     expect(await remaining()).toEqual({ sessions: ['live-0'], events: 1 });
   });
 });

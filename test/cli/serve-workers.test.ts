@@ -47,12 +47,16 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
  */
 function getMeOnNewConnection(base: string, token: string): Promise<{ status: number; code: string | undefined }> {
   return new Promise((resolve, reject) => {
-    const request = get(`${base}/v1/me`, { agent: false, headers: { authorization: `Bearer ${token}`, 'user-agent': USER_AGENTS.chromeWindows } }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, code: (JSON.parse(text) as { code?: string }).code }));
-    });
+    const request = get(
+      `${base}/v1/me`,
+      { agent: false, headers: { authorization: `Bearer ${token}`, 'user-agent': USER_AGENTS.chromeWindows } },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, code: (JSON.parse(text) as { code?: string }).code }));
+      },
+    );
     request.on('error', reject);
   });
 }
@@ -63,7 +67,14 @@ async function fortyRequests(server: RunningServer, token: string) {
   const before = logged().length;
   const answers = await Promise.all(Array.from({ length: 40 }, () => getMeOnNewConnection(server.url, token)));
   await until(() => logged().length >= before + 40, 'the request log lines');
-  return { answers, pids: new Set(logged().slice(before).map((line) => line.pid)) };
+  return {
+    answers,
+    pids: new Set(
+      logged()
+        .slice(before)
+        .map((line) => line.pid),
+    ),
+  };
 }
 
 async function environment(kind: DatabaseKind) {
@@ -123,7 +134,11 @@ describe('the serve --workers primary', () => {
       await until(() => listeningPids(server).length === 3, 'a new worker');
       const replacement = listeningPids(server)[2] as number;
       expect([dead, survivor]).not.toContain(replacement);
-      expect(logLines(server).find((line) => line.msg === 'worker died; restarting it')).toMatchObject({ role: 'primary', worker_pid: dead, signal: 'SIGKILL' });
+      expect(logLines(server).find((line) => line.msg === 'worker died; restarting it')).toMatchObject({
+        role: 'primary',
+        worker_pid: dead,
+        signal: 'SIGKILL',
+      });
 
       await call(server.url, 'POST', '/v1/auth/register', { body: { email: 'odin@example.com', password: PASSWORD } });
       const login = await call(server.url, 'POST', '/v1/auth/login', { body: { email: 'odin@example.com', password: PASSWORD } });

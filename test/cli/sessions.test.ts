@@ -117,7 +117,11 @@ describe('gatehouse sessions revoke', () => {
   it('refuses a session id the account has no active session with: exit code 1, one line, nothing changed', async () => {
     const { email, laptop } = await aPersonWithTwoDevices();
     const stranger = await aPersonWithTwoDevices();
-    expectFailure(await run(['revoke', '--email', email, '--session', stranger.laptop.sessionId]), 1, `gatehouse: ${email} has no active session ${stranger.laptop.sessionId}`);
+    expectFailure(
+      await run(['revoke', '--email', email, '--session', stranger.laptop.sessionId]),
+      1,
+      `gatehouse: ${email} has no active session ${stranger.laptop.sessionId}`,
+    );
     expectFailure(await run(['revoke', '--email', email, '--session', 'no-such-session']), 1, `gatehouse: ${email} has no active session no-such-session`);
     expect((await call(server.url, 'GET', '/v1/me', { token: stranger.laptop.access })).status).toBe(200);
     expect((await call(server.url, 'GET', '/v1/me', { token: laptop.access })).status).toBe(200);
@@ -127,7 +131,11 @@ describe('gatehouse sessions revoke', () => {
     [['list', '--email', 'nobody@example.com'], 1, 'gatehouse: no account has the email nobody@example.com'],
     [['revoke', '--email', 'nobody@example.com', '--all'], 1, 'gatehouse: no account has the email nobody@example.com'],
     [['revoke', '--email', 'a@example.com'], 2, 'gatehouse: give either --session ID or --all (see: gatehouse sessions revoke --help)'],
-    [['revoke', '--email', 'a@example.com', '--session', 'x', '--all'], 2, 'gatehouse: give either --session ID or --all (see: gatehouse sessions revoke --help)'],
+    [
+      ['revoke', '--email', 'a@example.com', '--session', 'x', '--all'],
+      2,
+      'gatehouse: give either --session ID or --all (see: gatehouse sessions revoke --help)',
+    ],
     [['revoke', '--email', 'a@example.com', '--session'], 2, 'gatehouse: --session needs a value: --session ID (see: gatehouse sessions revoke --help)'],
     [['list'], 2, 'gatehouse: --email is required: --email EMAIL (see: gatehouse sessions list --help)'],
     [['list', '--email', 'a@example.com', '--csv'], 2, 'gatehouse: unknown option --csv (see: gatehouse sessions list --help)'],

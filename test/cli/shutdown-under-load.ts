@@ -103,7 +103,16 @@ function send(base: string, agent: Agent, method: string, path: string, options:
 }
 
 /** One request of the load: undefined when the client must stop (refused, or a failure, recorded). */
-async function step(base: string, agent: Agent, who: string, tally: Tally, method: string, path: string, expected: number, options: { token?: string; body?: unknown } = {}) {
+async function step(
+  base: string,
+  agent: Agent,
+  who: string,
+  tally: Tally,
+  method: string,
+  path: string,
+  expected: number,
+  options: { token?: string; body?: unknown } = {},
+) {
   const outcome = await send(base, agent, method, path, options);
   const what = `${who} ${method} ${path.replace(/[A-Za-z0-9_-]{20,}/g, ':id')}`;
   if (outcome.kind === 'refused') {
@@ -192,7 +201,13 @@ interface Run {
 }
 
 /** Starts the server, puts it under load, sends SIGTERM, and waits for every client and the process to stop. */
-async function loadAndStop(cwd: string, env: Record<string, string>, argv: string[] | undefined, receiver: WebhookReceiver, onSigterm: () => void): Promise<Run> {
+async function loadAndStop(
+  cwd: string,
+  env: Record<string, string>,
+  argv: string[] | undefined,
+  receiver: WebhookReceiver,
+  onSigterm: () => void,
+): Promise<Run> {
   const server = await startServer(cwd, env, argv ? { argv, listening: 2 } : {});
   const tally: Tally = { sigtermSent: false, answered: 0, answeredAfterSigterm: 0, refused: [], failures: [] };
   const setup = new Agent({ keepAlive: true });
@@ -237,7 +252,14 @@ async function loadAndStop(cwd: string, env: Record<string, string>, argv: strin
 }
 
 /** On a fresh server over the same database: the clients' knowledge and the database agree. */
-async function verifyAfterRestart(cwd: string, env: Record<string, string>, run: Run, kind: DatabaseKind, receiver: WebhookReceiver, database: Awaited<ReturnType<typeof createTestDatabase>>) {
+async function verifyAfterRestart(
+  cwd: string,
+  env: Record<string, string>,
+  run: Run,
+  kind: DatabaseKind,
+  receiver: WebhookReceiver,
+  database: Awaited<ReturnType<typeof createTestDatabase>>,
+) {
   const server = await startServer(cwd, env);
   const agent = new Agent({ keepAlive: true });
   const call = async (method: string, path: string, options: { token?: string; body?: unknown } = {}) => {
@@ -254,7 +276,9 @@ async function verifyAfterRestart(cwd: string, env: Record<string, string>, run:
       // Exactly the sessions the client was told of: none lost, none made behind its back.
       expect((listed.body.sessions as Array<{ id: string }>).map((s) => s.id).sort()).toEqual([client.anchor.id, ...live.map((s) => s.id)].sort());
       for (const session of live) {
-        expect(await call('POST', '/v1/auth/refresh', { body: { refresh_token: session.refresh } }), `${client.email}'s last refresh token`).toMatchObject({ status: 200 });
+        expect(await call('POST', '/v1/auth/refresh', { body: { refresh_token: session.refresh } }), `${client.email}'s last refresh token`).toMatchObject({
+          status: 200,
+        });
       }
       for (const session of client.sessions.filter((s) => s.revoked)) {
         revoked++;
@@ -306,36 +330,32 @@ const ARGV: Record<ServeMode, string[] | undefined> = {
  */
 export function shutdownUnderLoadTests(cases: ReadonlyArray<readonly [DatabaseKind, ServeMode]>): void {
   describe.each(cases)('SIGTERM under load on %s', (kind, mode) => {
-    it(
-      `${mode} answers every request it read, refuses the rest, exits 0, and loses nothing it acknowledged`,
-      async () => {
-        const held = gate<number>();
-        const receiver = await WebhookReceiver.start(() => held.promise);
-        const { database, cwd, env, remove } = await environment(kind, receiver);
-        try {
-          const run = await loadAndStop(cwd, env, ARGV[mode], receiver, () => {
-            receiver.answer = () => 204;
-            held.open(204);
-          });
-          expect(run.tally.failures).toEqual([]);
-          expect(run.exitCode).toBe(0);
-          // Requests were in flight at the signal, and they were answered.
-          expect(run.tally.answeredAfterSigterm).toBeGreaterThan(0);
-          // Every loop (two per client) ended on a refused connection, none on a failure.
-          expect(run.tally.refused).toHaveLength(2 * CLIENTS);
-          const lines = run.server.logs.join('\n');
-          expect(lines).toContain('"msg":"shutting down"');
-          expect(lines).toContain('"msg":"stopped"');
-          expect(lines).not.toContain('took longer than GATEHOUSE_SHUTDOWN_TIMEOUT');
-          // The deliveries in flight at the signal were answered, and recorded before the database closed.
-          expect(lines).not.toContain('webhook delivered but not recorded');
-          await verifyAfterRestart(cwd, env, run, kind, receiver, database);
-        } finally {
-          await receiver.close();
-          await remove();
-        }
-      },
-      120_000,
-    );
+    it(`${mode} answers every request it read, refuses the rest, exits 0, and loses nothing it acknowledged`, async () => {
+      const held = gate<number>();
+      const receiver = await WebhookReceiver.start(() => held.promise);
+      const { database, cwd, env, remove } = await environment(kind, receiver);
+      try {
+        const run = await loadAndStop(cwd, env, ARGV[mode], receiver, () => {
+          receiver.answer = () => 204;
+          held.open(204);
+        });
+        expect(run.tally.failures).toEqual([]);
+        expect(run.exitCode).toBe(0);
+        // Requests were in flight at the signal, and they were answered.
+        expect(run.tally.answeredAfterSigterm).toBeGreaterThan(0);
+        // Every loop (two per client) ended on a refused connection, none on a failure.
+        expect(run.tally.refused).toHaveLength(2 * CLIENTS);
+        const lines = run.server.logs.join('\n');
+        expect(lines).toContain('"msg":"shutting down"');
+        expect(lines).toContain('"msg":"stopped"');
+        expect(lines).not.toContain('took longer than GATEHOUSE_SHUTDOWN_TIMEOUT');
+        // The deliveries in flight at the signal were answered, and recorded before the database closed.
+        expect(lines).not.toContain('webhook delivered but not recorded');
+        await verifyAfterRestart(cwd, env, run, kind, receiver, database);
+      } finally {
+        await receiver.close();
+        await remove();
+      }
+    }, 120_000);
   });
 }

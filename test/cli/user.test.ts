@@ -95,9 +95,17 @@ describe('gatehouse user create', () => {
 
   it('refuses a password the policy refuses, with the reason, and creates nothing', async () => {
     const email = freshEmail();
-    expectFailure(await run(['create', '--email', email], 'password\n'), 1, 'gatehouse: the password is too easy to guess: it is one of the 10,000 most common passwords');
+    expectFailure(
+      await run(['create', '--email', email], 'password\n'),
+      1,
+      'gatehouse: the password is too easy to guess: it is one of the 10,000 most common passwords',
+    );
     expectFailure(await run(['create', '--email', email], 'short\n'), 1, 'gatehouse: the password must be at least 8 characters long');
-    expectFailure(await run(['create', '--email', email], `${email.split('@')[0]}\n`), 1, /^gatehouse: the password is too easy to guess: it is your email address or a part of it\n$/);
+    expectFailure(
+      await run(['create', '--email', email], `${email.split('@')[0]}\n`),
+      1,
+      /^gatehouse: the password is too easy to guess: it is your email address or a part of it\n$/,
+    );
     expect(await accountOf(email)).toBeUndefined();
   });
 
@@ -107,9 +115,15 @@ describe('gatehouse user create', () => {
 
   it.each([
     [['create'], 'gatehouse: --email is required: --email EMAIL (see: gatehouse user create --help)'],
-    [['create', '--email', 'not-an-email'], 'gatehouse: --email must be an email address such as ann@example.com; got "not-an-email" (see: gatehouse user create --help)'],
+    [
+      ['create', '--email', 'not-an-email'],
+      'gatehouse: --email must be an email address such as ann@example.com; got "not-an-email" (see: gatehouse user create --help)',
+    ],
     [['create', '--email', 'x@example.com', '--role', 'root'], 'gatehouse: --role must be admin or user; got "root" (see: gatehouse user create --help)'],
-    [['create', '--email', 'x@example.com', '--name', 'a'.repeat(101)], 'gatehouse: --name must be at most 100 characters, without control characters (see: gatehouse user create --help)'],
+    [
+      ['create', '--email', 'x@example.com', '--name', 'a'.repeat(101)],
+      'gatehouse: --name must be at most 100 characters, without control characters (see: gatehouse user create --help)',
+    ],
     // A password is never an argument: argv is visible to everyone on the machine.
     [['create', '--email', 'x@example.com', '--password', PASSWORD], 'gatehouse: unknown option --password (see: gatehouse user create --help)'],
   ])('refuses `user %j` with exit code 2', async (args, line) => {
@@ -117,7 +131,11 @@ describe('gatehouse user create', () => {
   });
 
   it('refuses with exit code 2 when stdin is not a terminal and brings no password', async () => {
-    expectFailure(await run(['create', '--email', freshEmail()], ''), 2, /^gatehouse: no password on stdin: send it as the first line, or run the command on a terminal to be asked for it \(see: gatehouse user create --help\)\n$/);
+    expectFailure(
+      await run(['create', '--email', freshEmail()], ''),
+      2,
+      /^gatehouse: no password on stdin: send it as the first line, or run the command on a terminal to be asked for it \(see: gatehouse user create --help\)\n$/,
+    );
     expectFailure(await run(['create', '--email', freshEmail()], '\n'), 2, /^gatehouse: no password on stdin/);
   });
 
@@ -185,7 +203,11 @@ describe('gatehouse user set-role', () => {
 
   it.each([
     [['set-role', '--email', 'nobody@example.com', '--role', 'admin'], 1, 'gatehouse: no account has the email nobody@example.com'],
-    [['set-role', '--email', 'root@example.com', '--role', 'owner'], 2, 'gatehouse: --role must be admin or user; got "owner" (see: gatehouse user set-role --help)'],
+    [
+      ['set-role', '--email', 'root@example.com', '--role', 'owner'],
+      2,
+      'gatehouse: --role must be admin or user; got "owner" (see: gatehouse user set-role --help)',
+    ],
     [['set-role', '--email', 'root@example.com'], 2, 'gatehouse: --role is required: --role admin|user (see: gatehouse user set-role --help)'],
     [['set-role', '--role', 'admin'], 2, 'gatehouse: --email is required: --email EMAIL (see: gatehouse user set-role --help)'],
   ])('refuses `user %j` with exit code %i and one line', async (args, code, line) => {
@@ -212,7 +234,11 @@ describe('gatehouse user disable and enable', () => {
     expect(refused.text).toBe(wrong.text);
     const history = await historyOf(email);
     expect(history[0]).toMatchObject({ type: 'sign_in_failed', detail: { reason: 'disabled' } });
-    expect(history[1]).toMatchObject({ type: 'account_disabled', actor: 'cli', detail: { session_ids: expect.arrayContaining([laptop.sessionId, phone.sessionId]) } });
+    expect(history[1]).toMatchObject({
+      type: 'account_disabled',
+      actor: 'cli',
+      detail: { session_ids: expect.arrayContaining([laptop.sessionId, phone.sessionId]) },
+    });
 
     expect((await run(['disable', '--email', email])).stdout).toBe(`${email}: was disabled already; 0 sessions ended\n`);
   });
@@ -246,7 +272,9 @@ describe('gatehouse user disable on PostgreSQL', () => {
       const disabled = await gatehouse(cwd.path, ['user', 'disable', '--email', 'pg-user@example.com'], { DATABASE_URL: url });
       expect(disabled.stdout).toBe('pg-user@example.com: disabled; 1 session ended\n');
       await refusedWithin(node, session.access);
-      expect((await call(node.url, 'POST', '/v1/auth/login', { body: { email: 'pg-user@example.com', password: PASSWORD } })).body.code).toBe('invalid_credentials');
+      expect((await call(node.url, 'POST', '/v1/auth/login', { body: { email: 'pg-user@example.com', password: PASSWORD } })).body.code).toBe(
+        'invalid_credentials',
+      );
     } finally {
       await node.stop();
       cwd.remove();

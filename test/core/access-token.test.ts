@@ -275,7 +275,12 @@ describe('access tokens', () => {
       const last = token.at(-1) as string;
       const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
       const sameBits = alphabet[(alphabet.indexOf(last) & ~0b1111) | (~alphabet.indexOf(last) & 0b1111)] as string;
-      for (const spelling of [`${token}==`, `${token.slice(0, -1)}${sameBits}`, `${token.slice(0, -10)} ${token.slice(-10)}`, `${token.slice(0, -10)}\n${token.slice(-10)}`]) {
+      for (const spelling of [
+        `${token}==`,
+        `${token.slice(0, -1)}${sameBits}`,
+        `${token.slice(0, -10)} ${token.slice(-10)}`,
+        `${token.slice(0, -10)}\n${token.slice(-10)}`,
+      ]) {
         await expectRefused(verifyAccessToken(spelling, keys, SETTINGS, NOW), 'token_invalid');
       }
     });

@@ -74,7 +74,18 @@ describe('"this wasn\'t me" links', () => {
   });
 
   it('refuse malformed tokens without throwing', () => {
-    for (const token of ['', '.', 'a.b.c', `${newId()}.12.short`, `${'x'.repeat(65)}.1.${'A'.repeat(43)}`, `a.${'9'.repeat(13)}.${'A'.repeat(43)}`, `a.0.${'A'.repeat(43)}`, `a.+1.${'A'.repeat(43)}`, `a.1e9.${'A'.repeat(43)}`, 'a/b.1.c']) {
+    for (const token of [
+      '',
+      '.',
+      'a.b.c',
+      `${newId()}.12.short`,
+      `${'x'.repeat(65)}.1.${'A'.repeat(43)}`,
+      `a.${'9'.repeat(13)}.${'A'.repeat(43)}`,
+      `a.0.${'A'.repeat(43)}`,
+      `a.+1.${'A'.repeat(43)}`,
+      `a.1e9.${'A'.repeat(43)}`,
+      'a/b.1.c',
+    ]) {
       expect(readNotMeToken(links.key, token, T0)).toEqual({ valid: false });
     }
   });

@@ -18,7 +18,17 @@ describe('a word list', () => {
 describe('the words of an email address', () => {
   it('are the address, its local part with and without separators, its pieces, the domain and its labels but the last', () => {
     expect(emailWords('Ann.Smith@Example.COM')).toEqual(['ann.smith@example.com', 'ann.smith', 'annsmith', 'ann', 'smith', 'example.com', 'example']);
-    expect(emailWords('ann+news@mail.example.co.uk')).toEqual(['ann+news@mail.example.co.uk', 'ann+news', 'annnews', 'ann', 'news', 'mail.example.co.uk', 'mail', 'example', 'co']);
+    expect(emailWords('ann+news@mail.example.co.uk')).toEqual([
+      'ann+news@mail.example.co.uk',
+      'ann+news',
+      'annnews',
+      'ann',
+      'news',
+      'mail.example.co.uk',
+      'mail',
+      'example',
+      'co',
+    ]);
   });
 });
 

@@ -9,13 +9,19 @@ describe('passwords made of patterns', () => {
     expect(patternedPassword('abcdefghijkl')).toEqual({ rule: 'sequence', exact: true });
   });
 
-  it.each(['abcdefgh', 'zyxwvuts', '98765432', '02468', '13579', 'acegikmo', 'ABCDEFGH', 'ＡＢＣＤＥＦＧＨ'])('count %s as a run of letters or digits in order', (password) => {
-    expect(patternedPassword(password)).toEqual({ rule: 'sequence', exact: true });
-  });
+  it.each(['abcdefgh', 'zyxwvuts', '98765432', '02468', '13579', 'acegikmo', 'ABCDEFGH', 'ＡＢＣＤＥＦＧＨ'])(
+    'count %s as a run of letters or digits in order',
+    (password) => {
+      expect(patternedPassword(password)).toEqual({ rule: 'sequence', exact: true });
+    },
+  );
 
-  it.each(['xxxxxxxx', 'abababab', 'abcabcabc', 'abcdabcd', '19901990', 'abcabcab', '🔑🔑🔑🔑🔑🔑🔑🔑', 'ääääääää'])('count %s as a repeat of 1 to 4 characters', (password) => {
-    expect(patternedPassword(password)).toEqual({ rule: 'repeat', exact: true });
-  });
+  it.each(['xxxxxxxx', 'abababab', 'abcabcabc', 'abcdabcd', '19901990', 'abcabcab', '🔑🔑🔑🔑🔑🔑🔑🔑', 'ääääääää'])(
+    'count %s as a repeat of 1 to 4 characters',
+    (password) => {
+      expect(patternedPassword(password)).toEqual({ rule: 'repeat', exact: true });
+    },
+  );
 
   it.each([
     'qwertyuiop', // along a row
@@ -62,7 +68,14 @@ describe('passwords made of patterns', () => {
   });
 
   it('never include a password that merely contains a pattern', () => {
-    for (const password of ['ann likes 123 walks', 'correct horse battery staple', 'qwerty is my keyboard', 'xyz-Tulpen-1956', 'quokka-9', 'aaa plus something else']) {
+    for (const password of [
+      'ann likes 123 walks',
+      'correct horse battery staple',
+      'qwerty is my keyboard',
+      'xyz-Tulpen-1956',
+      'quokka-9',
+      'aaa plus something else',
+    ]) {
       expect(patternedPassword(password)).toBeUndefined();
     }
   });
@@ -81,7 +94,13 @@ describe('passwords made of patterns', () => {
   });
 
   it('judge passwords of 128 characters made of long or many overlapping pieces', () => {
-    for (const password of ['a'.repeat(128), 'ab'.repeat(64), 'a'.repeat(64) + 'b'.repeat(64), ('a'.repeat(20) + '!').repeat(6).slice(0, -1), '1q2w3e4r5t6y7u8i9o0p'.repeat(7).slice(0, 128)]) {
+    for (const password of [
+      'a'.repeat(128),
+      'ab'.repeat(64),
+      'a'.repeat(64) + 'b'.repeat(64),
+      ('a'.repeat(20) + '!').repeat(6).slice(0, -1),
+      '1q2w3e4r5t6y7u8i9o0p'.repeat(7).slice(0, 128),
+    ]) {
       expect(patternOf(password)).toBeDefined();
     }
     expect(patternOf(('x'.repeat(20) + '!').repeat(6) + 'k7#q2z9')).toBeUndefined();

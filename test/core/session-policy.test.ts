@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { isFreshlyAuthenticated, newSessionTimes, sessionEndsAt, type SessionPolicy } from '../../src/core/session-policy.js';
 
-const policy: SessionPolicy = { idleTtlSeconds: 3600, maxAgeSeconds: 86_400, reauthWindowSeconds: 600, replaceSameDevice: true, refreshReuseGraceSeconds: 10, maxSessions: 0 };
+const policy: SessionPolicy = {
+  idleTtlSeconds: 3600,
+  maxAgeSeconds: 86_400,
+  reauthWindowSeconds: 600,
+  replaceSameDevice: true,
+  refreshReuseGraceSeconds: 10,
+  maxSessions: 0,
+};
 const now = Date.parse('2026-11-27T09:00:00Z');
 
 describe('session lifetimes', () => {

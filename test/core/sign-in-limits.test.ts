@@ -85,7 +85,13 @@ describe('address keys', () => {
 
   it('keys an IPv6 address by its /64, however it is written, without its zone', () => {
     const key = '2001:db8:aa:bb::/64';
-    for (const ip of ['2001:db8:aa:bb::1', '2001:0DB8:00aa:00bb:ffff:ffff:ffff:ffff', '2001:db8:aa:bb:1:2:3:4', '2001:db8:aa:bb::1.2.3.4', '2001:db8:aa:bb::9%eth0']) {
+    for (const ip of [
+      '2001:db8:aa:bb::1',
+      '2001:0DB8:00aa:00bb:ffff:ffff:ffff:ffff',
+      '2001:db8:aa:bb:1:2:3:4',
+      '2001:db8:aa:bb::1.2.3.4',
+      '2001:db8:aa:bb::9%eth0',
+    ]) {
       expect(addressKey(ip)).toBe(key);
     }
     expect(addressKey('2001:db8:aa:bc::1')).not.toBe(key);

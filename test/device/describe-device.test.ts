@@ -4,9 +4,27 @@ import { clampUserAgent, describeDevice, MAX_USER_AGENT_LENGTH } from '../../src
 describe('describing a device from its user agent', () => {
   it.each([
     ['Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0', 'Firefox 121', 'Ubuntu', 'desktop', 'Firefox 121 on Ubuntu'],
-    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36', 'Chrome 120', 'Windows 10', 'desktop', 'Chrome 120 on Windows 10'],
-    ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15', 'Safari 17', 'macOS', 'desktop', 'Safari 17 on macOS'],
-    ['Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.43 Mobile Safari/537.36', 'Chrome 120', 'Android 14', 'mobile', 'Chrome 120 on Android 14'],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+      'Chrome 120',
+      'Windows 10',
+      'desktop',
+      'Chrome 120 on Windows 10',
+    ],
+    [
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15',
+      'Safari 17',
+      'macOS',
+      'desktop',
+      'Safari 17 on macOS',
+    ],
+    [
+      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.43 Mobile Safari/537.36',
+      'Chrome 120',
+      'Android 14',
+      'mobile',
+      'Chrome 120 on Android 14',
+    ],
   ])('%s', (ua, browser, os, type, label) => {
     expect(describeDevice(ua)).toEqual({ browser, os, type, label });
   });

@@ -8,7 +8,10 @@ function readerOf(records: Record<string, unknown>, ipVersion = 6): MmdbReader &
 
 describe('a locator over a MaxMind-format reader', () => {
   it('reads the country of GeoIP2/GeoLite2 Country and City records', () => {
-    const locator = mmdbLocator(readerOf({ '81.2.69.142': { country: { iso_code: 'GB', names: { en: 'United Kingdom' } }, city: { names: { en: 'London' } } } }), () => {});
+    const locator = mmdbLocator(
+      readerOf({ '81.2.69.142': { country: { iso_code: 'GB', names: { en: 'United Kingdom' } }, city: { names: { en: 'London' } } } }),
+      () => {},
+    );
     expect(locator.countryOf('81.2.69.142')).toBe('GB');
   });
 

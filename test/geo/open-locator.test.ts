@@ -31,12 +31,22 @@ describe('the bundled location database', () => {
     expect(locator.countryOf('::ffff:8.8.8.8')).toBe('US');
   });
 
-  it.each(['127.0.0.1', '::1', '10.0.0.1', '192.168.1.1', '172.20.0.5', '169.254.169.254', 'fe80::1', '100.64.1.1', 'fd00::1', '::ffff:10.0.0.1', '0.0.0.0', '::'])(
-    'gives no location for %s, which is not on the Internet',
-    (ip) => {
-      expect(locator.countryOf(ip)).toBeNull();
-    },
-  );
+  it.each([
+    '127.0.0.1',
+    '::1',
+    '10.0.0.1',
+    '192.168.1.1',
+    '172.20.0.5',
+    '169.254.169.254',
+    'fe80::1',
+    '100.64.1.1',
+    'fd00::1',
+    '::ffff:10.0.0.1',
+    '0.0.0.0',
+    '::',
+  ])('gives no location for %s, which is not on the Internet', (ip) => {
+    expect(locator.countryOf(ip)).toBeNull();
+  });
 
   // The bundled data puts these in Australia (the registrant of the blocks around them).
   it.each(['203.0.113.7', '198.51.100.2', '2001:db8::1'])('gives no location for the documentation address %s', (ip) => {
@@ -92,6 +102,8 @@ describe('GATEHOUSE_GEOIP_DATABASE', () => {
     bytes.write('Example-ASN-DB', at, 'latin1');
     const path = join(dir, 'ASN.mmdb');
     writeFileSync(path, bytes);
-    await expect(openLocator({ kind: 'file', path }, ignore)).rejects.toThrowError(/: a "Example-ASN-DB" database has no countries; use a Country or City database$/);
+    await expect(openLocator({ kind: 'file', path }, ignore)).rejects.toThrowError(
+      /: a "Example-ASN-DB" database has no countries; use a Country or City database$/,
+    );
   });
 });

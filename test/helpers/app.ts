@@ -12,8 +12,7 @@ import { instantHasher } from './hashers.js';
 export const USER_AGENTS = {
   firefoxUbuntu: 'Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0',
   chromeWindows: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
-  safariIphone:
-    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1',
+  safariIphone: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1',
 };
 
 export const PASSWORD = 'correct horse battery staple';
@@ -37,7 +36,11 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
  * password tests and one end-to-end test per flow are about, not every test that signs in. Those
  * pass `{ hasher: argon2Hasher() }`.
  */
-export async function startTestGatehouse(kind: DatabaseKind, overrides: Partial<Config> = {}, services: { hasher?: PasswordHasher } = {}): Promise<TestGatehouse> {
+export async function startTestGatehouse(
+  kind: DatabaseKind,
+  overrides: Partial<Config> = {},
+  services: { hasher?: PasswordHasher } = {},
+): Promise<TestGatehouse> {
   const database = await createTestDatabase(kind);
   const config = testConfig({ database: database.location, ...overrides });
   const clock = testClock();
@@ -73,11 +76,7 @@ export interface SignedIn {
   user: { id: string; email: string };
 }
 
-export async function signIn(
-  app: FastifyInstance,
-  email: string,
-  options: { password?: string; userAgent?: string; ip?: string } = {},
-): Promise<SignedIn> {
+export async function signIn(app: FastifyInstance, email: string, options: { password?: string; userAgent?: string; ip?: string } = {}): Promise<SignedIn> {
   const response = await app.inject({
     method: 'POST',
     url: '/v1/auth/login',

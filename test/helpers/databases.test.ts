@@ -27,7 +27,15 @@ describe.each(DATABASES)('a test database on %s', (kind) => {
   it('shares no rows with another copy', async () => {
     const [one, other] = [await createTestStore(kind), await createTestStore(kind)];
     try {
-      await one.store.createUser({ id: 'u1', email: 'ann@example.com', emailKey: 'ann@example.com', name: null, passwordHash: 'x', role: 'user', createdAt: 0 });
+      await one.store.createUser({
+        id: 'u1',
+        email: 'ann@example.com',
+        emailKey: 'ann@example.com',
+        name: null,
+        passwordHash: 'x',
+        role: 'user',
+        createdAt: 0,
+      });
       expect(await other.store.findUserById('u1')).toBeUndefined();
     } finally {
       await one.close();
@@ -42,7 +50,9 @@ describe.skipIf(process.env.TEST_DATABASE_URL !== undefined)('the PostgreSQL ser
     const client = new pg.Client({ connectionString: inject('postgresUrl') });
     await client.connect();
     try {
-      const settings = (await client.query("select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes') order by name")).rows;
+      const settings = (
+        await client.query("select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes') order by name")
+      ).rows;
       expect(settings).toEqual([
         { name: 'fsync', setting: 'off' },
         { name: 'full_page_writes', setting: 'off' },

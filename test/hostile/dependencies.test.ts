@@ -104,7 +104,22 @@ describe('.ci/audit', () => {
         if (!request.url?.includes('/-/npm/v1/security/advisories/bulk')) return response.writeHead(404).end('{}');
         const body = request.headers['content-encoding'] === 'gzip' ? gunzipSync(Buffer.concat(chunks)) : Buffer.concat(chunks);
         const asked = JSON.parse(body.toString('utf8')) as Record<string, string[]>;
-        const advisories = severity && asked['ua-parser-js'] ? { 'ua-parser-js': [{ id: 1, url: 'https://advisories.invalid/1', title: 'a planted advisory', severity, vulnerable_versions: '<2.0.0', cwe: [], cvss: { score: 0, vectorString: null } }] } : {};
+        const advisories =
+          severity && asked['ua-parser-js']
+            ? {
+                'ua-parser-js': [
+                  {
+                    id: 1,
+                    url: 'https://advisories.invalid/1',
+                    title: 'a planted advisory',
+                    severity,
+                    vulnerable_versions: '<2.0.0',
+                    cwe: [],
+                    cvss: { score: 0, vectorString: null },
+                  },
+                ],
+              }
+            : {};
         response.writeHead(status, { 'content-type': 'application/json' }).end(status === 200 ? JSON.stringify(advisories) : '');
       });
     });
@@ -121,7 +136,9 @@ describe('.ci/audit', () => {
   async function audit(registryUrl: string): Promise<{ code: number; output: string }> {
     const cache = mkdtempSync(join(tmpdir(), 'gatehouse-audit-cache-'));
     try {
-      const { stdout } = await promisify(execFile)('bash', ['.ci/audit'], { env: { ...process.env, npm_config_registry: registryUrl, npm_config_cache: cache } });
+      const { stdout } = await promisify(execFile)('bash', ['.ci/audit'], {
+        env: { ...process.env, npm_config_registry: registryUrl, npm_config_cache: cache },
+      });
       return { code: 0, output: stdout.trim() };
     } catch (error) {
       const failed = error as { code?: number; stdout?: string };

@@ -140,7 +140,9 @@ describe('the answer to a request the HTTP parser refuses', () => {
 
   it('answers a timeout with 408 and oversized headers with 431, as Fastify does, and closes the connection', () => {
     expect(refuse('ERR_HTTP_REQUEST_TIMEOUT')).toMatchObject({ written: expect.stringMatching(/^HTTP\/1\.1 408 Request Timeout\r\n/), closed: true });
-    expect(refuse('HPE_HEADER_OVERFLOW').written).toContain('{"error":"Request Header Fields Too Large","message":"Exceeded maximum allowed HTTP header size","statusCode":431}');
+    expect(refuse('HPE_HEADER_OVERFLOW').written).toContain(
+      '{"error":"Request Header Fields Too Large","message":"Exceeded maximum allowed HTTP header size","statusCode":431}',
+    );
   });
 
   it('logs the kind of error and its code, never the packet', () => {

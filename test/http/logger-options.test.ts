@@ -36,12 +36,22 @@ describe("Gatehouse's logger", () => {
 
   const secretsIn = (text: string) => [TOKEN, COOKIE, PASSWORD, LINK_SIGNATURE, 'at-secret', 'rt-secret'].filter((secret) => text.includes(secret));
 
-  it.each([500, 400])('keeps the headers, body and raw bytes of a failed request (%i) out of Fastify\'s error line', async (status) => {
+  it.each([500, 400])("keeps the headers, body and raw bytes of a failed request (%i) out of Fastify's error line", async (status) => {
     appLoggingAt('info');
-    const response = await app.inject({ method: 'POST', url: `/v1/fails/${status}`, headers: { authorization: TOKEN, cookie: COOKIE }, payload: { password: PASSWORD } });
+    const response = await app.inject({
+      method: 'POST',
+      url: `/v1/fails/${status}`,
+      headers: { authorization: TOKEN, cookie: COOKIE },
+      payload: { password: PASSWORD },
+    });
     expect(response.statusCode).toBe(status);
     const errorLine = lines.map((line) => JSON.parse(line)).find((line) => line.err);
-    expect(errorLine.err).toMatchObject({ message: 'upstream refused', headers: { authorization: REDACTED, cookie: REDACTED }, body: REDACTED, rawPacket: REDACTED });
+    expect(errorLine.err).toMatchObject({
+      message: 'upstream refused',
+      headers: { authorization: REDACTED, cookie: REDACTED },
+      body: REDACTED,
+      rawPacket: REDACTED,
+    });
     expect(secretsIn(lines.join('\n'))).toEqual([]);
   });
 

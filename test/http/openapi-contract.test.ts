@@ -40,7 +40,13 @@ describe('the answers of the server, against its OpenAPI document', () => {
   beforeAll(async () => {
     t = await startTestGatehouse(
       'sqlite',
-      { serviceKeys: [SERVICE_KEY], metricsToken: METRICS_TOKEN, publicUrl: PUBLIC_URL, webhookUrl: 'http://127.0.0.1:9/hooks', webhookSecret: 'whsec_' + 'w'.repeat(40) },
+      {
+        serviceKeys: [SERVICE_KEY],
+        metricsToken: METRICS_TOKEN,
+        publicUrl: PUBLIC_URL,
+        webhookUrl: 'http://127.0.0.1:9/hooks',
+        webhookSecret: 'whsec_' + 'w'.repeat(40),
+      },
       { hasher: instantHasher() },
     );
     const document = (await t.app.inject({ url: '/openapi.json' })).json();
@@ -72,7 +78,9 @@ describe('the answers of the server, against its OpenAPI document', () => {
       const body = response.json();
       if (!Check(media!.schema, body)) {
         const [, errors] = Errors(media!.schema, body);
-        expect.fail(`${where}: the body does not fit the documented schema: ${errors.map((e) => `${e.instancePath} ${e.message}`).join('; ')}\n${response.body.slice(0, 500)}`);
+        expect.fail(
+          `${where}: the body does not fit the documented schema: ${errors.map((e) => `${e.instancePath} ${e.message}`).join('; ')}\n${response.body.slice(0, 500)}`,
+        );
       }
     }
     return response;
@@ -93,13 +101,20 @@ describe('the answers of the server, against its OpenAPI document', () => {
     await call('GET', '/v1/me', 200, { headers: bearer(ada.access_token) });
     await call('GET', '/v1/me', 401);
     await call('GET', '/v1/me', 401, { headers: bearer('not-a-token') });
-    await call('POST', '/v1/me/password', 401, { headers: json(ada.access_token), payload: { current_password: 'wrong password', new_password: 'an entirely new passphrase' } });
+    await call('POST', '/v1/me/password', 401, {
+      headers: json(ada.access_token),
+      payload: { current_password: 'wrong password', new_password: 'an entirely new passphrase' },
+    });
     await call('GET', '/v1/me/sessions', 200, { headers: bearer(ada.access_token) });
     await call('GET', '/v1/me/activity', 200, { headers: bearer(ada.access_token), query: 'limit=5' });
     await call('GET', '/v1/me/activity', 400, { headers: bearer(ada.access_token), query: 'limit=500' });
     await call('DELETE', '/v1/me/sessions/{id}', 404, { headers: bearer(ada.access_token), params: { id: 'no-such-session' } });
     // Fastify reads a DELETE's body too, so the body codes are documented for DELETE as well.
-    await call('DELETE', '/v1/me/sessions/{id}', 415, { headers: { ...bearer(ada.access_token), 'content-type': 'text/plain' }, params: { id: 'x' }, payload: 'x' });
+    await call('DELETE', '/v1/me/sessions/{id}', 415, {
+      headers: { ...bearer(ada.access_token), 'content-type': 'text/plain' },
+      params: { id: 'x' },
+      payload: 'x',
+    });
     await call('POST', '/v1/auth/reauth', 204, { headers: json(ada.access_token), payload: { password: PASSWORD } });
     const other = await signIn(t.app, email);
     await call('DELETE', '/v1/me/sessions/{id}', 204, { headers: bearer(ada.access_token), params: { id: other.session.id } });
@@ -152,7 +167,11 @@ describe('the answers of the server, against its OpenAPI document', () => {
     await call('GET', '/v1/not-me/{token}', 200, { headers: browser, params: { token } });
     await call('POST', '/v1/not-me/{token}', 200, { params: { token } });
     await call('POST', '/v1/not-me/{token}', 410, { params: { token } });
-    await call('POST', '/v1/not-me/{token}', 410, { headers: { ...browser, 'content-type': 'application/x-www-form-urlencoded' }, params: { token }, payload: '' });
+    await call('POST', '/v1/not-me/{token}', 410, {
+      headers: { ...browser, 'content-type': 'application/x-www-form-urlencoded' },
+      params: { token },
+      payload: '',
+    });
     await call('GET', '/v1/not-me/{token}', 404, { headers: browser, params: { token: 'a.b.c' } });
     await call('GET', '/v1/not-me/{token}', 400, { headers: browser, params: { token: 'bad token!' } });
   });

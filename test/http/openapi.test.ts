@@ -160,7 +160,9 @@ describe('the OpenAPI document', () => {
   it('gives the codes that follow from how a route is built', () => {
     const codes = (key: string) => {
       const op = operationsOf(doc).find((o) => o.key === key)!.op;
-      return Object.values(op.responses).flatMap((r) => (r.content?.['application/problem+json']?.schema as { properties?: { code: { enum: string[] } } } | undefined)?.properties?.code.enum ?? []);
+      return Object.values(op.responses).flatMap(
+        (r) => (r.content?.['application/problem+json']?.schema as { properties?: { code: { enum: string[] } } } | undefined)?.properties?.code.enum ?? [],
+      );
     };
     expect(codes('GET /v1/me').sort()).toEqual(['internal', 'session_revoked', 'token_expired', 'token_invalid', 'token_missing', 'unavailable']);
     expect(codes('POST /v1/auth/register').sort()).toEqual([

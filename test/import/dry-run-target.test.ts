@@ -51,6 +51,8 @@ describe('the Gatehouse database of a dry run', () => {
     const { db } = connect({ kind: 'sqlite', path });
     await new Migrator({ db, provider: migrationProvider }).migrateTo('0001-initial');
     await db.destroy();
-    await expect(openDryRunTarget({ kind: 'sqlite', path })).rejects.toThrow(/^the database at DATABASE_URL needs migrations \(0002-sign-in-limits, 0003-activity, .*0005-imports.*\): run gatehouse migrate first, as a dry run writes nothing$/);
+    await expect(openDryRunTarget({ kind: 'sqlite', path })).rejects.toThrow(
+      /^the database at DATABASE_URL needs migrations \(0002-sign-in-limits, 0003-activity, .*0005-imports.*\): run gatehouse migrate first, as a dry run writes nothing$/,
+    );
   });
 });

@@ -58,11 +58,25 @@ describe('which source users become accounts', () => {
   });
 
   it('keeps the hash, the creation time and a clean name, with a new id and the role user', () => {
-    const user = newUserFrom({ ...aUser({ name: 'Ann\u0000 \u001b[31mSmith ' }), passwordHash: BCRYPT }, { address: 'ann@example.com', key: 'ann@example.com' }, T0);
-    expect(user).toMatchObject({ email: 'ann@example.com', emailKey: 'ann@example.com', name: 'Ann [31mSmith', passwordHash: BCRYPT, role: 'user', createdAt: T0 - 400 * DAY });
+    const user = newUserFrom(
+      { ...aUser({ name: 'Ann\u0000 \u001b[31mSmith ' }), passwordHash: BCRYPT },
+      { address: 'ann@example.com', key: 'ann@example.com' },
+      T0,
+    );
+    expect(user).toMatchObject({
+      email: 'ann@example.com',
+      emailKey: 'ann@example.com',
+      name: 'Ann [31mSmith',
+      passwordHash: BCRYPT,
+      role: 'user',
+      createdAt: T0 - 400 * DAY,
+    });
     expect(user.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(newUserFrom({ ...aUser({ name: 'x'.repeat(300) }), passwordHash: BCRYPT }, { address: 'a@b.co', key: 'a@b.co' }, T0).name).toHaveLength(100);
-    expect(newUserFrom({ ...aUser({ name: '  ', createdAt: null }), passwordHash: BCRYPT }, { address: 'a@b.co', key: 'a@b.co' }, T0)).toMatchObject({ name: null, createdAt: T0 });
+    expect(newUserFrom({ ...aUser({ name: '  ', createdAt: null }), passwordHash: BCRYPT }, { address: 'a@b.co', key: 'a@b.co' }, T0)).toMatchObject({
+      name: null,
+      createdAt: T0,
+    });
   });
 });
 
@@ -89,7 +103,10 @@ describe('which logins become sessions', () => {
     const older = aLogin({ updatedAt: new Date(T0 - 3 * DAY), createdAt: new Date(T0 - 3 * DAY) });
     const newest = aLogin({ updatedAt: new Date(T0 - DAY), createdAt: new Date(T0 - 5 * DAY) });
     const middle = aLogin({ updatedAt: new Date(T0 - 2 * DAY), createdAt: new Date(T0 - 2 * DAY) });
-    expect(checkLogins([older, newest, middle], { ...POLICY, maxSessions: 2 }, T0, new Set())).toEqual({ sessions: [newest, middle], skipped: { beyond_session_limit: 1 } });
+    expect(checkLogins([older, newest, middle], { ...POLICY, maxSessions: 2 }, T0, new Set())).toEqual({
+      sessions: [newest, middle],
+      skipped: { beyond_session_limit: 1 },
+    });
   });
 
   it('makes a session with the login’s times and client, and a refresh token nobody holds', () => {
@@ -113,7 +130,10 @@ describe('which logins become sessions', () => {
   it('keeps what it can of a client: no address for text that is none, and the user agent clamped', () => {
     expect(clientOf(null, 'unknown', noLocation)).toMatchObject({ ip: '', userAgent: '', country: null, device: { label: 'Unknown device' } });
     expect(clientOf('x'.repeat(600), '2001:db8::1', noLocation)).toMatchObject({ ip: '2001:db8::1', userAgent: 'x'.repeat(512) });
-    expect(clientOf('curl/8.5.0', '::ffff:81.2.69.142', { countryOf: (ip) => (ip === '81.2.69.142' ? 'GB' : null) })).toMatchObject({ ip: '81.2.69.142', country: 'GB' });
+    expect(clientOf('curl/8.5.0', '::ffff:81.2.69.142', { countryOf: (ip) => (ip === '81.2.69.142' ? 'GB' : null) })).toMatchObject({
+      ip: '81.2.69.142',
+      country: 'GB',
+    });
   });
 });
 
@@ -131,13 +151,18 @@ describe('the blacklist', () => {
 
 describe('duplicate emails', () => {
   it('finds the keys more than one source user has, in any case, spacing or Unicode composition', async () => {
-    const pages = [['ann@example.com', ' Ann@Example.com', 'bob@example.com', null], ['caf\u00e9@example.com', 'cafe\u0301@example.com', 'dan@example.com']];
+    const pages = [
+      ['ann@example.com', ' Ann@Example.com', 'bob@example.com', null],
+      ['caf\u00e9@example.com', 'cafe\u0301@example.com', 'dan@example.com'],
+    ];
     const passes = async function* () {
       yield* pages;
     };
     expect(await duplicateEmailKeys(passes)).toEqual(new Set(['ann@example.com', 'caf\u00e9@example.com']));
-    expect(await duplicateEmailKeys(async function* () {
-      yield ['one@example.com', 'two@example.com'];
-    })).toEqual(new Set());
+    expect(
+      await duplicateEmailKeys(async function* () {
+        yield ['one@example.com', 'two@example.com'];
+      }),
+    ).toEqual(new Set());
   });
 });

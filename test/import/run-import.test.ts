@@ -72,7 +72,15 @@ const EXPECTED_USERS = {
   imported: 2,
   alreadyImported: 0,
   passwordsUpdated: 0,
-  skipped: { deleted_in_source: 0, invalid_email: 1, duplicate_email: 2, no_password: 1, unsupported_password_hash: 1, password_hash_too_costly: 0, email_taken: 1 },
+  skipped: {
+    deleted_in_source: 0,
+    invalid_email: 1,
+    duplicate_email: 2,
+    no_password: 1,
+    unsupported_password_hash: 1,
+    password_hash_too_costly: 0,
+    email_taken: 1,
+  },
 };
 const EXPECTED_SESSIONS = { imported: 2, alreadyImported: 0, skipped: { revoked: 2, expired: 3, blacklisted: 2, beyond_session_limit: 0, user_skipped: 1 } };
 
@@ -89,7 +97,15 @@ describe.each(DATABASES)('gatehouse import from PostgreSQL into %s', (kind) => {
     ids = await fill(source);
     // Carol signed up to Gatehouse herself already, with her address in other case.
     carolId = 'carol-in-gatehouse';
-    await store.createUser({ id: carolId, email: 'Carol@Example.com', emailKey: 'carol@example.com', name: 'Carol', passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', role: 'user', createdAt: T0 - DAY });
+    await store.createUser({
+      id: carolId,
+      email: 'Carol@Example.com',
+      emailKey: 'carol@example.com',
+      name: 'Carol',
+      passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+      role: 'user',
+      createdAt: T0 - DAY,
+    });
   });
   afterEach(async () => {
     await close();
@@ -99,7 +115,16 @@ describe.each(DATABASES)('gatehouse import from PostgreSQL into %s', (kind) => {
   async function importNow(options: { dryRun?: boolean; now?: number; into?: Store; policy?: ImportPolicy } = {}): Promise<ImportReport> {
     const reader = await SourceReader.open(sourceDatabase(source.url)!, 'public');
     try {
-      return await runImport({ reader, store: options.into ?? store, source: 'app', dryRun: options.dryRun ?? false, policy: options.policy ?? POLICY, locator, now: options.now ?? T0, batchSize: 2 });
+      return await runImport({
+        reader,
+        store: options.into ?? store,
+        source: 'app',
+        dryRun: options.dryRun ?? false,
+        policy: options.policy ?? POLICY,
+        locator,
+        now: options.now ?? T0,
+        batchSize: 2,
+      });
     } finally {
       await reader.close();
     }
@@ -121,12 +146,20 @@ describe.each(DATABASES)('gatehouse import from PostgreSQL into %s', (kind) => {
 
     const ann = (await store.findUserByEmail('ann@example.com'))!;
     const { rows } = await source.query('SELECT "password" FROM "Users" WHERE "id" = $1', [ids.ann]);
-    expect(ann).toMatchObject({ email: 'Ann@Example.com', name: 'Ann Smith', role: 'user', passwordHash: rows[0].password, createdAt: Date.parse('2024-03-01T08:00:00Z') });
+    expect(ann).toMatchObject({
+      email: 'Ann@Example.com',
+      name: 'Ann Smith',
+      role: 'user',
+      passwordHash: rows[0].password,
+      createdAt: Date.parse('2024-03-01T08:00:00Z'),
+    });
     expect(ann.passwordHash).toMatch(/^\$2b\$04\$/);
     expect(ann.id).not.toBe(String(ids.ann));
 
     const sessions = await store.listUserSessions(ann.id, T0);
-    expect(sessions.map((s) => ({ ip: s.client.ip, country: s.client.country, label: s.client.device.label, createdAt: s.createdAt, lastActiveAt: s.lastActiveAt }))).toEqual([
+    expect(
+      sessions.map((s) => ({ ip: s.client.ip, country: s.client.country, label: s.client.device.label, createdAt: s.createdAt, lastActiveAt: s.lastActiveAt })),
+    ).toEqual([
       { ip: '81.2.69.142', country: 'GB', label: 'Firefox 121 on Ubuntu', createdAt: ago(10).getTime(), lastActiveAt: ago(1).getTime() },
       { ip: '1.1.1.1', country: 'AU', label: 'Chrome 120 on Windows 10', createdAt: ago(3).getTime(), lastActiveAt: ago(2).getTime() },
     ]);
@@ -237,7 +270,11 @@ describe.each(DATABASES)('gatehouse import from PostgreSQL into %s', (kind) => {
       await setHash(hash);
       for (const dryRun of [true, false]) {
         const report = await importNow({ dryRun });
-        expect(report.users, `${hash} ${dryRun}`).toMatchObject({ passwordsUpdated: 0, alreadyImported: 1, skipped: { ...EXPECTED_USERS.skipped, [reason]: EXPECTED_USERS.skipped[reason] + 1 } });
+        expect(report.users, `${hash} ${dryRun}`).toMatchObject({
+          passwordsUpdated: 0,
+          alreadyImported: 1,
+          skipped: { ...EXPECTED_USERS.skipped, [reason]: EXPECTED_USERS.skipped[reason] + 1 },
+        });
         expect(report.skippedUsers).toContainEqual({ sourceId: String(ids.bob), reason });
         // Its new login waits with it.
         expect(report.sessions).toMatchObject({ imported: 0, skipped: { user_skipped: EXPECTED_SESSIONS.skipped.user_skipped + 1 } });
@@ -305,4 +342,3 @@ describe.each(DATABASES)('gatehouse import from PostgreSQL into %s', (kind) => {
     expect(await store.findUserByEmail('ivy@example.com')).toBeDefined();
   });
 });
-

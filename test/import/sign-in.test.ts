@@ -30,12 +30,26 @@ describe.each(DATABASES)('signing in after the import, on %s', (kind) => {
     const now = t.clock.now();
     // A realistic cost for Ann: the cost is read from the hash, whatever it is.
     const ann = await source.addUser({ email: 'ann@example.com', password: PASSWORD, cost: 10 });
-    await source.addLogin({ userId: ann, ip: '::ffff:198.51.100.9', device: USER_AGENTS.firefoxUbuntu, createdAt: new Date(now - 3 * DAY), updatedAt: new Date(now - DAY) });
+    await source.addLogin({
+      userId: ann,
+      ip: '::ffff:198.51.100.9',
+      device: USER_AGENTS.firefoxUbuntu,
+      createdAt: new Date(now - 3 * DAY),
+      updatedAt: new Date(now - DAY),
+    });
     await source.addUser({ email: 'bea@example.com', password: DECOMPOSED });
     await source.addUser({ email: 'cem@example.com', password: 'a'.repeat(72) + ' and the rest the old app never saw' });
     const reader = await SourceReader.open(sourceDatabase(source.url)!, 'public');
     try {
-      const report = await runImport({ reader, store: t.gatehouse.store, source: 'app', dryRun: false, policy: { idleTtlSeconds: 14 * 86_400, maxAgeSeconds: 90 * 86_400, maxSessions: 0 }, locator: noLocation, now });
+      const report = await runImport({
+        reader,
+        store: t.gatehouse.store,
+        source: 'app',
+        dryRun: false,
+        policy: { idleTtlSeconds: 14 * 86_400, maxAgeSeconds: 90 * 86_400, maxSessions: 0 },
+        locator: noLocation,
+        now,
+      });
       expect(report.users.imported).toBe(3);
     } finally {
       await reader.close();
@@ -47,7 +61,13 @@ describe.each(DATABASES)('signing in after the import, on %s', (kind) => {
   });
 
   const login = (email: string, password: string) =>
-    t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password }, headers: { 'user-agent': USER_AGENTS.firefoxUbuntu }, remoteAddress: '203.0.113.7' });
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email, password },
+      headers: { 'user-agent': USER_AGENTS.firefoxUbuntu },
+      remoteAddress: '203.0.113.7',
+    });
   const hashOf = async (email: string) => (await t.gatehouse.store.findUserByEmail(email))!.passwordHash;
 
   it('refuses a wrong password as it would any other, and keeps the imported hash', async () => {
@@ -90,7 +110,15 @@ describe.each(DATABASES)('signing in after the import, on %s', (kind) => {
     // Cost 31: verified, two attempts would hold every hashing worker for days.
     const costly = (await hashOf('cem@example.com')).replace(/^\$2b\$04\$/, '$2b$31$');
     expect(costly).toMatch(/^\$2b\$31\$/);
-    await t.gatehouse.store.createUser({ id: 'dan', email: 'dan@example.com', emailKey: 'dan@example.com', name: null, passwordHash: costly, role: 'user', createdAt: t.clock.now() });
+    await t.gatehouse.store.createUser({
+      id: 'dan',
+      email: 'dan@example.com',
+      emailKey: 'dan@example.com',
+      name: null,
+      passwordHash: costly,
+      role: 'user',
+      createdAt: t.clock.now(),
+    });
     const responses = await Promise.all([login('dan@example.com', PASSWORD), login('dan@example.com', `${PASSWORD}!`)]);
     for (const response of responses) {
       expectProblem(response, 401, 'invalid_credentials');

@@ -45,22 +45,58 @@ describe('the source layout', () => {
   it('maps the spellings it knows, and reports which column each part came from', async () => {
     const layout = await readSourceLayout(client, 'legacy');
     expect(layout.users).toMatchObject({ name: 'users', sql: '"legacy"."users"' });
-    expect(layout.users.mapping).toEqual({ id: 'id', email: 'email_address', password: 'password_hash', firstName: 'first_name', lastName: 'last_name', createdAt: 'created_at', deletedAt: 'deleted_at' });
-    expect(layout.logins.mapping).toEqual({ id: 'id', userId: 'UserId', tokenId: 'tokenId', tokenDeleted: 'tokenDeleted', ip: 'ipAddress', device: 'userAgent', createdAt: 'created_at', updatedAt: 'updated_at' });
+    expect(layout.users.mapping).toEqual({
+      id: 'id',
+      email: 'email_address',
+      password: 'password_hash',
+      firstName: 'first_name',
+      lastName: 'last_name',
+      createdAt: 'created_at',
+      deletedAt: 'deleted_at',
+    });
+    expect(layout.logins.mapping).toEqual({
+      id: 'id',
+      userId: 'UserId',
+      tokenId: 'tokenId',
+      tokenDeleted: 'tokenDeleted',
+      ip: 'ipAddress',
+      device: 'userAgent',
+      createdAt: 'created_at',
+      updatedAt: 'updated_at',
+    });
     expect(layout.blacklist.mapping).toEqual({ id: 'id', token: 'token' });
   });
 
   it('imports from it as from the default layout, paging by uuid', async () => {
     const hash = hashSync('correct horse battery staple', 4);
-    for (const [first, last, email] of [['Ann', 'Lee', 'ann@example.com'], ['Bob', null, 'bob@example.com'], [null, null, 'cy@example.com']]) {
-      await client.query('INSERT INTO legacy.users (first_name, last_name, email_address, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, now(), now())', [first, last, email, hash]);
+    for (const [first, last, email] of [
+      ['Ann', 'Lee', 'ann@example.com'],
+      ['Bob', null, 'bob@example.com'],
+      [null, null, 'cy@example.com'],
+    ]) {
+      await client.query(
+        'INSERT INTO legacy.users (first_name, last_name, email_address, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, now(), now())',
+        [first, last, email, hash],
+      );
     }
     const { rows } = await client.query("SELECT id FROM legacy.users WHERE email_address = 'ann@example.com'");
-    await client.query(`INSERT INTO legacy.user_logins ("UserId", "tokenId", "tokenDeleted", "ipAddress", "userAgent", created_at, updated_at) VALUES ($1, 't1', null, '198.51.100.1', 'curl/8.5.0', $2, $2)`, [rows[0].id, new Date(T0 - DAY)]);
+    await client.query(
+      `INSERT INTO legacy.user_logins ("UserId", "tokenId", "tokenDeleted", "ipAddress", "userAgent", created_at, updated_at) VALUES ($1, 't1', null, '198.51.100.1', 'curl/8.5.0', $2, $2)`,
+      [rows[0].id, new Date(T0 - DAY)],
+    );
     const { store, close } = await createTestStore('sqlite');
     const reader = await SourceReader.open(sourceDatabase((database.location as { url: string }).url)!, 'legacy');
     try {
-      const report = await runImport({ reader, store, source: 'legacy', dryRun: false, policy: { idleTtlSeconds: 14 * 86_400, maxAgeSeconds: 90 * 86_400, maxSessions: 0 }, locator: noLocation, now: T0, batchSize: 1 });
+      const report = await runImport({
+        reader,
+        store,
+        source: 'legacy',
+        dryRun: false,
+        policy: { idleTtlSeconds: 14 * 86_400, maxAgeSeconds: 90 * 86_400, maxSessions: 0 },
+        locator: noLocation,
+        now: T0,
+        batchSize: 1,
+      });
       expect(report.users.imported).toBe(3);
       expect(report.sessions.imported).toBe(1);
       expect((await store.findUserByEmail('ann@example.com'))!.name).toBe('Ann Lee');

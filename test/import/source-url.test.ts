@@ -20,7 +20,9 @@ describe('the source URL', () => {
     });
     expect(shown('postgresql://db/app')).toBe('postgresql://db/app');
     expect(shown('postgres://ann:p@ss@db/app')).toBe('postgres://ann:***@db/app');
-    expect(shown('mysql://ann:s3cret@db/app')).toBe('refused: must be a postgres:// or postgresql:// URL; what was given is not shown, as it may hold a password');
+    expect(shown('mysql://ann:s3cret@db/app')).toBe(
+      'refused: must be a postgres:// or postgresql:// URL; what was given is not shown, as it may hold a password',
+    );
     expect(shown('postgres://')).toBe('refused: names no host: postgres://user@host:5432/database');
     for (const other of ['sqlite:./data/app.db', 'db.internal/app', '']) expect(shown(other), other).toMatch(/^refused: /);
   });

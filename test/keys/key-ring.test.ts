@@ -152,7 +152,10 @@ describe.each(DATABASES)('signing-key rotation on %s', (kind) => {
     await ring.reload();
     const lastOldToken = await signAccessToken(ring, SETTINGS, { userId: 'u1', sessionId: 's1', authTime: clock.now() - 1 }, clock.now() - 1);
     const safeFrom = added.activatesAt + (600 + 5) * 1000 + RETIRE_MARGIN_MS;
-    expect(await retire()).toMatchObject({ outcome: 'refused', reason: `tokens it signed may be alive until ${new Date(safeFrom).toISOString().replace('.000', '')}` });
+    expect(await retire()).toMatchObject({
+      outcome: 'refused',
+      reason: `tokens it signed may be alive until ${new Date(safeFrom).toISOString().replace('.000', '')}`,
+    });
     clock.set(safeFrom - 1);
     expect(await retire()).toMatchObject({ outcome: 'refused' });
     expect(expiredKeys(await store!.listSigningKeys(), clock.now(), LIFETIME)).toEqual([]);
@@ -191,7 +194,10 @@ describe.each(DATABASES)('signing-key rotation on %s', (kind) => {
     const [store] = await nodes(1);
     const clock = testClock();
     const ring = await KeyRing.open(store!, clock, undefined);
-    expect(await retireSigningKey(store!, clock, ring.signingKey().kid, { lifetime: LIFETIME, force: true })).toMatchObject({ outcome: 'refused', forceable: false });
+    expect(await retireSigningKey(store!, clock, ring.signingKey().kid, { lifetime: LIFETIME, force: true })).toMatchObject({
+      outcome: 'refused',
+      forceable: false,
+    });
     expect(await retireSigningKey(store!, clock, 'no-such-kid', { lifetime: LIFETIME, force: true })).toEqual({ outcome: 'unknown' });
     expect((await store!.listSigningKeys()).map((k) => k.retiredAt)).toEqual([null]);
   });
@@ -242,7 +248,12 @@ describe.each(DATABASES)('signing-key rotation on %s', (kind) => {
     const clock = testClock();
     const ring = await KeyRing.open(store!, clock, undefined);
     const logged: string[] = [];
-    const options = (rotationDays: number) => ({ secret: undefined, rotationDays, lifetime: LIFETIME, log: { info: (_: object, message: string) => logged.push(message) } });
+    const options = (rotationDays: number) => ({
+      secret: undefined,
+      rotationDays,
+      lifetime: LIFETIME,
+      log: { info: (_: object, message: string) => logged.push(message) },
+    });
     clock.advance(365 * 86_400);
     await keepKeys(ring, store!, clock, options(0));
     expect(await store!.listSigningKeys()).toHaveLength(1);

@@ -74,7 +74,9 @@ describe('the local key secret', () => {
     const cwd = process.cwd();
     process.chdir(dir);
     try {
-      await expect(resolveKeySecret(undefined, postgres, noKeys, { mayCreate: 'beside-sqlite' })).rejects.toThrow(/there is no local secret at .*: set GATEHOUSE_SECRET/);
+      await expect(resolveKeySecret(undefined, postgres, noKeys, { mayCreate: 'beside-sqlite' })).rejects.toThrow(
+        /there is no local secret at .*: set GATEHOUSE_SECRET/,
+      );
       expect(() => statSync(join(dir, 'data', 'gatehouse.secret'))).toThrow(/ENOENT/);
     } finally {
       process.chdir(cwd);

@@ -61,7 +61,10 @@ describe('the process metrics', () => {
       expect(metrics.types.get(name), name).toBe(type);
       expect(metrics.help.get(name), name).toBe(help);
       for (const sample of metrics.samples.filter((s) => s.name === name || s.name.startsWith(`${name}_`))) {
-        expect(Object.keys(sample.labels).filter((label) => label !== 'le'), sample.name).toEqual(labels);
+        expect(
+          Object.keys(sample.labels).filter((label) => label !== 'le'),
+          sample.name,
+        ).toEqual(labels);
       }
     }
     // Nothing else under these prefixes: a name a dashboard does not know is one nobody sees.
@@ -96,7 +99,10 @@ describe('the process metrics', () => {
     const cpu = (m: Exposition, name: string) => metricValue(m, name)!;
     expect(cpu(before, 'process_cpu_seconds_total')).toBeGreaterThan(0); // the process had run before the registry existed
     expect(cpu(after, 'process_cpu_seconds_total')).toBeGreaterThan(cpu(before, 'process_cpu_seconds_total'));
-    expect(cpu(after, 'process_cpu_seconds_total')).toBeCloseTo(cpu(after, 'process_cpu_user_seconds_total') + cpu(after, 'process_cpu_system_seconds_total'), 6);
+    expect(cpu(after, 'process_cpu_seconds_total')).toBeCloseTo(
+      cpu(after, 'process_cpu_user_seconds_total') + cpu(after, 'process_cpu_system_seconds_total'),
+      6,
+    );
   });
 
   it('shows a blocked event loop in the lag figures of the next scrape', async () => {
@@ -125,7 +131,10 @@ describe('the process metrics', () => {
       garbage = [];
       await pause(5); // the observer hears of collections after they happened
       const metrics = scrape(registry);
-      collections = ['major', 'minor', 'incremental', 'weakcb'].reduce((sum, kind) => sum + (metricValue(metrics, 'nodejs_gc_duration_seconds_count', { kind }) ?? 0), 0);
+      collections = ['major', 'minor', 'incremental', 'weakcb'].reduce(
+        (sum, kind) => sum + (metricValue(metrics, 'nodejs_gc_duration_seconds_count', { kind }) ?? 0),
+        0,
+      );
     }
     expect(collections).toBeGreaterThan(0);
   });

@@ -34,7 +34,10 @@ describe('the argon2 worker pool', () => {
     const pool = newPool({ size: 2 });
     const stored = await pool.hash('correct horse battery staple', CHEAP, 'account');
     expect(stored).toMatch(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$/);
-    const answers = await Promise.all([pool.verify(stored, 'correct horse battery staple', 'sign-in'), pool.verify(stored, 'correct horse battery stapler', 'sign-in')]);
+    const answers = await Promise.all([
+      pool.verify(stored, 'correct horse battery staple', 'sign-in'),
+      pool.verify(stored, 'correct horse battery stapler', 'sign-in'),
+    ]);
     expect(answers).toEqual([true, false]);
   });
 
@@ -98,7 +101,7 @@ describe('the argon2 worker pool', () => {
     await expect(pool.hash('password', CHEAP, 'account')).rejects.toThrow(/closed/);
   });
 
-  it('starts its workers from the compiled worker module, the build\'s when run from the TypeScript sources', () => {
+  it("starts its workers from the compiled worker module, the build's when run from the TypeScript sources", () => {
     // Node 20 cannot start a worker from a .ts file: under vitest the pool uses dist/'s copy.
     expect(WORKER_FILE).toBe(resolve('dist/passwords/argon2-worker.js'));
   });

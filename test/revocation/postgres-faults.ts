@@ -78,100 +78,120 @@ export function postgresFaultTests(faults: readonly Fault[]): void {
     }, 60_000);
 
     // Registered only where asked for, so neither suite counts the other's test as skipped.
-    if (faults.includes('connections dropped')) it('keep answering, and keep refusing signed-out sessions, when PostgreSQL drops every connection', async () => {
-      const { a, b } = nodes;
-      const traffic = new Traffic({ A: a, B: b }, { live: tokens.live, revoked: tokens.revoked });
-      let killedAt = 0;
-      try {
-        await traffic.flowing();
-        killedAt = performance.now();
-        const killed = await postgres.query(
-          'postgres',
-          `select query, pg_terminate_backend(pid) from pg_stat_activity where datname = 'gatehouse' and backend_type = 'client backend'`,
-        );
-        expect(killed.rows.filter((row: { query: string }) => /^LISTEN/i.test(row.query)).length).toBe(2); // both nodes' listeners
+    if (faults.includes('connections dropped'))
+      it('keep answering, and keep refusing signed-out sessions, when PostgreSQL drops every connection', async () => {
+        const { a, b } = nodes;
+        const traffic = new Traffic({ A: a, B: b }, { live: tokens.live, revoked: tokens.revoked });
+        let killedAt = 0;
+        try {
+          await traffic.flowing();
+          killedAt = performance.now();
+          const killed = await postgres.query(
+            'postgres',
+            `select query, pg_terminate_backend(pid) from pg_stat_activity where datname = 'gatehouse' and backend_type = 'client backend'`,
+          );
+          expect(killed.rows.filter((row: { query: string }) => /^LISTEN/i.test(row.query)).length).toBe(2); // both nodes' listeners
 
-        // A sign-out right after still reaches the other node within the bound…
-        const propagation = await revokeOnBWatchA(a, b, spare.pop()!, phone.access);
-        expect(propagation.unexpected.filter((answer) => answer.code !== 'unavailable')).toEqual([]);
-        expect(propagation.delayMs).toBeLessThanOrEqual(STALENESS_BOUND_MS);
-        // …and signed-in sessions are served again on both nodes.
-        for (const node of ['A', 'B'] as const) await traffic.until((s) => s.node === node && s.kind === 'live' && s.sentAt > killedAt && s.status === 200, `${node} serves a live session again`);
-        console.log(`connections killed: sign-out B → A ${ms(propagation.delayMs)}; ${traffic.summary(killedAt)}`);
-      } finally {
-        await traffic.stop();
-      }
-      expect(traffic.violations()).toEqual([]);
-      // A query cut off by the kill may answer 503; once the pools have reconnected, none do.
-      expect(traffic.samples.filter((s) => s.sentAt > killedAt + 1000 && s.status !== 200 && s.kind === 'live')).toEqual([]);
-      expect(traffic.last()).toEqual({ 'A live': '200', 'A revoked': '401 session_revoked', 'B live': '200', 'B revoked': '401 session_revoked' });
-    }, 60_000);
-
-    if (faults.includes('down past the bound')) it('never accept a signed-out session while PostgreSQL is down for longer than the bound, answer 503 rather than fail or hang, and recover by themselves once it is back', async () => {
-      const { a, b } = nodes;
-      const traffic = new Traffic({ A: a, B: b }, tokens);
-      const t = { lateSignOut: 0, stopping: 0, stopped: 0, restarting: 0, ready: 0 };
-      const report: string[] = [];
-      try {
-        await traffic.flowing();
-        // A sign-out the moment before the database goes: node A may not hear of it in time.
-        const signOut = await send(b.url, 'DELETE', `/v1/me/sessions/${late.id}`, { token: phone.access });
-        expect(signOut.status).toBe(204);
-        t.lateSignOut = signOut.sentAt + signOut.ms;
-        t.stopping = performance.now();
-        await postgres.stop();
-        t.stopped = performance.now();
-
-        // Down until both nodes have answered requests sent well past the bound.
-        const pastBound = t.stopped + STALENESS_BOUND_MS + 1000;
-        for (const node of ['A', 'B'] as const) await traffic.until((s) => s.node === node && s.kind === 'live' && s.sentAt > pastBound, `${node} answers past the bound`);
-        for (const node of [a, b]) expect(await send(node.url, 'GET', '/readyz')).toMatchObject({ status: 503, code: 'unavailable' });
-
-        t.restarting = performance.now();
-        await postgres.start();
-        t.ready = performance.now();
-        report.push(`PostgreSQL down ${ms(t.restarting - t.stopping)}`);
-
-        // A sign-out made at once on B reaches A within the bound…
-        const first = await revokeOnBWatchA(a, b, spare.pop()!, phone.access);
-        expect(first.delayMs).toBeLessThanOrEqual(STALENESS_BOUND_MS);
-        report.push(`sign-out B → A right after the restart ${ms(first.delayMs)} (B answered 503 ${first.retriedOnB} times first)`);
-        // …signed-in sessions are served again, and both nodes say they are ready…
-        for (const node of ['A', 'B'] as const) {
-          const at = await traffic.until((s) => s.node === node && s.kind === 'live' && s.sentAt > t.ready && s.status === 200, `${node} serves a live session again`);
-          report.push(`${node} serves again ${ms(at - t.ready)} after the restart`);
+          // A sign-out right after still reaches the other node within the bound…
+          const propagation = await revokeOnBWatchA(a, b, spare.pop()!, phone.access);
+          expect(propagation.unexpected.filter((answer) => answer.code !== 'unavailable')).toEqual([]);
+          expect(propagation.delayMs).toBeLessThanOrEqual(STALENESS_BOUND_MS);
+          // …and signed-in sessions are served again on both nodes.
+          for (const node of ['A', 'B'] as const)
+            await traffic.until((s) => s.node === node && s.kind === 'live' && s.sentAt > killedAt && s.status === 200, `${node} serves a live session again`);
+          console.log(`connections killed: sign-out B → A ${ms(propagation.delayMs)}; ${traffic.summary(killedAt)}`);
+        } finally {
+          await traffic.stop();
         }
-        for (const [name, node] of [['A', a], ['B', b]] as const) {
-          const at = await eventually(async () => (await send(node.url, 'GET', '/readyz')).status === 200, `${name} is ready`);
-          report.push(`${name} ready ${ms(at - t.ready)}`);
-        }
-        // …both listen again, so a sign-out travels by notice once more.
-        const listening = await eventually(async () => (await postgres.listeners('gatehouse')) === 2, 'both nodes listen again');
-        report.push(`both listening ${ms(listening - t.ready)}`);
-        const second = await revokeOnBWatchA(a, b, spare.pop()!, phone.access);
-        expect(second.delayMs).toBeLessThanOrEqual(STALENESS_BOUND_MS);
-        report.push(`sign-out B → A once listening ${ms(second.delayMs)}`);
-      } finally {
-        await traffic.stop();
-      }
+        expect(traffic.violations()).toEqual([]);
+        // A query cut off by the kill may answer 503; once the pools have reconnected, none do.
+        expect(traffic.samples.filter((s) => s.sentAt > killedAt + 1000 && s.status !== 200 && s.kind === 'live')).toEqual([]);
+        expect(traffic.last()).toEqual({ 'A live': '200', 'A revoked': '401 session_revoked', 'B live': '200', 'B revoked': '401 session_revoked' });
+      }, 60_000);
 
-      // Whatever the moment, a signed-out session was never accepted, and nothing failed but 503.
-      expect(traffic.violations({ late: t.lateSignOut })).toEqual([]);
-      // With the database gone and the view past the bound, a live session gets 503, not 200.
-      const blind = traffic.samples.filter((s) => s.kind === 'live' && s.sentAt + s.ms < t.restarting && s.sentAt > t.stopped + STALENESS_BOUND_MS);
-      expect(blind.length).toBeGreaterThan(0);
-      expect(blind.filter((s) => s.status !== 503)).toEqual([]);
-      // And once it is back, every session is answered as before, the late sign-out included.
-      const signedOut = '401 session_revoked';
-      expect(traffic.last()).toEqual({ 'A live': '200', 'A revoked': signedOut, 'A late': signedOut, 'B live': '200', 'B revoked': signedOut, 'B late': signedOut });
-      console.log(`PostgreSQL restarted: ${report.join('; ')}; ${traffic.summary(t.stopping, t.ready)}`);
-    }, 90_000);
+    if (faults.includes('down past the bound'))
+      it('never accept a signed-out session while PostgreSQL is down for longer than the bound, answer 503 rather than fail or hang, and recover by themselves once it is back', async () => {
+        const { a, b } = nodes;
+        const traffic = new Traffic({ A: a, B: b }, tokens);
+        const t = { lateSignOut: 0, stopping: 0, stopped: 0, restarting: 0, ready: 0 };
+        const report: string[] = [];
+        try {
+          await traffic.flowing();
+          // A sign-out the moment before the database goes: node A may not hear of it in time.
+          const signOut = await send(b.url, 'DELETE', `/v1/me/sessions/${late.id}`, { token: phone.access });
+          expect(signOut.status).toBe(204);
+          t.lateSignOut = signOut.sentAt + signOut.ms;
+          t.stopping = performance.now();
+          await postgres.stop();
+          t.stopped = performance.now();
+
+          // Down until both nodes have answered requests sent well past the bound.
+          const pastBound = t.stopped + STALENESS_BOUND_MS + 1000;
+          for (const node of ['A', 'B'] as const)
+            await traffic.until((s) => s.node === node && s.kind === 'live' && s.sentAt > pastBound, `${node} answers past the bound`);
+          for (const node of [a, b]) expect(await send(node.url, 'GET', '/readyz')).toMatchObject({ status: 503, code: 'unavailable' });
+
+          t.restarting = performance.now();
+          await postgres.start();
+          t.ready = performance.now();
+          report.push(`PostgreSQL down ${ms(t.restarting - t.stopping)}`);
+
+          // A sign-out made at once on B reaches A within the bound…
+          const first = await revokeOnBWatchA(a, b, spare.pop()!, phone.access);
+          expect(first.delayMs).toBeLessThanOrEqual(STALENESS_BOUND_MS);
+          report.push(`sign-out B → A right after the restart ${ms(first.delayMs)} (B answered 503 ${first.retriedOnB} times first)`);
+          // …signed-in sessions are served again, and both nodes say they are ready…
+          for (const node of ['A', 'B'] as const) {
+            const at = await traffic.until(
+              (s) => s.node === node && s.kind === 'live' && s.sentAt > t.ready && s.status === 200,
+              `${node} serves a live session again`,
+            );
+            report.push(`${node} serves again ${ms(at - t.ready)} after the restart`);
+          }
+          for (const [name, node] of [
+            ['A', a],
+            ['B', b],
+          ] as const) {
+            const at = await eventually(async () => (await send(node.url, 'GET', '/readyz')).status === 200, `${name} is ready`);
+            report.push(`${name} ready ${ms(at - t.ready)}`);
+          }
+          // …both listen again, so a sign-out travels by notice once more.
+          const listening = await eventually(async () => (await postgres.listeners('gatehouse')) === 2, 'both nodes listen again');
+          report.push(`both listening ${ms(listening - t.ready)}`);
+          const second = await revokeOnBWatchA(a, b, spare.pop()!, phone.access);
+          expect(second.delayMs).toBeLessThanOrEqual(STALENESS_BOUND_MS);
+          report.push(`sign-out B → A once listening ${ms(second.delayMs)}`);
+        } finally {
+          await traffic.stop();
+        }
+
+        // Whatever the moment, a signed-out session was never accepted, and nothing failed but 503.
+        expect(traffic.violations({ late: t.lateSignOut })).toEqual([]);
+        // With the database gone and the view past the bound, a live session gets 503, not 200.
+        const blind = traffic.samples.filter((s) => s.kind === 'live' && s.sentAt + s.ms < t.restarting && s.sentAt > t.stopped + STALENESS_BOUND_MS);
+        expect(blind.length).toBeGreaterThan(0);
+        expect(blind.filter((s) => s.status !== 503)).toEqual([]);
+        // And once it is back, every session is answered as before, the late sign-out included.
+        const signedOut = '401 session_revoked';
+        expect(traffic.last()).toEqual({
+          'A live': '200',
+          'A revoked': signedOut,
+          'A late': signedOut,
+          'B live': '200',
+          'B revoked': signedOut,
+          'B late': signedOut,
+        });
+        console.log(`PostgreSQL restarted: ${report.join('; ')}; ${traffic.summary(t.stopping, t.ready)}`);
+      }, 90_000);
   });
 }
 
 /** Neither node exited (else its stderr is the failure) or logged an unexpected error (a 500's "unhandled error"). */
 function expectNoCrash(nodes: TwoNodes | undefined): void {
-  for (const [name, node] of [['A', nodes?.a], ['B', nodes?.b]] as const) {
+  for (const [name, node] of [
+    ['A', nodes?.a],
+    ['B', nodes?.b],
+  ] as const) {
     if (!node) continue;
     const stderr = node.logs.filter((line) => !line.startsWith('{')).join('\n');
     expect({ exitCode: node.child.exitCode, signal: node.child.signalCode }, `node ${name} exited: ${stderr}`).toEqual({ exitCode: null, signal: null });
@@ -235,9 +255,12 @@ class Traffic {
     for (const s of this.samples) {
       const what = `${s.node} ${s.kind} sent at ${s.sentAt.toFixed(0)}: ${s.status} ${s.code ?? s.error ?? ''} after ${s.ms.toFixed(0)} ms`;
       const allowed =
-        (s.status === 200 && s.kind !== 'revoked') || (s.status === 401 && s.code === 'session_revoked' && s.kind !== 'live') || (s.status === 503 && s.code === 'unavailable');
+        (s.status === 200 && s.kind !== 'revoked') ||
+        (s.status === 401 && s.code === 'session_revoked' && s.kind !== 'live') ||
+        (s.status === 503 && s.code === 'unavailable');
       if (!allowed) bad.push(what);
-      else if (s.kind === 'late' && s.status === 200 && s.sentAt > lateAt + (s.node === 'B' ? 0 : STALENESS_BOUND_MS)) bad.push(`${what} (signed out at ${lateAt.toFixed(0)})`);
+      else if (s.kind === 'late' && s.status === 200 && s.sentAt > lateAt + (s.node === 'B' ? 0 : STALENESS_BOUND_MS))
+        bad.push(`${what} (signed out at ${lateAt.toFixed(0)})`);
     }
     return bad.length > 20 ? [...bad.slice(0, 20), `… and ${bad.length - 20} more`] : bad;
   }

@@ -79,7 +79,16 @@ export async function send(base: string, method: string, path: string, options: 
     const text = await response.text();
     const body = text && /json/.test(response.headers.get('content-type') ?? '') ? (JSON.parse(text) as Record<string, unknown>) : undefined;
     const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
-    return { status: response.status, code: str(body?.code), detail: str(body?.detail), body, sentAt, ms: performance.now() - sentAt, timedOut: false, error: undefined };
+    return {
+      status: response.status,
+      code: str(body?.code),
+      detail: str(body?.detail),
+      body,
+      sentAt,
+      ms: performance.now() - sentAt,
+      timedOut: false,
+      error: undefined,
+    };
   } catch (error) {
     const timedOut = error instanceof Error && error.name === 'TimeoutError';
     const message = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : String(error);

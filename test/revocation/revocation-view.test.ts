@@ -38,7 +38,10 @@ describe('listening to the revocation view', () => {
     const heard: string[][] = [];
     const stop = view.subscribe((added) => heard.push(added.map((s) => s.id)));
     view.revoked([{ id: 'a', revokedAt: 1 }]);
-    view.revoked([{ id: 'a', revokedAt: 1 }, { id: 'b', revokedAt: 2 }]);
+    view.revoked([
+      { id: 'a', revokedAt: 1 },
+      { id: 'b', revokedAt: 2 },
+    ]);
     view.revoked([{ id: 'b', revokedAt: 2 }]);
     stop();
     view.revoked([{ id: 'c', revokedAt: 3 }]);

@@ -7,5 +7,9 @@ import { signOutsOnBRefusedOnA } from './two-nodes-propagation.js';
 const REVOCATIONS: Record<DatabaseKind, number> = { postgres: 20, sqlite: 8 };
 
 describe.each(Object.entries(REVOCATIONS) as [DatabaseKind, number][])('two server processes on one %s database', (kind, count) => {
-  it(`refuse on node A every one of ${count} sessions signed out on node B, each within the staleness bound`, () => signOutsOnBRefusedOnA(kind, count), 120_000);
+  it(
+    `refuse on node A every one of ${count} sessions signed out on node B, each within the staleness bound`,
+    () => signOutsOnBRefusedOnA(kind, count),
+    120_000,
+  );
 });

@@ -37,7 +37,11 @@ describe.each(DATABASES)('reporting a sign-in ("this wasn\'t me") on %s', (kind)
     const url = notMeLink(ctx().notMeLinks!, event.id, event.at).url;
     return { session, token: url.slice(url.indexOf(NOT_ME_PATH) + NOT_ME_PATH.length + 1) };
   }
-  const codeOf = (promise: Promise<unknown>) => promise.then(() => 'ok', (error: { code?: string }) => error.code);
+  const codeOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'ok',
+      (error: { code?: string }) => error.code,
+    );
 
   it('inspecting describes the sign-in and writes nothing', async () => {
     const email = await aUser();

@@ -14,7 +14,7 @@ describe.each(DATABASES)('purging sign-in failure counters on %s', (kind) => {
   const fail = (email: string, ip: string) =>
     t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: 'wrong password' }, remoteAddress: ip });
 
-  it('keeps counters that still limit, and deletes an email\'s after a day without failures and an address\'s after its window', async () => {
+  it("keeps counters that still limit, and deletes an email's after a day without failures and an address's after its window", async () => {
     await fail('old@example.com', '198.51.100.1');
     t.clock.advance(20 * 60);
     await fail('recent@example.com', '198.51.100.2');

@@ -37,8 +37,10 @@ describe.each(DATABASES)('administration in the store on %s', (kind) => {
     return id;
   }
 
-  const disabledEvent = (userId: string) => ({ changed, revoked }: UserChange): ActivityEvent[] =>
-    changed ? [newEvent('account_disabled', T0 + HOUR, { userId, actor: 'cli', detail: { session_ids: revoked.map((s) => s.id) } }, false)] : [];
+  const disabledEvent =
+    (userId: string) =>
+    ({ changed, revoked }: UserChange): ActivityEvent[] =>
+      changed ? [newEvent('account_disabled', T0 + HOUR, { userId, actor: 'cli', detail: { session_ids: revoked.map((s) => s.id) } }, false)] : [];
   const history = async (userId: string) => (await store.listUserEvents(userId, { limit: 100 })).map((e) => [e.type, e.actor, e.detail]);
 
   describe('finding users by the start of their email', () => {
@@ -47,7 +49,8 @@ describe.each(DATABASES)('administration in the store on %s', (kind) => {
     beforeAll(async () => {
       const other = await createTestStore(kind);
       const db = other.store;
-      for (const email of emails) await db.createUser({ id: nextId('user'), email, emailKey: email.toLowerCase(), name: null, passwordHash: HASH, role: 'user', createdAt: T0 });
+      for (const email of emails)
+        await db.createUser({ id: nextId('user'), email, emailKey: email.toLowerCase(), name: null, passwordHash: HASH, role: 'user', createdAt: T0 });
       search = async (prefix, page = { limit: 100 }) => (await db.findUsersByEmail(prefix, page)).map((u) => u.email);
       return () => other.close();
     });
@@ -63,7 +66,15 @@ describe.each(DATABASES)('administration in the store on %s', (kind) => {
     });
 
     it('lists every account for an empty prefix, and none for a prefix nobody has', async () => {
-      expect(await search('')).toEqual(['a_b@example.com', 'Ann.B@example.com', 'ann@example.com', 'anna@example.org', 'anne@example.com', 'bob@example.com', 'ünal@example.de']);
+      expect(await search('')).toEqual([
+        'a_b@example.com',
+        'Ann.B@example.com',
+        'ann@example.com',
+        'anna@example.org',
+        'anne@example.com',
+        'bob@example.com',
+        'ünal@example.de',
+      ]);
       expect(await search('carol')).toEqual([]);
     });
 
@@ -81,7 +92,9 @@ describe.each(DATABASES)('administration in the store on %s', (kind) => {
     it.runIf(kind === 'postgres')('is an index range on PostgreSQL (migration 0006), not a scan of every account', async () => {
       const plan = await store.db.transaction().execute(async (trx) => {
         await sql`set local enable_seqscan = off`.execute(trx);
-        return sql`explain select * from users where email_key collate "C" >= 'ann' and email_key collate "C" < 'ano' order by email_key collate "C" limit 21`.execute(trx);
+        return sql`explain select * from users where email_key collate "C" >= 'ann' and email_key collate "C" < 'ano' order by email_key collate "C" limit 21`.execute(
+          trx,
+        );
       });
       expect(JSON.stringify(plan.rows)).toMatch(/Index Scan (using|on) users_email_key_c/);
     });
@@ -102,9 +115,14 @@ describe.each(DATABASES)('administration in the store on %s', (kind) => {
       const other = await aUser();
       const untouched = await aSession(other);
       const change = await store.setUserDisabled({ userId: user, disabled: true, at: T0 + HOUR, by: 'admin-1', events: disabledEvent(user) });
-      expect(change).toMatchObject({ changed: true, user: { id: user, disabledAt: T0 + HOUR, updatedAt: T0 + HOUR }, previous: { disabledAt: null, updatedAt: T0 } });
+      expect(change).toMatchObject({
+        changed: true,
+        user: { id: user, disabledAt: T0 + HOUR, updatedAt: T0 + HOUR },
+        previous: { disabledAt: null, updatedAt: T0 },
+      });
       expect(change!.revoked.map((s) => s.id).sort()).toEqual([...sessions].sort());
-      for (const id of sessions) expect(await store.findSession(id)).toMatchObject({ revokedAt: T0 + HOUR, revokedReason: 'account_disabled', revokedBy: 'admin-1' });
+      for (const id of sessions)
+        expect(await store.findSession(id)).toMatchObject({ revokedAt: T0 + HOUR, revokedReason: 'account_disabled', revokedBy: 'admin-1' });
       expect(await store.findSession(untouched)).toMatchObject({ revokedAt: null });
       expect(await store.findUserById(user)).toMatchObject({ disabledAt: T0 + HOUR });
       expect(await history(user)).toEqual([['account_disabled', 'cli', { session_ids: change!.revoked.map((s) => s.id) }]]);
@@ -170,14 +188,19 @@ describe.each(DATABASES)('administration in the store on %s', (kind) => {
     it('reports no change for an account that is not disabled', async () => {
       const user = await aUser();
       const session = await aSession(user);
-      expect(await store.setUserDisabled({ userId: user, disabled: false, at: T0 + HOUR, by: 'cli', events: () => [] })).toMatchObject({ changed: false, user: { updatedAt: T0 } });
+      expect(await store.setUserDisabled({ userId: user, disabled: false, at: T0 + HOUR, by: 'cli', events: () => [] })).toMatchObject({
+        changed: false,
+        user: { updatedAt: T0 },
+      });
       expect(await store.findSession(session)).toMatchObject({ revokedAt: null });
     });
   });
 
   describe('roles', () => {
-    const roleEvent = (userId: string) => ({ changed, user, previous }: UserChange): ActivityEvent[] =>
-      changed ? [newEvent('role_changed', T0 + HOUR, { userId, actor: 'cli', detail: { role: user.role, previous_role: previous.role } }, false)] : [];
+    const roleEvent =
+      (userId: string) =>
+      ({ changed, user, previous }: UserChange): ActivityEvent[] =>
+        changed ? [newEvent('role_changed', T0 + HOUR, { userId, actor: 'cli', detail: { role: user.role, previous_role: previous.role } }, false)] : [];
 
     it('gives the user the role, says which it had, and writes the event with it', async () => {
       const user = await aUser();
@@ -191,7 +214,10 @@ describe.each(DATABASES)('administration in the store on %s', (kind) => {
 
     it('reports no change when the user has the role already', async () => {
       const user = await aUser();
-      expect(await store.setUserRole({ userId: user, role: 'user', at: T0 + HOUR, events: roleEvent(user) })).toMatchObject({ changed: false, user: { updatedAt: T0 } });
+      expect(await store.setUserRole({ userId: user, role: 'user', at: T0 + HOUR, events: roleEvent(user) })).toMatchObject({
+        changed: false,
+        user: { updatedAt: T0 },
+      });
       expect(await history(user)).toEqual([]);
     });
 
@@ -219,4 +245,3 @@ describe('the end of a prefix range', () => {
     expect(prefixEnd('')).toBeUndefined();
   });
 });
-

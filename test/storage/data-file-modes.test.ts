@@ -62,7 +62,9 @@ describe('the data a quick start keeps on disk', () => {
     rmSync(join(data, 'gatehouse.secret'));
     const result = spawnSync(process.execPath, [SERVER], { cwd, env: { PATH: process.env.PATH ?? '', PORT: '0' }, encoding: 'utf8', timeout: 30_000 });
     expect(result.status).toBe(1);
-    expect(result.stdout + result.stderr).toContain(`the local secret ${join(data, 'gatehouse.secret')} is missing: restore it from a backup, or set GATEHOUSE_SECRET`);
+    expect(result.stdout + result.stderr).toContain(
+      `the local secret ${join(data, 'gatehouse.secret')} is missing: restore it from a backup, or set GATEHOUSE_SECRET`,
+    );
     expect(() => statSync(join(data, 'gatehouse.secret'))).toThrow(/ENOENT/);
   });
 });

@@ -13,7 +13,6 @@ import { createTestStore, DATABASES, type TestDatabase } from '../helpers/databa
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g';
 
-
 let counter = 0;
 const nextId = (prefix: string) => `${prefix}-events-${String(++counter).padStart(5, '0')}`;
 
@@ -42,7 +41,12 @@ describe.each(DATABASES)('login history in the store on %s', (kind) => {
 
   it('gives back what was written, field for field', async () => {
     const userId = await aUser();
-    const written = newEvent('password_changed', T0, { userId, sessionId: 's1', actor: userId, client: FIREFOX_CLIENT, detail: { session_ids: ['a', 'b'] } }, false);
+    const written = newEvent(
+      'password_changed',
+      T0,
+      { userId, sessionId: 's1', actor: userId, client: FIREFOX_CLIENT, detail: { session_ids: ['a', 'b'] } },
+      false,
+    );
     await store.recordEvents([written]);
     const { notify: _, ...stored } = written;
     expect(await store.listUserEvents(userId, { limit: 10 })).toEqual([stored]);

@@ -62,7 +62,13 @@ describe.each(DATABASES)('imports in the store on %s', (kind) => {
     expect(rows.events).toEqual([{ type: 'account_imported' }]);
     expect(rows.devices).toEqual([{ device_key: '["Firefox","Ubuntu","desktop","NL"]' }]);
     expect(await store.findImportedRows('app', 'Users', [entry.sourceId, 'nobody'])).toEqual(new Map([[entry.sourceId, entry.user.id]]));
-    expect(await store.findImportedRows('app', 'User_Logins', entry.sessions.map((s) => s.sourceId))).toEqual(new Map(entry.sessions.map((s) => [s.sourceId, s.session.id])));
+    expect(
+      await store.findImportedRows(
+        'app',
+        'User_Logins',
+        entry.sessions.map((s) => s.sourceId),
+      ),
+    ).toEqual(new Map(entry.sessions.map((s) => [s.sourceId, s.session.id])));
     // Rows are filed by source: another app's user 1 is not this one's.
     expect(await store.findImportedRows('other-app', 'Users', [entry.sourceId])).toEqual(new Map());
   });
@@ -82,7 +88,13 @@ describe.each(DATABASES)('imports in the store on %s', (kind) => {
     expect(await store.importUser(clash)).toBe('email_taken');
     expect(await rowsOf(clash.user.id)).toEqual({ user: undefined, sessions: [], events: [], devices: [] });
     expect(await store.findImportedRows('app', 'Users', [clash.sourceId])).toEqual(new Map());
-    expect(await store.findImportedRows('app', 'User_Logins', clash.sessions.map((s) => s.sourceId))).toEqual(new Map());
+    expect(
+      await store.findImportedRows(
+        'app',
+        'User_Logins',
+        clash.sessions.map((s) => s.sourceId),
+      ),
+    ).toEqual(new Map());
     expect(await store.findUserById(existing.user.id)).toMatchObject(existing.user);
   });
 
@@ -119,20 +131,27 @@ describe.each(DATABASES)('imports in the store on %s', (kind) => {
     await store.importUser(entry);
     const newer = { sourceId: String(++counter), session: newSessionRecord(nextId('session'), entry.user.id, T0 + 5) };
     const update = { source: 'app', sessionTable: 'User_Logins', userId: entry.user.id, devices: [], at: T0 + 10 };
-    expect(await store.updateImportedUser({ ...update, sessions: [entry.sessions[0]!, newer], passwordHash: { imported: BCRYPT, current: OTHER_BCRYPT } })).toEqual({
+    expect(
+      await store.updateImportedUser({ ...update, sessions: [entry.sessions[0]!, newer], passwordHash: { imported: BCRYPT, current: OTHER_BCRYPT } }),
+    ).toEqual({
       sessions: 1,
       passwordReplaced: true,
     });
     expect(await store.findUserById(entry.user.id)).toMatchObject({ passwordHash: OTHER_BCRYPT, passwordChangedAt: T0 + 10, updatedAt: T0 + 10 });
     expect((await rowsOf(entry.user.id)).sessions).toHaveLength(3);
     // The owner's hash is no longer the imported one (they signed in): it stays theirs.
-    expect(await store.updateImportedUser({ ...update, sessions: [], passwordHash: { imported: BCRYPT, current: '$2b$04$another' } })).toEqual({ sessions: 0, passwordReplaced: false });
+    expect(await store.updateImportedUser({ ...update, sessions: [], passwordHash: { imported: BCRYPT, current: '$2b$04$another' } })).toEqual({
+      sessions: 0,
+      passwordReplaced: false,
+    });
     expect((await store.findUserById(entry.user.id))!.passwordHash).toBe(OTHER_BCRYPT);
   });
 
   it('writes nothing for an imported user that is no longer there', async () => {
     const session = { sourceId: String(++counter), session: newSessionRecord(nextId('session'), 'gone') };
-    expect(await store.updateImportedUser({ source: 'app', sessionTable: 'User_Logins', userId: 'gone', sessions: [session], devices: [], at: T0 })).toBeUndefined();
+    expect(
+      await store.updateImportedUser({ source: 'app', sessionTable: 'User_Logins', userId: 'gone', sessions: [session], devices: [], at: T0 }),
+    ).toBeUndefined();
     expect(await store.findImportedRows('app', 'User_Logins', [session.sourceId])).toEqual(new Map());
   });
 });

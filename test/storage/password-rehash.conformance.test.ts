@@ -14,7 +14,6 @@ const OLD_HASH = '$argon2id$v=19$m=4096,t=1,p=1$c2FsdHNhbHQ$b2xkb2xkb2xk';
 const FRESH_HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$ZnJlc2hmcmVzaA';
 const CHANGED_HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$Y2hhbmdlZGNoYW5nZWQ';
 
-
 let counter = 0;
 const nextId = (prefix: string) => `${prefix}-rehash-${String(++counter).padStart(5, '0')}`;
 
@@ -64,7 +63,13 @@ describe.each(DATABASES)('rehashing a password in the store on %s', (kind) => {
     const user = await aUserWithAnOldHash();
     const keeper = await aSessionOf(user.id);
     const at = T0 + HOUR;
-    await store.changePassword({ userId: user.id, currentPasswordHash: OLD_HASH, passwordHash: CHANGED_HASH, keepSessionId: keeper.id, revocation: { reason: 'password_changed', by: user.id, at } });
+    await store.changePassword({
+      userId: user.id,
+      currentPasswordHash: OLD_HASH,
+      passwordHash: CHANGED_HASH,
+      keepSessionId: keeper.id,
+      revocation: { reason: 'password_changed', by: user.id, at },
+    });
 
     expect(await store.rehashPassword({ userId: user.id, currentPasswordHash: OLD_HASH, passwordHash: FRESH_HASH })).toBe(false);
     expect(await store.findUserById(user.id)).toStrictEqual({ ...user, passwordHash: CHANGED_HASH, passwordChangedAt: at, updatedAt: at });
@@ -83,7 +88,13 @@ describe.each(DATABASES)('rehashing a password in the store on %s', (kind) => {
       const keeper = await aSessionOf(user.id);
       const [rehashed, changed] = await Promise.allSettled([
         store.rehashPassword({ userId: user.id, currentPasswordHash: OLD_HASH, passwordHash: FRESH_HASH }),
-        store.changePassword({ userId: user.id, currentPasswordHash: OLD_HASH, passwordHash: CHANGED_HASH, keepSessionId: keeper.id, revocation: { reason: 'password_changed', by: user.id, at: T0 + HOUR } }),
+        store.changePassword({
+          userId: user.id,
+          currentPasswordHash: OLD_HASH,
+          passwordHash: CHANGED_HASH,
+          keepSessionId: keeper.id,
+          revocation: { reason: 'password_changed', by: user.id, at: T0 + HOUR },
+        }),
       ]);
       const stored = (await store.findUserById(user.id))?.passwordHash;
       if (changed.status === 'fulfilled') {

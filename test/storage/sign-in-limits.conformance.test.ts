@@ -23,7 +23,12 @@ const POLICY: SignInLimitPolicy = { maxConsecutiveFailures: 10, maxFailuresPerHo
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g';
 const START = { replaceSameDevice: false, maxSessions: 0, passwordHash: HASH };
-const CLIENT: ClientInfo = { ip: '203.0.113.7', userAgent: 'test', device: { browser: null, os: null, type: 'unknown', label: 'Unknown device' }, country: null };
+const CLIENT: ClientInfo = {
+  ip: '203.0.113.7',
+  userAgent: 'test',
+  device: { browser: null, os: null, type: 'unknown', label: 'Unknown device' },
+  country: null,
+};
 
 function aSession(userId: string, at: number): NewSession {
   const id = `session-${randomUUID()}`;
@@ -138,7 +143,12 @@ describe.each(DATABASES)('sign-in failure counters on %s', (kind) => {
     }
     expect(claims.filter((c) => c.allowed)).toHaveLength(10);
     expect(claims.filter((c) => !c.allowed)).toHaveLength(20);
-    expect((await store.signInLimits('ann@example.com', '198.51.100.0')).account).toEqual({ consecutive: 10, lastFailureAt: T0, windowStart: T0, windowCount: 10 });
+    expect((await store.signInLimits('ann@example.com', '198.51.100.0')).account).toEqual({
+      consecutive: 10,
+      lastFailureAt: T0,
+      windowStart: T0,
+      windowCount: 10,
+    });
   });
 
   it('of 30 parallel claims from one address for many emails on two nodes allows exactly the address limit', async () => {
@@ -158,9 +168,7 @@ describe.each(DATABASES)('sign-in failure counters on %s', (kind) => {
   it('loses no count when two nodes record failures for one email and address at the same moment', async () => {
     const other = await openStore(database.location);
     try {
-      await Promise.all(
-        Array.from({ length: 60 }, (_, i) => fail(i % 2 === 0 ? store : other, 'ann@example.com', '203.0.113.7', T0 + (i % 3))),
-      );
+      await Promise.all(Array.from({ length: 60 }, (_, i) => fail(i % 2 === 0 ? store : other, 'ann@example.com', '203.0.113.7', T0 + (i % 3))));
     } finally {
       await other.close();
     }

@@ -59,9 +59,11 @@ describe.each(DATABASES)('reporting a sign-in in the store on %s', (kind) => {
   }
 
   const revocation = (by: string, at = T0 + HOUR): Revocation => ({ reason: 'reported', by, at });
-  const reportedEvent = (userId: string) => (revoked: RevokedSession[]): ActivityEvent[] => [
-    newEvent('sign_in_reported', T0 + HOUR, { userId, actor: userId, client: CLIENT, detail: { session_ids: revoked.map((s) => s.id) } }, false),
-  ];
+  const reportedEvent =
+    (userId: string) =>
+    (revoked: RevokedSession[]): ActivityEvent[] => [
+      newEvent('sign_in_reported', T0 + HOUR, { userId, actor: userId, client: CLIENT, detail: { session_ids: revoked.map((s) => s.id) } }, false),
+    ];
   const reports = async (userId: string) => store.listUserEvents(userId, { types: ['sign_in_reported'], limit: 100 });
 
   it('revokes the reported session, with the reason and who reported it, and writes the event', async () => {
@@ -107,7 +109,13 @@ describe.each(DATABASES)('reporting a sign-in in the store on %s', (kind) => {
     const stranger = await aUser();
     const own = await aSignIn(owner);
     const theirs = await aSignIn(stranger);
-    const outcome = await store.reportSignIn({ eventId: own.eventId, userId: owner, sessionId: theirs.sessionId, revocation: revocation(owner), events: reportedEvent(owner) });
+    const outcome = await store.reportSignIn({
+      eventId: own.eventId,
+      userId: owner,
+      sessionId: theirs.sessionId,
+      revocation: revocation(owner),
+      events: reportedEvent(owner),
+    });
     expect(outcome.revoked).toEqual([]);
     expect(await store.findSession(theirs.sessionId)).toMatchObject({ revokedAt: null });
   });

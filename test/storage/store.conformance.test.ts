@@ -39,8 +39,7 @@ const OFFICE_FIREFOX: ClientInfo = { ...HOME_FIREFOX, ip: '198.51.100.20', count
 /** Another browser from the same address as HOME_FIREFOX. */
 const HOME_IPHONE: ClientInfo = {
   ip: HOME_FIREFOX.ip,
-  userAgent:
-    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1',
+  userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1',
   device: { browser: 'Mobile Safari 17.1', os: 'iOS 17.1', type: 'mobile', label: 'Mobile Safari 17.1 on iOS 17.1' },
   country: 'NL',
 };
@@ -260,7 +259,12 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       const next = aSession(ann.id, { client: HOME_FIREFOX, createdAt: at, authenticatedAt: at, lastActiveAt: at });
       const { replaced } = await store.startSession(next, REPLACE);
 
-      expect(sorted(replaced)).toEqual(sorted([{ id: sameDevice.id, revokedAt: at }, { id: sameDeviceToo.id, revokedAt: at }]));
+      expect(sorted(replaced)).toEqual(
+        sorted([
+          { id: sameDevice.id, revokedAt: at },
+          { id: sameDeviceToo.id, revokedAt: at },
+        ]),
+      );
       for (const id of [sameDevice.id, sameDeviceToo.id]) {
         expect(await sessionState(id)).toEqual({ revokedAt: at, revokedReason: 'replaced', revokedBy: ann.id });
       }
@@ -426,7 +430,12 @@ describe.each(DATABASES)('the store on %s', (kind) => {
         const evictedIds = starts.flatMap((s) => s.evicted.map((e) => e.id));
         expect(starts.flatMap((s) => s.replaced)).toEqual([]);
         // Every session not left active was ended by the cap, and reported so exactly once.
-        expect([...evictedIds].sort()).toEqual(sessions.map((s) => s.id).filter((id) => !activeIds.has(id)).sort());
+        expect([...evictedIds].sort()).toEqual(
+          sessions
+            .map((s) => s.id)
+            .filter((id) => !activeIds.has(id))
+            .sort(),
+        );
         for (const id of evictedIds) expect(await sessionState(id)).toEqual(endedBySessionLimit(user.id, T0));
       }
     });
@@ -509,9 +518,19 @@ describe.each(DATABASES)('the store on %s', (kind) => {
     it('returns the session and its user, every field of both, times as numbers, in one call', async () => {
       const user = await aStoredUser({ role: 'admin', createdAt: T0 + 1 });
       const session = await signIn(user.id, { client: HOME_IPHONE, lastActiveAt: T0 + 5, idleExpiresAt: T0 + DAY + 6 });
-      await store.changePassword({ userId: user.id, currentPasswordHash: PASSWORD_HASH, passwordHash: '$argon2id$new', keepSessionId: session.id, revocation: revocation('password_changed', user.id, T0 + 2) });
+      await store.changePassword({
+        userId: user.id,
+        currentPasswordHash: PASSWORD_HASH,
+        passwordHash: '$argon2id$new',
+        keepSessionId: session.id,
+        revocation: revocation('password_changed', user.id, T0 + 2),
+      });
       // Every user time different, so a swapped column cannot pass unnoticed.
-      await store.db.updateTable('users').set({ disabled_at: T0 + 3, updated_at: T0 + 4 }).where('id', '=', user.id).execute();
+      await store.db
+        .updateTable('users')
+        .set({ disabled_at: T0 + 3, updated_at: T0 + 4 })
+        .where('id', '=', user.id)
+        .execute();
 
       const found = await store.findSessionWithUser(session.id);
       expect(found).toStrictEqual({
@@ -697,7 +716,14 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       const b = await signIn(user.id, { client: HOME_IPHONE });
       const untouched = await signIn(user.id, { client: OFFICE_FIREFOX });
 
-      await store.recordActivity([{ sessionId: a.id, at: T0 + HOUR }, { sessionId: b.id, at: T0 + 2 * HOUR }], IDLE_TTL, WRITTEN_AT);
+      await store.recordActivity(
+        [
+          { sessionId: a.id, at: T0 + HOUR },
+          { sessionId: b.id, at: T0 + 2 * HOUR },
+        ],
+        IDLE_TTL,
+        WRITTEN_AT,
+      );
 
       expect(await store.findSession(a.id)).toStrictEqual({ ...stored(a), lastActiveAt: T0 + HOUR, idleExpiresAt: T0 + HOUR + IDLE_TTL });
       expect(await store.findSession(b.id)).toStrictEqual({ ...stored(b), lastActiveAt: T0 + 2 * HOUR, idleExpiresAt: T0 + 2 * HOUR + IDLE_TTL });
@@ -720,7 +746,14 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       const lateStart = await signIn(user.id, { lastActiveAt: T0 + 3 * HOUR, idleExpiresAt: T0 + 3 * HOUR + IDLE_TTL });
 
       await store.recordActivity([{ sessionId: recorded.id, at: T0 + 2 * HOUR }], IDLE_TTL, WRITTEN_AT);
-      await store.recordActivity([{ sessionId: recorded.id, at: T0 + HOUR }, { sessionId: lateStart.id, at: T0 + HOUR }], IDLE_TTL, WRITTEN_AT);
+      await store.recordActivity(
+        [
+          { sessionId: recorded.id, at: T0 + HOUR },
+          { sessionId: lateStart.id, at: T0 + HOUR },
+        ],
+        IDLE_TTL,
+        WRITTEN_AT,
+      );
 
       expect(await store.findSession(recorded.id)).toStrictEqual({ ...stored(recorded), lastActiveAt: T0 + 2 * HOUR, idleExpiresAt: T0 + 2 * HOUR + IDLE_TTL });
       expect(await store.findSession(lateStart.id)).toStrictEqual(stored(lateStart));
@@ -804,7 +837,14 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       const user = await aStoredUser();
       const session = await signIn(user.id);
 
-      await store.recordActivity([{ sessionId: 'session-nobody', at: T0 + HOUR }, { sessionId: session.id, at: T0 + HOUR }], IDLE_TTL, WRITTEN_AT);
+      await store.recordActivity(
+        [
+          { sessionId: 'session-nobody', at: T0 + HOUR },
+          { sessionId: session.id, at: T0 + HOUR },
+        ],
+        IDLE_TTL,
+        WRITTEN_AT,
+      );
       expect((await store.findSession(session.id))?.lastActiveAt).toBe(T0 + HOUR);
       expect(await store.findSession('session-nobody')).toBeUndefined();
     });
@@ -877,7 +917,12 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       const at = T0 + HOUR;
       const revoked = await store.revokeUserSessions(ann.id, revocation('logout_all', ann.id, at));
 
-      expect(sorted(revoked)).toEqual(sorted([{ id: first.id, revokedAt: at }, { id: second.id, revokedAt: at }]));
+      expect(sorted(revoked)).toEqual(
+        sorted([
+          { id: first.id, revokedAt: at },
+          { id: second.id, revokedAt: at },
+        ]),
+      );
       for (const id of [first.id, second.id]) {
         expect(await sessionState(id)).toEqual({ revokedAt: at, revokedReason: 'logout_all', revokedBy: ann.id });
       }
@@ -964,7 +1009,13 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       await refuseSessionUpdates();
 
       await expect(
-        store.changePassword({ userId: user.id, currentPasswordHash: PASSWORD_HASH, passwordHash: '$argon2id$new', keepSessionId: current.id, revocation: revocation('password_changed', user.id, T0 + DAY) }),
+        store.changePassword({
+          userId: user.id,
+          currentPasswordHash: PASSWORD_HASH,
+          passwordHash: '$argon2id$new',
+          keepSessionId: current.id,
+          revocation: revocation('password_changed', user.id, T0 + DAY),
+        }),
       ).rejects.toThrow(/refused by the test/);
       expect(await store.findUserById(user.id)).toStrictEqual(user);
       expect(await sessionState(other.id)).toEqual(ACTIVE);
@@ -976,9 +1027,21 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       const user = await aStoredUser();
       const mine = await signIn(user.id);
       const theirs = await signIn(user.id, { client: OFFICE_FIREFOX });
-      await store.changePassword({ userId: user.id, currentPasswordHash: PASSWORD_HASH, passwordHash: '$argon2id$mine', keepSessionId: mine.id, revocation: revocation('password_changed', user.id, T0 + HOUR) });
+      await store.changePassword({
+        userId: user.id,
+        currentPasswordHash: PASSWORD_HASH,
+        passwordHash: '$argon2id$mine',
+        keepSessionId: mine.id,
+        revocation: revocation('password_changed', user.id, T0 + HOUR),
+      });
       await expect(
-        store.changePassword({ userId: user.id, currentPasswordHash: PASSWORD_HASH, passwordHash: '$argon2id$theirs', keepSessionId: theirs.id, revocation: revocation('password_changed', user.id, T0 + HOUR) }),
+        store.changePassword({
+          userId: user.id,
+          currentPasswordHash: PASSWORD_HASH,
+          passwordHash: '$argon2id$theirs',
+          keepSessionId: theirs.id,
+          revocation: revocation('password_changed', user.id, T0 + HOUR),
+        }),
       ).rejects.toMatchObject({ code: 'invalid_credentials' });
       expect((await store.findUserById(user.id))?.passwordHash).toBe('$argon2id$mine');
       expect(await sessionState(mine.id)).toEqual(ACTIVE);
@@ -989,7 +1052,13 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       const gone = await signIn(user.id);
       await store.revokeSession(user.id, gone.id, revocation('remote_logout', user.id, T0 + MINUTE));
       await expect(
-        store.changePassword({ userId: user.id, currentPasswordHash: PASSWORD_HASH, passwordHash: '$argon2id$new', keepSessionId: gone.id, revocation: revocation('password_changed', user.id, T0 + HOUR) }),
+        store.changePassword({
+          userId: user.id,
+          currentPasswordHash: PASSWORD_HASH,
+          passwordHash: '$argon2id$new',
+          keepSessionId: gone.id,
+          revocation: revocation('password_changed', user.id, T0 + HOUR),
+        }),
       ).rejects.toMatchObject({ code: 'session_revoked' });
       expect((await store.findUserById(user.id))?.passwordHash).toBe(PASSWORD_HASH);
     });
@@ -997,7 +1066,13 @@ describe.each(DATABASES)('the store on %s', (kind) => {
     it('refuses a sign-in verified against a password that has changed since, storing nothing', async () => {
       const user = await aStoredUser();
       const keeper = await signIn(user.id);
-      await store.changePassword({ userId: user.id, currentPasswordHash: PASSWORD_HASH, passwordHash: '$argon2id$new', keepSessionId: keeper.id, revocation: revocation('password_changed', user.id, T0 + HOUR) });
+      await store.changePassword({
+        userId: user.id,
+        currentPasswordHash: PASSWORD_HASH,
+        passwordHash: '$argon2id$new',
+        keepSessionId: keeper.id,
+        revocation: revocation('password_changed', user.id, T0 + HOUR),
+      });
       const late = aSession(user.id, { client: OFFICE_FIREFOX, createdAt: T0 + 2 * HOUR });
       await expect(store.startSession(late, NOTHING_ENDS)).rejects.toMatchObject({ code: 'invalid_credentials' });
       expect(await store.findSession(late.id)).toBeUndefined();
@@ -1010,7 +1085,13 @@ describe.each(DATABASES)('the store on %s', (kind) => {
         const racer = aSession(user.id, { client: OFFICE_FIREFOX, createdAt: T0 + HOUR });
         const [signedIn] = await Promise.allSettled([
           store.startSession(racer, NOTHING_ENDS),
-          store.changePassword({ userId: user.id, currentPasswordHash: PASSWORD_HASH, passwordHash: '$argon2id$new', keepSessionId: keeper.id, revocation: revocation('password_changed', user.id, T0 + HOUR) }),
+          store.changePassword({
+            userId: user.id,
+            currentPasswordHash: PASSWORD_HASH,
+            passwordHash: '$argon2id$new',
+            keepSessionId: keeper.id,
+            revocation: revocation('password_changed', user.id, T0 + HOUR),
+          }),
         ]);
         const row = await store.findSession(racer.id);
         if (signedIn.status === 'fulfilled') expect(row?.revokedReason).toBe('password_changed');

@@ -86,10 +86,20 @@ describe.each(DATABASES)('the webhook outbox on %s', (kind) => {
     await recorded(signedIn(T0));
     const [stalled] = await store.claimWebhookDeliveries(T0, 10, LEASE);
     const [current] = await store.claimWebhookDeliveries(T0 + LEASE, 10, LEASE);
-    await store.markWebhookFailed(stalled!.event.id, { at: T0 + LEASE + 1, error: 'timeout', nextAttemptAt: T0 + LEASE + 1, claimedUntil: stalled!.claimedUntil });
+    await store.markWebhookFailed(stalled!.event.id, {
+      at: T0 + LEASE + 1,
+      error: 'timeout',
+      nextAttemptAt: T0 + LEASE + 1,
+      claimedUntil: stalled!.claimedUntil,
+    });
     // Still held by the current claim: no third node gets it meanwhile.
     expect(await store.claimWebhookDeliveries(T0 + LEASE + 2, 10, LEASE)).toEqual([]);
-    await store.markWebhookFailed(current!.event.id, { at: T0 + LEASE + 3, error: 'HTTP 503', nextAttemptAt: T0 + LEASE + 3, claimedUntil: current!.claimedUntil });
+    await store.markWebhookFailed(current!.event.id, {
+      at: T0 + LEASE + 3,
+      error: 'HTTP 503',
+      nextAttemptAt: T0 + LEASE + 3,
+      claimedUntil: current!.claimedUntil,
+    });
     expect(await store.claimWebhookDeliveries(T0 + LEASE + 3, 10, LEASE)).toMatchObject([{ attempts: 1 }]);
   });
 

@@ -47,7 +47,7 @@ describe('@gatehouse/verify', () => {
     expect([...files].map((file) => relative(DIST, file))).toContain('problem.js');
   });
 
-  it('is what the server\'s `gatehouse/verify` gives, re-exported whole', () => {
+  it("is what the server's `gatehouse/verify` gives, re-exported whole", () => {
     const { files, bare } = importGraph(resolve('dist/verify/index.js'));
     expect([...files].map((file) => relative('dist', file))).toEqual(['verify/index.js']);
     expect([...bare]).toEqual(['@gatehouse/verify']);

@@ -51,7 +51,9 @@ describe('the Express middleware of gatehouse/verify', () => {
       expect(response.status).toBe(expected.status);
       expect(await response.text()).toBe(JSON.stringify(expected.body));
       expect(response.headers.get('content-type')).toBe('application/problem+json');
-      expect(response.headers.get('www-authenticate')).toBe(code === 'unavailable' ? null : code === 'token_missing' ? 'Bearer' : 'Bearer error="invalid_token"');
+      expect(response.headers.get('www-authenticate')).toBe(
+        code === 'unavailable' ? null : code === 'token_missing' ? 'Bearer' : 'Bearer error="invalid_token"',
+      );
       expect(response.headers.get('cache-control')).toBe('no-store');
     },
   );

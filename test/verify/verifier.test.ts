@@ -159,7 +159,9 @@ describe('a verifier', () => {
   });
 
   it('refuses, at creation, a clock without now()', () => {
-    expect(() => createVerifier({ issuer: ISSUER, audience: AUDIENCE, serviceKey: SERVICE_KEY, clock: {} as VerifierClock })).toThrow(/clock must be an object with a now\(\) function/);
+    expect(() => createVerifier({ issuer: ISSUER, audience: AUDIENCE, serviceKey: SERVICE_KEY, clock: {} as VerifierClock })).toThrow(
+      /clock must be an object with a now\(\) function/,
+    );
   });
 
   it("judges a token's age by the lifetime the feed states, not by the token's own exp", async () => {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page, type Request, type Response } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, USER_AGENTS } from '../helpers/app.js';
 import { ensureChromium } from '../helpers/chromium.js';
@@ -15,13 +15,17 @@ import { call, startServer, type RunningServer } from '../helpers/server-process
  * The devices page as people use it: Debian's Chromium, driven by playwright-core, against the
  * built server. Installs Chromium with apt-get if it is missing (test/helpers/chromium.ts), and
  * skips, saying why, only where it cannot. `UPDATE_SCREENSHOTS=1` also rewrites
- * docs/screenshots/account-{desktop,phone}.png.
+ * docs/screenshots/account-{desktop,phone}.png. Where a test would wait for the page's own
+ * timers (its 5 s poll, its token renewal), the page runs on Playwright's clock, which the test
+ * moves on (`pollNow`); the server's clock is never moved.
  */
 const { executablePath, skipReason } = await ensureChromium();
 if (skipReason) console.warn(`Skipping the devices page's browser tests: ${skipReason}`);
 const updateScreenshots = process.env.UPDATE_SCREENSHOTS === '1';
 
-/** The page polls its sessions every 5 s: a device signed out elsewhere notices within one poll. */
+/** The page polls its sessions every 5 s (POLL_MS in src/web/public/devices.js). */
+const POLL_MS = 5_000;
+/** A device signed out elsewhere notices within one poll: this bounds waiting for one, with room. */
 const POLL_BOUND_MS = 15_000;
 /** For what the page shows once the last request is answered (rendering, a log line). */
 const SOON = { timeout: 5_000 };
@@ -44,15 +48,21 @@ const problems: string[] = [];
 const REPORT_CSP_VIOLATIONS = `document.addEventListener('securitypolicyviolation', (e) =>
   console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')));`;
 
-/** A browser of its own (cookies, storage) with Gatehouse open in it, watched for problems. */
-async function openDevice(base: string, options: BrowserContextOptions & { ip?: string } = {}): Promise<Device> {
-  const { ip, ...contextOptions } = options;
+/**
+ * A browser of its own (cookies, storage) with Gatehouse open in it, watched for problems.
+ * `clock`: its pages run on Playwright's clock, installed before they load. Time flows on it as
+ * it does outside, and timers fire on time, until a test moves it on (`pollNow`): the page's
+ * timers only; the server's clock, which judges tokens and sessions, is never moved.
+ */
+async function openDevice(base: string, options: BrowserContextOptions & { ip?: string; clock?: boolean } = {}): Promise<Device> {
+  const { ip, clock, ...contextOptions } = options;
   const context = await browser!.newContext({
     ...contextOptions,
     // Gatehouse trusts the proxy header in the tests that set one: devices appear to sign in from elsewhere.
     ...(ip ? { extraHTTPHeaders: { 'x-forwarded-for': ip } } : {}),
   });
   context.setDefaultTimeout(10_000);
+  if (clock) await context.clock.install();
   const page = await watchedPage(context);
   await page.goto(base + '/');
   return { context, page };
@@ -113,17 +123,50 @@ async function sessionIdsListed(page: Page): Promise<string[]> {
   return devicesOf(page).evaluateAll((items) => items.map((item) => item.getAttribute('data-session-id') ?? ''));
 }
 
+/** A poll of the devices list (GET /v1/me/sessions), as the page sends it. */
+const isListPoll = (response: Response) => new URL(response.url()).pathname === '/v1/me/sessions' && response.request().method() === 'GET';
+
+/**
+ * Moves the clock of the page's browser (opened with `clock: true`) on by one poll period, as if
+ * 5 s had passed: the poll due by then goes at once, instead of when the period is up. Only
+ * that far, so a page that polled less often would not poll, as it would not in real time. A poll
+ * on its way just then is not sent twice: the page schedules the next one when it is answered,
+ * and that one goes on time (5 s later), which every wait for a poll here allows for.
+ */
+const pollNow = (page: Page) => page.clock.fastForward(POLL_MS);
+
 /** Waits for the signed-out sign-in form with its explanation (the page learns of it by polling). */
 async function bouncedToSignIn(page: Page): Promise<void> {
   await heading(page, 'Sign in').waitFor({ timeout: POLL_BOUND_MS });
-  await page.getByRole('alert').filter({ hasText: /signed out/i }).waitFor({ timeout: 1000 });
+  await page
+    .getByRole('alert')
+    .filter({ hasText: /signed out/i })
+    .waitFor({ timeout: 1000 });
 }
+
+/**
+ * Has the page record every state its devices list is in from now on (the session ids in order,
+ * at each change, into `window.__listStates`): what a person could have seen, however briefly.
+ */
+const RECORD_LIST_STATES = `(() => {
+  const list = document.getElementById('devices');
+  const states = (window.__listStates = []);
+  window.__listObserver?.disconnect();
+  window.__listObserver = new MutationObserver(() => states.push([...list.children].map((item) => item.dataset.sessionId)));
+  window.__listObserver.observe(list, { childList: true });
+})()`;
 
 /** A mark that only a reload or a navigation can take away. */
 const markPage = (page: Page) => page.evaluate('window.__notReloaded = true');
 const stillMarked = (page: Page) => page.evaluate('window.__notReloaded === true');
 
-async function withServer(env: Record<string, string> = {}): Promise<{ server: RunningServer; base: string; close(): Promise<void> }> {
+interface Gatehouse {
+  server: RunningServer;
+  base: string;
+  close(): Promise<void>;
+}
+
+async function withServer(env: Record<string, string> = {}): Promise<Gatehouse> {
   const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-browser-'));
   const server = await startServer(cwd, { DATABASE_URL: `sqlite:${join(cwd, 'gatehouse.db')}`, LOG_LEVEL: 'info', ...env });
   return {
@@ -134,6 +177,21 @@ async function withServer(env: Record<string, string> = {}): Promise<{ server: R
       rmSync(cwd, { recursive: true, force: true });
     },
   };
+}
+
+/** The servers asked for with `serverOfItsOwn`, each started (once) by `start()`. */
+const servers: { start(): Promise<Gatehouse>; started?: Promise<Gatehouse> }[] = [];
+
+/**
+ * A server of its own, with its own settings and database, for a group of tests (or one test),
+ * asked for as the group is defined; the function resolves to it. All of them start together,
+ * in the file's first hook while Chromium starts, and stop together in its last: one after
+ * another, as each group came, they took about 1.5 s each to start and 1 s to stop.
+ */
+function serverOfItsOwn(env: Record<string, string> = {}): () => Promise<Gatehouse> {
+  const entry: (typeof servers)[number] = { start: () => (entry.started ??= withServer(env)) };
+  servers.push(entry);
+  return entry.start;
 }
 
 /** The requests the server has logged (method, path, status) from `from` on. */
@@ -159,32 +217,50 @@ async function activeSessionIdsOf(base: string, email: string): Promise<string[]
 
 describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+    await Promise.all([
+      chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] }).then((launched) => (browser = launched)),
+      ...servers.map((server) => server.start()),
+    ]);
   });
   afterAll(async () => {
     await browser?.close();
+    await Promise.all(
+      servers.map((server) =>
+        server.started?.then(
+          (gatehouse) => gatehouse.close(),
+          () => {},
+        ),
+      ),
+    );
   });
   afterEach(() => {
     expect(problems.splice(0)).toEqual([]);
   });
 
   describe('two devices signed in as one person', () => {
-    let gatehouse: Awaited<ReturnType<typeof withServer>>;
+    let gatehouse: Gatehouse;
     let laptop: Device;
     let phone: Device;
     const person = { name: 'Astrid Lindqvist', email: 'astrid@example.com' };
+    const ownServer = serverOfItsOwn({ GATEHOUSE_TRUST_PROXY: 'true' });
 
     beforeAll(async () => {
-      gatehouse = await withServer({ GATEHOUSE_TRUST_PROXY: 'true' });
+      gatehouse = await ownServer();
       [laptop, phone] = await Promise.all([
-        openDevice(gatehouse.base, { userAgent: USER_AGENTS.chromeWindows, viewport: { width: 1280, height: 800 }, ip: AT_HOME }),
-        openDevice(gatehouse.base, { userAgent: USER_AGENTS.safariIphone, viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, ip: ABROAD }),
+        openDevice(gatehouse.base, { userAgent: USER_AGENTS.chromeWindows, viewport: { width: 1280, height: 800 }, ip: AT_HOME, clock: true }),
+        openDevice(gatehouse.base, {
+          userAgent: USER_AGENTS.safariIphone,
+          viewport: { width: 360, height: 740 },
+          isMobile: true,
+          hasTouch: true,
+          ip: ABROAD,
+          clock: true,
+        }),
       ]);
     });
     afterAll(async () => {
       await laptop?.context.close();
       await phone?.context.close();
-      await gatehouse?.close();
     });
 
     it('lets a person create an account on the laptop and sign in on the phone; each lists both, with "This device" on its own', async () => {
@@ -197,6 +273,7 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
       const phoneId = await ownSessionId(phone.page);
       expect(laptopId).not.toBe(phoneId);
       // The laptop's page was open before the phone signed in: its next poll brings the phone in.
+      await pollNow(laptop.page);
       await expect.poll(() => sessionIdsListed(laptop.page), { timeout: POLL_BOUND_MS }).toEqual(expect.arrayContaining([laptopId, phoneId]));
       expect((await sessionIdsListed(phone.page)).sort()).toEqual([laptopId, phoneId].sort());
       for (const { page, own, other } of [
@@ -210,7 +287,11 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
         expect(await otherItem.textContent()).not.toContain('This device');
         // Only other devices can be signed out from the list (this one has the header button).
         expect(await otherItem.getByRole('button', { name: /^Sign out / }).count()).toBe(1);
-        expect(await thisDevice(page).getByRole('button', { name: /^Sign out / }).count()).toBe(0);
+        expect(
+          await thisDevice(page)
+            .getByRole('button', { name: /^Sign out / })
+            .count(),
+        ).toBe(0);
       }
       // Each device is described by what the server made of its user agent and address.
       expect(await laptop.page.locator(`li[data-session-id="${phoneId}"]`).textContent()).toMatch(/Safari/);
@@ -235,7 +316,7 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
       }
     });
 
-    it('shows both sign-ins in the recent activity, the phone\'s marked as a new device', async () => {
+    it("shows both sign-ins in the recent activity, the phone's marked as a new device", async () => {
       await phone.page.reload();
       await heading(phone.page, 'Your account').waitFor();
       const signIns = activityOf(phone.page).and(phone.page.locator('[data-event-type="signed_in"]'));
@@ -274,7 +355,12 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
       };
       await fits(phone.page);
 
-      const stranger = await openDevice(gatehouse.base, { userAgent: USER_AGENTS.safariIphone, viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+      const stranger = await openDevice(gatehouse.base, {
+        userAgent: USER_AGENTS.safariIphone,
+        viewport: { width: 360, height: 740 },
+        isMobile: true,
+        hasTouch: true,
+      });
       try {
         await heading(stranger.page, 'Sign in').waitFor();
         await fits(stranger.page);
@@ -286,7 +372,7 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
       }
     });
 
-    it('signs the phone out from the laptop: the phone returns to the sign-in form without a reload, and leaves the laptop\'s list', async () => {
+    it("signs the phone out from the laptop: the phone returns to the sign-in form without a reload, and leaves the laptop's list", async () => {
       const phoneId = await ownSessionId(phone.page);
       const laptopId = await ownSessionId(laptop.page);
       await markPage(phone.page);
@@ -298,8 +384,12 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
       const label = /button "Sign out (.+)"/.exec(await button.ariaSnapshot())?.[1];
       expect(label).toBeTruthy();
       expect(await item.textContent()).toContain(label);
+      const signedOut = laptop.page.waitForResponse((response) => response.request().method() === 'DELETE' && response.url().includes(phoneId));
       await button.click();
+      expect((await signedOut).status()).toBe(204);
 
+      // The phone learns of it by its next poll, sent once the sign-out is done.
+      await pollNow(phone.page);
       await bouncedToSignIn(phone.page);
       expect(await stillMarked(phone.page)).toBe(true);
       const [width, scrollWidth] = (await phone.page.evaluate('[window.innerWidth, document.documentElement.scrollWidth]')) as [number, number];
@@ -316,7 +406,10 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
       await page.getByLabel('Current password').fill(PASSWORD);
       await page.getByLabel('New password').fill(NEW_PASSWORD);
       await page.getByRole('button', { name: 'Change password', exact: true }).click();
-      await page.getByRole('status').filter({ hasText: /password/i }).waitFor();
+      await page
+        .getByRole('status')
+        .filter({ hasText: /password/i })
+        .waitFor();
       // The laptop that changed it stays signed in.
       await heading(page, 'Your account').waitFor();
 
@@ -338,28 +431,34 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
   });
 
   describe('signing out all other devices', () => {
-    let gatehouse: Awaited<ReturnType<typeof withServer>>;
+    let gatehouse: Gatehouse;
     let laptop: Device;
     let phone: Device;
     const REAUTH_WINDOW_S = 2;
+    // A sign-in counts as fresh for 2 s here, instead of 10 minutes: the test waits it out (on
+    // the server's clock, which a test cannot move).
+    const ownServer = serverOfItsOwn({ GATEHOUSE_REAUTH_WINDOW: String(REAUTH_WINDOW_S) });
 
     beforeAll(async () => {
-      // A sign-in counts as fresh for 2 s here, instead of 10 minutes: the test waits it out.
-      gatehouse = await withServer({ GATEHOUSE_REAUTH_WINDOW: String(REAUTH_WINDOW_S) });
+      gatehouse = await ownServer();
       const registered = await call(gatehouse.base, 'POST', '/v1/auth/register', { body: { email: 'sam@example.com', password: PASSWORD, name: 'Sam' } });
       expect(registered.status).toBe(201);
       [laptop, phone] = await Promise.all([
         openDevice(gatehouse.base, { userAgent: USER_AGENTS.firefoxUbuntu }),
-        openDevice(gatehouse.base, { userAgent: USER_AGENTS.safariIphone, viewport: { width: 390, height: 844 }, isMobile: true }),
+        openDevice(gatehouse.base, { userAgent: USER_AGENTS.safariIphone, viewport: { width: 390, height: 844 }, isMobile: true, clock: true }),
       ]);
     });
     afterAll(async () => {
       await laptop?.context.close();
       await phone?.context.close();
-      await gatehouse?.close();
     });
 
     it('asks for the password when the sign-in is no longer fresh, and signs the others out once it is confirmed', async () => {
+      // The phone lies still, its clock stopped (after a jump of 10 s on the sign-in form, where no
+      // timer waits): it does not poll, so only the reload below tells it it was signed out. Were
+      // it to poll in between, as it did when this test ran slowly under load, it would learn of
+      // it then, and drop its cookie, leaving the reload nothing to explain.
+      await phone.page.clock.pauseAt(Date.now() + 10_000);
       await signedIn(phone.page, 'sam@example.com');
       await signedIn(laptop.page, 'sam@example.com');
       const signedInAt = performance.now();
@@ -384,11 +483,17 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
       await dialog.waitFor({ state: 'hidden' });
 
       await expect.poll(() => sessionIdsListed(laptop.page), SOON).toEqual([laptopId]);
-      await laptop.page.getByRole('status').filter({ hasText: /signed out/i }).waitFor();
+      await laptop.page
+        .getByRole('status')
+        .filter({ hasText: /signed out/i })
+        .waitFor();
       // The phone is signed out (its page noticing by itself is the test above): a reload says so at once.
       await phone.page.reload();
       await heading(phone.page, 'Sign in').waitFor();
-      await phone.page.getByRole('alert').filter({ hasText: /signed out/i }).waitFor();
+      await phone.page
+        .getByRole('alert')
+        .filter({ hasText: /signed out/i })
+        .waitFor();
       expect(await phone.context.cookies(gatehouse.base)).toEqual([]);
     });
   });
@@ -396,12 +501,14 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
   describe('two accounts in two tabs of one browser', () => {
     const ann = { email: 'ann@example.com', name: 'Ann' };
     const bob = { email: 'bob@example.com', name: 'Bob' };
-    let gatehouse: Awaited<ReturnType<typeof withServer>> | undefined;
+    // Each test has a server of its own.
+    const plainServer = serverOfItsOwn();
+    // Short-lived access tokens: the page renews a quarter of the lifetime early, after 6 s.
+    const shortTokenServer = serverOfItsOwn({ GATEHOUSE_ACCESS_TOKEN_TTL: '8' });
     let browserOfBoth: Device | undefined;
     afterEach(async () => {
       await browserOfBoth?.context.close();
-      await gatehouse?.close();
-      [gatehouse, browserOfBoth] = [undefined, undefined];
+      browserOfBoth = undefined;
     });
 
     /**
@@ -409,44 +516,53 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
      * form: Ann signs in in tab A, then Bob in tab B, which replaces the browser's one refresh
      * cookie with his. Ann's tab keeps her access token.
      */
-    async function annThenBob(env: Record<string, string> = {}) {
-      const server = (gatehouse = await withServer(env));
-      for (const who of [ann, bob]) {
-        expect((await call(server.base, 'POST', '/v1/auth/register', { body: { ...who, password: PASSWORD } })).status).toBe(201);
-      }
-      const browser = (browserOfBoth = await openDevice(server.base, { userAgent: USER_AGENTS.firefoxUbuntu, viewport: { width: 1280, height: 800 } }));
+    async function annThenBob(ownServer: () => Promise<Gatehouse>) {
+      const server = await ownServer();
+      const registered = await Promise.all([ann, bob].map((who) => call(server.base, 'POST', '/v1/auth/register', { body: { ...who, password: PASSWORD } })));
+      for (const { status } of registered) expect(status).toBe(201);
+      const browser = (browserOfBoth = await openDevice(server.base, {
+        userAgent: USER_AGENTS.firefoxUbuntu,
+        viewport: { width: 1280, height: 800 },
+        clock: true,
+      }));
       const tabA = browser.page;
       const tabB = await watchedPage(browser.context);
       await tabB.goto(server.base + '/');
       await signedIn(tabA, ann.email);
+      // On this side of the sign-in, in real time: her tab started its timers before it showed her account.
+      const annSignedInAt = performance.now();
       const annId = await ownSessionId(tabA);
       await signedIn(tabB, bob.email);
       const bobId = await ownSessionId(tabB);
-      return { server, browser, tabA, tabB, annId, bobId, activeSessionIds: (email: string) => activeSessionIdsOf(server.base, email) };
+      return { server, browser, tabA, tabB, annId, bobId, annSignedInAt, activeSessionIds: (email: string) => activeSessionIdsOf(server.base, email) };
     }
 
     it('signs out only Ann when she clicks "Sign out" in her tab after Bob signed in in another tab: Bob stays signed in, and his tab keeps working', async () => {
-      const { server, browser, tabA, tabB, annId, bobId, activeSessionIds } = await annThenBob();
+      const { server, browser, tabA, tabB, annId, bobId, activeSessionIds } = await annThenBob(plainServer);
       expect((await browser.context.cookies(server.base))[0]!.value.startsWith(`${bobId}.`)).toBe(true);
       expect(await tabA.locator('#account-who').textContent()).toContain(ann.email);
 
       const from = server.server.logs.length;
+      // She goes back to her tab. (Chromium gives a tab behind another few animation frames, which
+      // held up Playwright's wait for the button to be still by about 2 s.)
+      await tabA.bringToFront();
       await tabA.getByRole('button', { name: 'Sign out', exact: true }).click();
       await heading(tabA, 'Sign in').waitFor();
-      await expect.poll(() => logged(server.server, from).filter((entry) => entry.path === '/v1/auth/logout'), SOON).toEqual([
-        { method: 'POST', path: '/v1/auth/logout', status: 204 },
-      ]);
+      await expect
+        .poll(() => logged(server.server, from).filter((entry) => entry.path === '/v1/auth/logout'), SOON)
+        .toEqual([{ method: 'POST', path: '/v1/auth/logout', status: 204 }]);
 
       // Ann's session is the one that ended; Bob's is still active, his cookie still in the browser.
-      expect(await activeSessionIds(ann.email)).not.toContain(annId);
-      expect(await activeSessionIds(bob.email)).toContain(bobId);
+      const [annsSessions, bobsSessions] = await Promise.all([activeSessionIds(ann.email), activeSessionIds(bob.email)]);
+      expect(annsSessions).not.toContain(annId);
+      expect(bobsSessions).toContain(bobId);
       expect((await browser.context.cookies(server.base)).map((cookie) => cookie.value.split('.')[0])).toEqual([bobId]);
 
       // Bob's tab goes on working, before a reload (its next poll) and after it.
       await markPage(tabB);
-      const polled = await tabB.waitForResponse((response) => new URL(response.url()).pathname === '/v1/me/sessions' && response.request().method() === 'GET', {
-        timeout: POLL_BOUND_MS,
-      });
+      const nextPoll = tabB.waitForResponse(isListPoll, { timeout: POLL_BOUND_MS });
+      await pollNow(tabB);
+      const polled = await nextPoll;
       expect(polled.status()).toBe(200);
       expect(await stillMarked(tabB)).toBe(true);
       await tabB.reload();
@@ -461,8 +577,23 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
     });
 
     it("does not turn Ann's tab into Bob's account when it renews its access token: it ends her session, which the browser can no longer renew, and asks her to sign in again", async () => {
-      // Short-lived access tokens: the page renews a quarter of the lifetime early, after 6 s.
-      const { tabA, tabB, annId, bobId, activeSessionIds } = await annThenBob({ GATEHOUSE_ACCESS_TOKEN_TTL: '8' });
+      const { browser, tabA, tabB, annId, bobId, annSignedInAt, activeSessionIds } = await annThenBob(shortTokenServer);
+      // Her tab renews its access token 6 s after her sign-in (a quarter of 8 s early). Rather than
+      // wait, the browser's clock moves on, in the order time would pass: first her tab's poll, due
+      // 5 s after her sign-in, then the renewal; up to hers, not Bob's, which comes as much later
+      // as he signed in after her. The server's clock does not move: her access token is still
+      // valid when her tab ends her session with it, as 6 s into its 8.
+      const RENEWS_AFTER_MS = 6_000;
+      const sinceSignIn = () => performance.now() - annSignedInAt;
+      let movedOn = 0;
+      if (sinceSignIn() < RENEWS_AFTER_MS - POLL_MS) {
+        const annsPoll = tabA.waitForResponse(isListPoll, SOON);
+        await pollNow(tabA);
+        await annsPoll;
+        movedOn = POLL_MS;
+      }
+      const untilRenewal = RENEWS_AFTER_MS - movedOn - sinceSignIn();
+      if (untilRenewal > 0) await browser.context.clock.fastForward(Math.ceil(untilRenewal));
       // Ann's tab renews from the cookie, which is Bob's now.
       await heading(tabA, 'Sign in').waitFor({ timeout: 15_000 });
       expect(await tabA.getByRole('alert').first().textContent()).toContain('another account signed in in this browser');
@@ -473,10 +604,11 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
   });
 
   describe('keeping the list right while it changes', () => {
-    let gatehouse: Awaited<ReturnType<typeof withServer>>;
+    let gatehouse: Gatehouse;
     let laptop: Device;
     let laptopId: string;
     const email = 'kim@example.com';
+    const ownServer = serverOfItsOwn();
 
     /** Another device signs in (through the API): its session id and access token. */
     async function signInElsewhere(userAgent: string): Promise<{ id: string; token: string }> {
@@ -487,46 +619,48 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
 
     /**
      * Holds the page's next poll of its list: the server answers it at once (the list as it is
-     * now), the page receives that answer only once `release()` is called.
+     * now), the page receives that answer only once `release()` is called. `release()` then
+     * resolves, once the page is done with that answer, to every state its list has been in
+     * meanwhile: the session ids in order, recorded by the page itself at each change, and as
+     * they are at the end. Done with it: a later poll has been answered (the page polls one at a
+     * time, and sends the next only once done with the one before).
      */
-    async function holdNextPoll(page: Page): Promise<{ arrived: Promise<void>; release: () => void }> {
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let arrived!: () => void;
-      const arrivedPromise = new Promise<void>((resolve) => (arrived = resolve));
+    async function holdNextPoll(page: Page): Promise<{ arrived: Promise<void>; release: () => Promise<string[][]> }> {
+      let letGo!: () => void;
+      const released = new Promise<void>((resolve) => (letGo = resolve));
+      let arrived!: (request: Request) => void;
+      const held = new Promise<Request>((resolve) => (arrived = resolve));
       await page.route(
         (url) => url.pathname === '/v1/me/sessions' && url.search === '',
         async (route) => {
           if (route.request().method() !== 'GET') return route.fallback();
           const response = await route.fetch();
-          arrived();
+          arrived(route.request());
           await released;
           await route.fulfill({ response });
         },
         { times: 1 },
       );
-      return { arrived: arrivedPromise, release };
-    }
-
-    /** `check` holds for `ms` milliseconds, sampled every 100 ms. */
-    async function holdsFor(ms: number, check: () => Promise<void>): Promise<void> {
-      const until = performance.now() + ms;
-      while (performance.now() < until) {
-        await check();
-        await sleep(100);
-      }
+      const release = async () => {
+        const heldRequest = await held;
+        await page.evaluate(RECORD_LIST_STATES);
+        const later = page.waitForResponse((response) => isListPoll(response) && response.request() !== heldRequest, { timeout: POLL_BOUND_MS });
+        letGo();
+        await later;
+        return [...((await page.evaluate('window.__listStates')) as string[][]), await sessionIdsListed(page)];
+      };
+      return { arrived: held.then(() => {}), release };
     }
 
     beforeAll(async () => {
-      gatehouse = await withServer();
+      gatehouse = await ownServer();
       expect((await call(gatehouse.base, 'POST', '/v1/auth/register', { body: { email, password: PASSWORD, name: 'Kim' } })).status).toBe(201);
-      laptop = await openDevice(gatehouse.base, { userAgent: USER_AGENTS.chromeWindows, viewport: { width: 1280, height: 800 } });
+      laptop = await openDevice(gatehouse.base, { userAgent: USER_AGENTS.chromeWindows, viewport: { width: 1280, height: 800 }, clock: true });
       await signedIn(laptop.page, email);
       laptopId = await ownSessionId(laptop.page);
     });
     afterAll(async () => {
       await laptop?.context.close();
-      await gatehouse?.close();
     });
 
     it('keeps a device signed out here off the list, even when a poll sent before the sign-out answers after it', async () => {
@@ -534,17 +668,22 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
       const firefox = await signInElsewhere(USER_AGENTS.firefoxUbuntu);
       const iphone = await signInElsewhere(USER_AGENTS.safariIphone);
       // This device first, then the others by their last activity.
+      await pollNow(page);
       await expect.poll(async () => (await sessionIdsListed(page)).slice(1).sort(), { timeout: POLL_BOUND_MS }).toEqual([firefox.id, iphone.id].sort());
       expect((await sessionIdsListed(page))[0]).toBe(laptopId);
 
       const held = await holdNextPoll(page);
+      await pollNow(page);
       await held.arrived; // a poll is on its way, with firefox still in it
       const signedOut = page.waitForResponse((response) => response.request().method() === 'DELETE' && response.url().includes(firefox.id));
-      await page.locator(`li[data-session-id="${firefox.id}"]`).getByRole('button', { name: /^Sign out / }).click();
+      await page
+        .locator(`li[data-session-id="${firefox.id}"]`)
+        .getByRole('button', { name: /^Sign out / })
+        .click();
       expect((await signedOut).status()).toBe(204);
       await expect.poll(() => sessionIdsListed(page), SOON).toEqual([laptopId, iphone.id]);
-      held.release();
-      await holdsFor(2000, async () => expect(await sessionIdsListed(page)).toEqual([laptopId, iphone.id]));
+      // The answer that was on its way does not bring firefox back, not even for a moment.
+      for (const state of await held.release()) expect(state).toEqual([laptopId, iphone.id]);
       await page.unrouteAll();
     });
 
@@ -552,6 +691,7 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
       const page = laptop.page;
       const firefox = await signInElsewhere(USER_AGENTS.firefoxUbuntu);
       const iphone = await signInElsewhere(USER_AGENTS.safariIphone);
+      await pollNow(page);
       await expect.poll(() => sessionIdsListed(page), { timeout: POLL_BOUND_MS }).toEqual(expect.arrayContaining([firefox.id, iphone.id]));
       const before = await sessionIdsListed(page);
       const [, first, second] = before;
@@ -574,6 +714,7 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
         },
         { times: 1 },
       );
+      await pollNow(page);
       await expect.poll(() => served, { timeout: POLL_BOUND_MS }).toBe(true);
       await expect.poll(() => sessionIdsListed(page), SOON).toEqual([laptopId, second, ...rest, first]);
       // Strings, as elsewhere in this file: the test's TypeScript has no DOM types.
@@ -587,10 +728,12 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
       const page = laptop.page;
       const { id: gone } = await signInElsewhere(USER_AGENTS.firefoxUbuntu);
       const elsewhere = await signInElsewhere(USER_AGENTS.safariIphone);
+      await pollNow(page);
       await expect.poll(() => sessionIdsListed(page), { timeout: POLL_BOUND_MS }).toEqual(expect.arrayContaining([gone, elsewhere.id]));
       const label = await page.locator(`li[data-session-id="${gone}"] .device-label strong`).textContent();
       expect((await call(gatehouse.base, 'DELETE', `/v1/me/sessions/${gone}`, { token: elsewhere.token })).status).toBe(204);
       const announcer = page.locator('#announcer');
+      await pollNow(page);
       await expect.poll(() => announcer.textContent(), { timeout: POLL_BOUND_MS }).toContain(`${label} was signed out.`);
       expect(await announcer.getAttribute('aria-live')).toBe('polite');
       // The lists themselves stay quiet.
@@ -600,17 +743,22 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
     it('shows only this device as soon as "Sign out all other devices" is done, whatever poll was on its way', async () => {
       const page = laptop.page;
       await signInElsewhere(USER_AGENTS.firefoxUbuntu);
+      await pollNow(page);
       await expect.poll(() => devicesOf(page).count(), { timeout: POLL_BOUND_MS }).toBeGreaterThanOrEqual(3);
 
       const held = await holdNextPoll(page);
+      await pollNow(page);
       await held.arrived;
       const done = page.waitForResponse((response) => response.request().method() === 'DELETE' && response.url().includes('scope=others'));
       await page.getByRole('button', { name: 'Sign out all other devices' }).click();
       expect((await done).status()).toBe(200);
       await expect.poll(() => sessionIdsListed(page), { timeout: 1000 }).toEqual([laptopId]);
-      held.release();
-      await holdsFor(2000, async () => expect(await sessionIdsListed(page)).toEqual([laptopId]));
-      await page.getByRole('status').filter({ hasText: /signed out/i }).waitFor();
+      // The answer that was on its way does not bring the others back, not even for a moment.
+      for (const state of await held.release()) expect(state).toEqual([laptopId]);
+      await page
+        .getByRole('status')
+        .filter({ hasText: /signed out/i })
+        .waitFor();
       await page.unrouteAll();
     });
 
@@ -618,10 +766,15 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
       const page = laptop.page;
       await page.route('**/v1/auth/logout', (route) => route.abort());
       await page.getByRole('button', { name: 'Sign out', exact: true }).click();
-      await page.getByRole('alert').filter({ hasText: /still signed in/i }).waitFor();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /still signed in/i })
+        .waitFor();
       await heading(page, 'Your account').waitFor();
       // Still working: the next poll goes out with a token and is answered.
-      const polled = await page.waitForResponse((response) => new URL(response.url()).pathname === '/v1/me/sessions' && response.request().method() === 'GET', { timeout: POLL_BOUND_MS });
+      const nextPoll = page.waitForResponse(isListPoll, { timeout: POLL_BOUND_MS });
+      await pollNow(page);
+      const polled = await nextPoll;
       expect(polled.status()).toBe(200);
       expect(await sessionIdsListed(page)).toEqual([laptopId]);
       expect(await laptop.context.cookies(gatehouse.base)).toHaveLength(1);
@@ -640,14 +793,15 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
   });
 
   describe('requests forged by another site', () => {
-    let gatehouse: Awaited<ReturnType<typeof withServer>>;
+    let gatehouse: Gatehouse;
     let victim: Device;
     let attacker: Server;
     let attackerPort: number;
     let victimSession: string;
+    const ownServer = serverOfItsOwn();
 
     beforeAll(async () => {
-      gatehouse = await withServer();
+      gatehouse = await ownServer();
       expect((await call(gatehouse.base, 'POST', '/v1/auth/register', { body: { email: 'vic@example.com', password: PASSWORD } })).status).toBe(201);
       // The attacker's site: any page that the victim's browser opens, on another origin.
       attacker = createServer((request, response) => {
@@ -672,7 +826,6 @@ describe.skipIf(!executablePath)(`the devices page in Chromium${skipReason ? ` (
     afterAll(async () => {
       await victim?.context.close();
       attacker?.close();
-      await gatehouse?.close();
     });
 
     /** The victim's page still works after a reload (the cookie still refreshes), with its session listed. */

@@ -24,7 +24,7 @@ describe('relative times on the devices page', () => {
     expect(timeAgo(NOW - 3 * 86400_000, NOW)).toBe('3 days ago');
   });
 
-  it('words the device list\'s times', () => {
+  it("words the device list's times", () => {
     expect(describeTime('signed-in', ago(3 * 86400), NOW)).toBe('Signed in 3 days ago');
     expect(describeTime('active', ago(30), NOW)).toBe('Active now');
     expect(describeTime('active', ago(5 * 60), NOW)).toBe('Active 5 minutes ago');

@@ -49,7 +49,15 @@ function harness(kind: DatabaseKind) {
   beforeEach(async () => {
     const created = await createTestStore(kind);
     Object.assign(t, { store: created.store, database: created.database, close: created.close, clock: testClock(), receivers: [], deliverers: [], logs: [] });
-    await t.store.createUser({ id: 'user-ann', email: 'ann@example.com', emailKey: 'ann@example.com', name: 'Ann', passwordHash: 'x', role: 'user', createdAt: t.clock.now() });
+    await t.store.createUser({
+      id: 'user-ann',
+      email: 'ann@example.com',
+      emailKey: 'ann@example.com',
+      name: 'Ann',
+      passwordHash: 'x',
+      role: 'user',
+      createdAt: t.clock.now(),
+    });
   });
   afterEach(async () => {
     for (const deliverer of t.deliverers) await deliverer.close();
@@ -81,7 +89,12 @@ function harness(kind: DatabaseKind) {
     /** Records notifying events (a new-device sign-in each) happening now. */
     async events(count = 1): Promise<ActivityEvent[]> {
       const events = Array.from({ length: count }, (_, i) =>
-        newEvent('signed_in', t.clock.now(), { userId: 'user-ann', sessionId: `session-${i}`, actor: 'user-ann', client: FIREFOX, detail: { new_device: true } }, true),
+        newEvent(
+          'signed_in',
+          t.clock.now(),
+          { userId: 'user-ann', sessionId: `session-${i}`, actor: 'user-ann', client: FIREFOX, detail: { new_device: true } },
+          true,
+        ),
       );
       await t.store.recordEvents(events);
       return events;
@@ -104,7 +117,13 @@ describe('the webhook deliverer', () => {
     expect(webhook!.headers).toMatchObject({ 'webhook-id': event!.id, 'content-type': 'application/json', 'user-agent': 'Gatehouse-Webhooks/1' });
     expect(verifyWebhook(SECRET, webhook!.headers as Record<string, string>, webhook!.body, t.clock.now() / SECOND)).toBe(true);
     const { notify: _, ...stored } = event!;
-    const delivery = { type: 'new_device_login' as const, event: stored, user: { id: 'user-ann', email: 'ann@example.com', name: 'Ann' }, attempts: 0, claimedUntil: 0 };
+    const delivery = {
+      type: 'new_device_login' as const,
+      event: stored,
+      user: { id: 'user-ann', email: 'ann@example.com', name: 'Ann' },
+      attempts: 0,
+      claimedUntil: 0,
+    };
     expect(JSON.parse(webhook!.body)).toEqual(webhookPayload(delivery, t.links));
     expect(await t.store.webhookBacklog()).toEqual({ pending: 0, oldestCreatedAt: null });
   });
@@ -124,7 +143,11 @@ describe('the webhook deliverer', () => {
     const [first, second] = receiver.received;
     expect(second!.headers['webhook-timestamp']).toBe(String(Number(first!.headers['webhook-timestamp']) + 1));
     expect(verifyWebhook(SECRET, second!.headers as Record<string, string>, second!.body, t.clock.now() / SECOND)).toBe(true);
-    expect(t.logs).toContainEqual({ level: 'warn', message: 'webhook delivery failed; will retry', details: expect.objectContaining({ webhook_id: event!.id, attempts: 1, error: 'HTTP 500' }) });
+    expect(t.logs).toContainEqual({
+      level: 'warn',
+      message: 'webhook delivery failed; will retry',
+      details: expect.objectContaining({ webhook_id: event!.id, attempts: 1, error: 'HTTP 500' }),
+    });
   });
 
   it.each([301, 400, 404, 410, 429, 503])('counts an answer of %i as a failure to retry (it never follows a redirect)', async (status) => {
@@ -167,7 +190,7 @@ describe('the webhook deliverer', () => {
     const receiver = await t.receiver(() => 500);
     const deliverer = t.deliverer(receiver.url);
     await deliverer.deliverDue();
-    t.clock.advance(3 * DAY / SECOND);
+    t.clock.advance((3 * DAY) / SECOND);
     expect(await deliverer.deliverDue()).toEqual({ delivered: 0, failed: 1 });
 
     expect(t.logs.at(-1)).toEqual({
@@ -264,7 +287,7 @@ describe('the webhook deliverer', () => {
     const receiver = await t.receiver(() => 500);
     const deliverer = t.deliverer(receiver.url);
     await deliverer.deliverDue();
-    t.clock.advance(3 * DAY / SECOND);
+    t.clock.advance((3 * DAY) / SECOND);
     await deliverer.deliverDue();
     const logged = JSON.stringify(t.logs);
     expect(t.logs.length).toBeGreaterThanOrEqual(4);

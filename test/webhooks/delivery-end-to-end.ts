@@ -62,9 +62,9 @@ async function signIn(url: string, userAgent: string, password = PASSWORD) {
 }
 
 /**
- * The test on each database in `kinds`: `npm test` runs SQLite (test/webhooks/delivery.process.test.ts),
- * the slow suite PostgreSQL (test/hostile/webhooks/). What differs by database, the outbox's
- * claims and their leases, is in the store conformance suite on both.
+ * The whole test, on each database in `kinds`: the slow suite runs it on both
+ * (test/hostile/webhooks/); `npm test` keeps the small `webhookRetryTest` below. What differs by
+ * database, the outbox's claims and their leases, is in the store conformance suite on both.
  */
 export function webhookDeliveryTests(kinds: readonly DatabaseKind[]): void {
   describe.each(kinds)('webhooks from a Gatehouse process on %s', (kind) => {
@@ -95,11 +95,18 @@ export function webhookDeliveryTests(kinds: readonly DatabaseKind[]): void {
         await sleep(1500); // past the 1 s reuse grace: the spent token now means theft
         const reused = await call(first.url, 'POST', '/v1/auth/refresh', { body: { refresh_token: windows.refresh_token } });
         expect(reused.body).toMatchObject({ code: 'refresh_token_reused' }); // refresh_token_reused
-        const changed = await call(first.url, 'POST', '/v1/me/password', { token: firefox.access_token, body: { current_password: PASSWORD, new_password: NEW_PASSWORD } });
+        const changed = await call(first.url, 'POST', '/v1/me/password', {
+          token: firefox.access_token,
+          body: { current_password: PASSWORD, new_password: NEW_PASSWORD },
+        });
         expect(changed.status).toBe(204); // password_changed
 
         await vi.waitFor(() => {
-          const failed = new Set(webhookLogs(first).filter((l) => l.msg === 'webhook delivery failed; will retry').map((l) => l.webhook_id));
+          const failed = new Set(
+            webhookLogs(first)
+              .filter((l) => l.msg === 'webhook delivery failed; will retry')
+              .map((l) => l.webhook_id),
+          );
           expect(failed.size).toBe(5);
         }, WAIT);
         expect(webhookLogs(first).every((l) => l.error === 'ECONNREFUSED')).toBe(true);
@@ -162,5 +169,57 @@ export function webhookDeliveryTests(kinds: readonly DatabaseKind[]): void {
         await database.drop();
       }
     }, 180_000);
+  });
+}
+
+/**
+ * The small version `npm test` keeps (test/webhooks/delivery.process.test.ts): one notification
+ * from a real process, refused once with 503 and delivered on its retry with the same body,
+ * both requests verified by the documented recipe.
+ */
+export function webhookRetryTest(kind: DatabaseKind): void {
+  describe(`a webhook from a Gatehouse process on ${kind}`, () => {
+    it('arrives once, signed as documented, after the receiver refused it the first time', async () => {
+      const database = await createTestDatabase(kind);
+      const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-webhook-'));
+      const receiver = await WebhookReceiver.start((webhook, received) => (received.filter((w) => w.id === webhook.id).length === 1 ? 503 : 204));
+      const secret = `whsec_${randomBytes(32).toString('base64')}`;
+      const env = {
+        DATABASE_URL: database.location.kind === 'postgres' ? database.location.url : `sqlite:${database.location.path}`,
+        GATEHOUSE_WEBHOOK_URL: receiver.url,
+        GATEHOUSE_WEBHOOK_SECRET: secret,
+        GATEHOUSE_PUBLIC_URL: PUBLIC_URL,
+      };
+      let server: RunningServer | undefined;
+      try {
+        server = await startServer(cwd, env);
+        expect((await call(server.url, 'POST', '/v1/auth/register', { body: { email: 'ann@example.com', password: PASSWORD, name: 'Ann' } })).status).toBe(201);
+        await signIn(server.url, USER_AGENTS.chromeWindows); // the device she registered with: no alert
+        await signIn(server.url, USER_AGENTS.firefoxUbuntu); // new_device_login
+        await vi.waitFor(() => expect(receiver.acknowledged().size).toBe(1), WAIT);
+        expect(await server.stop()).toBe(0);
+
+        const [[id, count]] = [...receiver.acknowledged()] as [[string, number]];
+        expect(count).toBe(1);
+        const requests = receiver.received.filter((w) => w.id === id);
+        expect(requests.map((w) => w.status)).toEqual([503, 204]);
+        // A retry carries the same news: its body is the one that failed, byte for byte.
+        expect(new Set(requests.map((w) => w.body)).size).toBe(1);
+        const verify = await documentedVerifier(cwd);
+        for (const webhook of requests) expect(verify(secret, webhook.headers, webhook.body)).toBe(true);
+        const payload = JSON.parse(requests[0]!.body) as { type: string; data: { event_id: string; user: unknown; not_me_url?: string } };
+        expect(payload).toMatchObject({
+          type: 'new_device_login',
+          data: { event_id: id, user: { id: expect.any(String), email: 'ann@example.com', name: 'Ann' } },
+        });
+        expect(payload.data.not_me_url).toMatch(new RegExp(`^${PUBLIC_URL}/v1/not-me/${id}\\.`));
+        expect(server.logs.join('\n')).not.toContain(secret);
+      } finally {
+        await server?.stop();
+        await receiver.close();
+        rmSync(cwd, { recursive: true, force: true });
+        await database.drop();
+      }
+    }, 60_000);
   });
 }

@@ -21,7 +21,11 @@ describe('a Gatehouse node with a webhook URL', () => {
 
   it('sends a sign-in from a new device to the receiver by itself, signed with the configured secret', async () => {
     receiver = await WebhookReceiver.start();
-    t = await startTestGatehouse('sqlite', { webhookUrl: receiver.url, webhookSecret: SECRET, publicUrl: 'https://auth.example.com' }, { hasher: instantHasher() });
+    t = await startTestGatehouse(
+      'sqlite',
+      { webhookUrl: receiver.url, webhookSecret: SECRET, publicUrl: 'https://auth.example.com' },
+      { hasher: instantHasher() },
+    );
     await registerUser(t.app, 'ann@example.com');
     const signedIn = await signIn(t.app, 'ann@example.com');
     t.gatehouse.webhooks!.kick();

@@ -19,10 +19,24 @@ const FIREFOX_JSON = {
   user_agent: FIREFOX.userAgent,
   device: { browser: 'Firefox 121', os: 'Ubuntu', type: 'desktop', label: 'Firefox 121 on Ubuntu' },
 };
-const LINKS: NotMeLinks = { key: notMeKey('a-long-random-webhook-secret-of-more-than-32-characters'), ttlSeconds: 7 * 86_400, publicUrl: 'https://auth.example.com' };
+const LINKS: NotMeLinks = {
+  key: notMeKey('a-long-random-webhook-secret-of-more-than-32-characters'),
+  ttlSeconds: 7 * 86_400,
+  publicUrl: 'https://auth.example.com',
+};
 
 function delivery(type: WebhookType, eventType: EventType, fields: Partial<StoredEvent> = {}): WebhookDelivery {
-  const event: StoredEvent = { id: 'evt-1', type: eventType, at: T0, userId: ANN.id, sessionId: 'session-1', actor: ANN.id, client: FIREFOX, detail: {}, ...fields };
+  const event: StoredEvent = {
+    id: 'evt-1',
+    type: eventType,
+    at: T0,
+    userId: ANN.id,
+    sessionId: 'session-1',
+    actor: ANN.id,
+    client: FIREFOX,
+    detail: {},
+    ...fields,
+  };
   return { type, event, user: ANN, attempts: 0, claimedUntil: T0 + 60_000 };
 }
 
@@ -83,7 +97,15 @@ describe('webhook payloads', () => {
       expect(payload).toEqual({
         type: 'sessions_revoked',
         timestamp: '2026-11-27T09:00:00.000Z',
-        data: { event_id: 'evt-1', occurred_at: '2026-11-27T09:00:00.000Z', user: ANN, reason, session_ids: ['s-2', 's-3'], actor: ANN.id, client: FIREFOX_JSON },
+        data: {
+          event_id: 'evt-1',
+          occurred_at: '2026-11-27T09:00:00.000Z',
+          user: ANN,
+          reason,
+          session_ids: ['s-2', 's-3'],
+          actor: ANN.id,
+          client: FIREFOX_JSON,
+        },
       });
     },
   );
@@ -100,7 +122,10 @@ describe('webhook payloads', () => {
   });
 
   it('never carry a password, token or hash, whatever the event detail holds', () => {
-    const payload = webhookPayload(delivery('sessions_revoked', 'session_revoked', { detail: { session_ids: ['s-2'], reason: 'x', secret: 'refresh.abc' } }), LINKS);
+    const payload = webhookPayload(
+      delivery('sessions_revoked', 'session_revoked', { detail: { session_ids: ['s-2'], reason: 'x', secret: 'refresh.abc' } }),
+      LINKS,
+    );
     expect(JSON.stringify(payload)).not.toContain('refresh.abc');
   });
 });

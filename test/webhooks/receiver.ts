@@ -36,7 +36,12 @@ export class WebhookReceiver {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        const webhook: ReceivedWebhook = { id: String(request.headers['webhook-id']), headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), status: 0 };
+        const webhook: ReceivedWebhook = {
+          id: String(request.headers['webhook-id']),
+          headers: request.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          status: 0,
+        };
         receiver.received.push(webhook);
         const inFlight = (receiver.#inFlight.get(webhook.id) ?? 0) + 1;
         receiver.#inFlight.set(webhook.id, inFlight);

@@ -21,7 +21,14 @@ function headersFor(secret: string, id: string, timestamp: number, body: string)
 describe('webhook signatures', () => {
   it('reproduce the Standard Webhooks test vector, so their libraries verify ours', () => {
     expect(signWebhook(webhookKey(VECTOR.secret), VECTOR.id, VECTOR.timestamp, VECTOR.body)).toBe(VECTOR.signature);
-    expect(verifyWebhook(VECTOR.secret, { 'webhook-id': VECTOR.id, 'webhook-timestamp': String(VECTOR.timestamp), 'webhook-signature': VECTOR.signature }, VECTOR.body, VECTOR.timestamp)).toBe(true);
+    expect(
+      verifyWebhook(
+        VECTOR.secret,
+        { 'webhook-id': VECTOR.id, 'webhook-timestamp': String(VECTOR.timestamp), 'webhook-signature': VECTOR.signature },
+        VECTOR.body,
+        VECTOR.timestamp,
+      ),
+    ).toBe(true);
   });
 
   it('use the UTF-8 bytes of a secret that is not a whsec_ one as the key', () => {

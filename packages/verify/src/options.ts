@@ -103,8 +103,7 @@ export function resolveOptions(options: VerifierOptions): ResolvedOptions {
     feedUrl: httpUrl(options.feedUrl, 'feedUrl', base, '/v1/revocations'),
     // Above 0: a bound of 0 would refuse every request; fractions let tests run quickly.
     maxStalenessMs: seconds(options.maxStalenessSeconds, 'maxStalenessSeconds', 5, 0.1, 3600) * 1000,
-    clockToleranceSeconds:
-      options.clockToleranceSeconds === undefined ? undefined : seconds(options.clockToleranceSeconds, 'clockToleranceSeconds', 0, 0, 300),
+    clockToleranceSeconds: options.clockToleranceSeconds === undefined ? undefined : seconds(options.clockToleranceSeconds, 'clockToleranceSeconds', 0, 0, 300),
     jwksCooldownMs: jwksCooldownSeconds * 1000,
     jwksMaxAgeMs: jwksMaxAgeSeconds * 1000,
     cacheSize,

@@ -43,7 +43,11 @@ export async function databaseChecks(config: Readonly<Config>, { clock, cwd }: S
     const checks: Check[] = [];
     try {
       await sql`select 1`.execute(db);
-      checks.push({ name: 'database', status: 'ok', detail: `${config.database.kind === 'sqlite' ? `SQLite at ${config.database.path}` : 'PostgreSQL'} answers` });
+      checks.push({
+        name: 'database',
+        status: 'ok',
+        detail: `${config.database.kind === 'sqlite' ? `SQLite at ${config.database.path}` : 'PostgreSQL'} answers`,
+      });
     } catch (error) {
       return [{ name: 'database', status: 'fail', detail: `cannot be reached: ${message(error)}` }];
     }
@@ -128,26 +132,39 @@ async function clockCheck(db: Kysely<Database>, config: Readonly<Config>, clock:
   // The latest time the database holds, written by some node's clock: ours is behind it only if it was set back.
   const latest = Math.max(migratedAt, current ? await latestStoredTime(db) : 0);
   if (latest > before + toleranceMs) {
-    return { name: 'clock', status: 'fail', detail: `the system clock (${iso(before)}) is behind a time the database already holds (${iso(latest)}): was it set back?` };
+    return {
+      name: 'clock',
+      status: 'fail',
+      detail: `the system clock (${iso(before)}) is behind a time the database already holds (${iso(latest)}): was it set back?`,
+    };
   }
-  if (config.database.kind === 'sqlite') return { name: 'clock', status: 'ok', detail: `${iso(before)}, not behind the database's latest time (SQLite has no clock of its own to compare with)` };
+  if (config.database.kind === 'sqlite')
+    return { name: 'clock', status: 'ok', detail: `${iso(before)}, not behind the database's latest time (SQLite has no clock of its own to compare with)` };
 
   const start = clock.now();
   const { rows } = await sql<{ now: number }>`select extract(epoch from now()) * 1000 as now`.execute(db);
   const end = clock.now();
   const skew = Math.round(Number(rows[0]?.now) - (start + end) / 2);
   const detail = `${Math.abs(skew)} ms ${skew > 0 ? 'behind' : 'ahead of'} the PostgreSQL server's clock (±${Math.ceil((end - start) / 2)} ms)`;
-  if (Math.abs(skew) > toleranceMs) return { name: 'clock', status: 'fail', detail: `${detail}: more than GATEHOUSE_CLOCK_TOLERANCE (${config.clockToleranceSeconds} s); sync it (NTP)` };
-  if (Math.abs(skew) > Math.max(500, toleranceMs / 2)) return { name: 'clock', status: 'warn', detail: `${detail}: nodes this far off each side are out of tolerance; sync it (NTP)` };
+  if (Math.abs(skew) > toleranceMs)
+    return { name: 'clock', status: 'fail', detail: `${detail}: more than GATEHOUSE_CLOCK_TOLERANCE (${config.clockToleranceSeconds} s); sync it (NTP)` };
+  if (Math.abs(skew) > Math.max(500, toleranceMs / 2))
+    return { name: 'clock', status: 'warn', detail: `${detail}: nodes this far off each side are out of tolerance; sync it (NTP)` };
   return { name: 'clock', status: 'ok', detail };
 }
 
 async function latestStoredTime(db: Kysely<Database>): Promise<number> {
   const row = await db
     .selectNoFrom((eb) => [
-      eb.selectFrom('signing_keys').select((e) => e.fn.max('created_at').as('t')).as('keys'),
+      eb
+        .selectFrom('signing_keys')
+        .select((e) => e.fn.max('created_at').as('t'))
+        .as('keys'),
       // events_at makes this an index look-up, whatever the size of the history.
-      eb.selectFrom('events').select((e) => e.fn.max('at').as('t')).as('events'),
+      eb
+        .selectFrom('events')
+        .select((e) => e.fn.max('at').as('t'))
+        .as('events'),
     ])
     .executeTakeFirst();
   return Math.max(0, Number(row?.keys ?? 0), Number(row?.events ?? 0));

@@ -42,7 +42,11 @@ A warning is worth reading but does not stop a server from working.`,
 function configCheck(config: Readonly<Config>, cwd: string): Check {
   const where = config.production ? 'NODE_ENV=production' : 'not production (NODE_ENV is not "production")';
   if (config.secret === undefined) {
-    return { name: 'config', status: 'ok', detail: `loads; ${where}; GATEHOUSE_SECRET is not set: keys are sealed with the local secret in ${localSecretPath(config.database, cwd)}` };
+    return {
+      name: 'config',
+      status: 'ok',
+      detail: `loads; ${where}; GATEHOUSE_SECRET is not set: keys are sealed with the local secret in ${localSecretPath(config.database, cwd)}`,
+    };
   }
   return { name: 'config', status: 'ok', detail: `loads; ${where}` };
 }

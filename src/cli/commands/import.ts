@@ -54,7 +54,9 @@ database's name); reruns must use the same one`,
     }
     const name = options.source ?? databaseName(source);
     if (!SOURCE_NAME.test(name)) {
-      throw new UsageError(`${options.source !== undefined ? '--source' : "the source database's name, the default --source,"} must be 1 to 64 letters, digits, ".", "_" or "-"; got ${JSON.stringify(name)}`);
+      throw new UsageError(
+        `${options.source !== undefined ? '--source' : "the source database's name, the default --source,"} must be 1 to 64 letters, digits, ".", "_" or "-"; got ${JSON.stringify(name)}`,
+      );
     }
     const schema = options.schema ?? 'public';
     if (!SCHEMA_NAME.test(schema)) throw new UsageError(`--schema must be a schema name such as public; got ${JSON.stringify(schema)}`);

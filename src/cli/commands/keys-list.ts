@@ -35,10 +35,25 @@ without signing anybody out. States:
     }
     const table = [
       ['KID', 'ALG', 'CREATED', 'ACTIVATES', 'STATE', 'PRIVATE', 'RETIRABLE FROM'],
-      ...rows.map((r) => [r.kid, r.alg, r.created_at, r.activates_at, r.state, r.private_key, r.state === 'retired' ? `retired ${r.retired_at}` : (r.retirable_from ?? '-')]),
+      ...rows.map((r) => [
+        r.kid,
+        r.alg,
+        r.created_at,
+        r.activates_at,
+        r.state,
+        r.private_key,
+        r.state === 'retired' ? `retired ${r.retired_at}` : (r.retirable_from ?? '-'),
+      ]),
     ];
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    for (const row of table) say(io, row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+    for (const row of table)
+      say(
+        io,
+        row
+          .map((cell, i) => cell.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      );
     return 0;
   },
 });

@@ -46,7 +46,10 @@ resource server fetches it when it first meets it). The last key is never retire
         say(io, `gatehouse: key ${kid} was retired already, at ${iso(result.key.retiredAt as number)}`);
         return 0;
       case 'refused':
-        complain(io, `gatehouse: key ${kid} was not retired: ${result.reason}${result.forceable ? `; retire it once that is over, or now with --force: ${FORCE_COST}` : ''}`);
+        complain(
+          io,
+          `gatehouse: key ${kid} was not retired: ${result.reason}${result.forceable ? `; retire it once that is over, or now with --force: ${FORCE_COST}` : ''}`,
+        );
         return 1;
       case 'retired':
         say(io, `gatehouse: retired key ${kid}; every node stops accepting its tokens within ${RELOAD_S} s`);

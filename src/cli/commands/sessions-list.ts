@@ -37,7 +37,14 @@ Exits 1 when no account has the email.`,
       ...sessions.map((s) => [s.id, printable(s.client.device.label), s.client.ip, s.client.country ?? '-', minute(s.lastActiveAt), minute(s.createdAt)]),
     ];
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    for (const row of table) say(io, row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+    for (const row of table)
+      say(
+        io,
+        row
+          .map((cell, i) => cell.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      );
     return 0;
   },
 });

@@ -6,7 +6,7 @@ import { administer, EMAIL_OPTION, emailOption } from './user-context.js';
 
 export const sessionsRevoke = command({
   name: 'revoke',
-  summary: "sign out one session of an account, or all of them",
+  summary: 'sign out one session of an account, or all of them',
   usage: 'gatehouse sessions revoke --email EMAIL (--session ID | --all)',
   description: `Signs out one session of the account (--session, an id from \`gatehouse sessions list\`)
 or every one (--all). Running servers refuse the sessions' tokens within about a second,

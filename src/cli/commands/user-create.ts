@@ -19,7 +19,7 @@ too common, part of the email), with the reason; 2 when --email, --name or --rol
 not valid, or no password came.`,
   success: 'created; its id is printed',
   options: {
-    email: { value: 'EMAIL', description: 'the new account\'s email address' },
+    email: { value: 'EMAIL', description: "the new account's email address" },
     name: { value: 'NAME', description: 'its display name (optional)' },
     role: { value: 'ROLE', description: 'admin or user (default: user)' },
   },
@@ -38,7 +38,9 @@ not valid, or no password came.`,
     const { argon2Hasher } = await import('../../passwords/argon2-hasher.js');
     const { commonPasswords } = await import('../../passwords/common-passwords.js');
     const rules = { minPasswordLength: config.minPasswordLength, commonPasswords: commonPasswords() };
-    const user = await administer(config, io.clock, (ctx) => createAccount({ ...ctx, hasher: argon2Hasher(), ...rules }, { kind: 'cli' }, { email, password, name, role }));
+    const user = await administer(config, io.clock, (ctx) =>
+      createAccount({ ...ctx, hasher: argon2Hasher(), ...rules }, { kind: 'cli' }, { email, password, name, role }),
+    );
     say(io, user.id);
     return 0;
   },

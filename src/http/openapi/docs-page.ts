@@ -43,7 +43,10 @@ ${document.tags
     (tag) => `<h3><a href="#tag-${escapeHtml(tag.name)}">${escapeHtml(tag.name)}</a></h3>
 <ul>${operations
       .filter(({ op }) => op.tags[0] === tag.name)
-      .map(({ path, method, op }) => `<li><a href="#${escapeHtml(op.operationId)}"><span class="method">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></a> ${escapeHtml(op.summary)}</li>`)
+      .map(
+        ({ path, method, op }) =>
+          `<li><a href="#${escapeHtml(op.operationId)}"><span class="method">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></a> ${escapeHtml(op.summary)}</li>`,
+      )
       .join('')}</ul>`,
   )
   .join('\n')}
@@ -82,7 +85,10 @@ function renderOperation({ path, method, op }: { path: string; method: string; o
     ? `<h4>Parameters</h4>
 <table><thead><tr><th>name</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr></thead><tbody>
 ${op.parameters
-  .map((p) => `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td>${inlineJson(p.schema)}</td><td>${prose(p.description ?? '')}</td></tr>`)
+  .map(
+    (p) =>
+      `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${p.in}</td><td>${p.required ? 'yes' : 'no'}</td><td>${inlineJson(p.schema)}</td><td>${prose(p.description ?? '')}</td></tr>`,
+  )
   .join('\n')}
 </tbody></table>`
     : '';

@@ -20,7 +20,10 @@ export function openApiPath(url: string): string | undefined {
 
 /** `DELETE /v1/me/sessions/:id` → `deleteV1MeSessionsById`. */
 function operationId(method: string, url: string): string {
-  const words = url.split(/[^A-Za-z0-9:]+/).filter(Boolean).map((word) => (word.startsWith(':') ? `by-${word.slice(1)}` : word));
+  const words = url
+    .split(/[^A-Za-z0-9:]+/)
+    .filter(Boolean)
+    .map((word) => (word.startsWith(':') ? `by-${word.slice(1)}` : word));
   return [method.toLowerCase(), ...words.flatMap((word) => word.split('-'))]
     .map((word, i) => (i === 0 ? word : word.charAt(0).toUpperCase() + word.slice(1)))
     .join('');
@@ -54,7 +57,13 @@ function parameters(route: CollectedRoute, docs: RouteDocs, refs: SchemaRefs): u
     ...undeclaredPath.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
     ...fromObject(schema?.querystring, 'query', refs),
     ...fromObject(schema?.headers, 'header', refs),
-    ...Object.entries(docs.headers ?? {}).map(([name, header]) => ({ name, in: 'header', required: false, description: header.description, schema: refs.toJson(header.schema) })),
+    ...Object.entries(docs.headers ?? {}).map(([name, header]) => ({
+      name,
+      in: 'header',
+      required: false,
+      description: header.description,
+      schema: refs.toJson(header.schema),
+    })),
   ];
 }
 

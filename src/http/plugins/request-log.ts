@@ -60,6 +60,7 @@ const MIN_TOKEN_LENGTH = 47;
  */
 function decoded(segment: string): string {
   let text = segment;
-  for (let round = 0; round < 3 && text.includes('%'); round++) text = text.replace(/%([0-7][0-9a-f])/gi, (_escape, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  for (let round = 0; round < 3 && text.includes('%'); round++)
+    text = text.replace(/%([0-7][0-9a-f])/gi, (_escape, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   return text;
 }

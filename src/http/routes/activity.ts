@@ -18,12 +18,16 @@ export const activityRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
     auth: 'bearer',
     responses: { 200: { description: 'One page of events; `next_cursor` is null on the last.' } },
   };
-  app.get('/v1/me/activity', { onRequest: authenticate, schema: { querystring: ActivityQuery, response: { 200: ActivityResponse } }, config: { docs } }, async (request) => {
-    const caller = callerOf(request);
-    const { limit = '20', cursor, type } = request.query;
-    const page = await listActivity(ctx, caller, { limit: Number(limit), cursor, types: type === undefined ? undefined : eventTypes(type) });
-    return { events: page.events.map((e) => presentEvent(e, caller.sessionId)), next_cursor: page.nextCursor };
-  });
+  app.get(
+    '/v1/me/activity',
+    { onRequest: authenticate, schema: { querystring: ActivityQuery, response: { 200: ActivityResponse } }, config: { docs } },
+    async (request) => {
+      const caller = callerOf(request);
+      const { limit = '20', cursor, type } = request.query;
+      const page = await listActivity(ctx, caller, { limit: Number(limit), cursor, types: type === undefined ? undefined : eventTypes(type) });
+      return { events: page.events.map((e) => presentEvent(e, caller.sessionId)), next_cursor: page.nextCursor };
+    },
+  );
 };
 
 /** The `type` filter: comma-separated event types (also read by the admin routes). */

@@ -49,12 +49,12 @@ export const ADMIN_DOCS = {
   ),
   activity: docs(
     "An account's history",
-    'The account owner\'s `GET /v1/me/activity`, with the same paging and `type` filter. Admin actions are in it, with the administrator\'s id (or `cli`) as `actor`.',
+    "The account owner's `GET /v1/me/activity`, with the same paging and `type` filter. Admin actions are in it, with the administrator's id (or `cli`) as `actor`.",
     { 200: { description: 'A page of events, newest first.' } },
   ),
   revokeSession: docs(
     'Sign out one session of an account',
-    'Ends the session on every node at once; the account\'s history gets a `signed_out_by_admin` event, and a `sessions_revoked` webhook is sent.',
+    "Ends the session on every node at once; the account's history gets a `signed_out_by_admin` event, and a `sessions_revoked` webhook is sent.",
     { 204: { description: 'Signed out.' } },
   ),
   revokeAllSessions: docs(

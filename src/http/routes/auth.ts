@@ -22,7 +22,7 @@ import type { RouteDocs } from '../openapi/route-docs.js';
 const BROWSER_MODE: RouteDocs['headers'] = {
   'Gatehouse-Refresh-Token': {
     description:
-      '`cookie`: browser mode. The refresh token travels in an HttpOnly cookie, never in a body; the request must come from Gatehouse\'s own origin (`Sec-Fetch-Site` or `Origin`), else `forbidden`.',
+      "`cookie`: browser mode. The refresh token travels in an HttpOnly cookie, never in a body; the request must come from Gatehouse's own origin (`Sec-Fetch-Site` or `Origin`), else `forbidden`.",
     schema: Type.Literal('cookie'),
   },
 };
@@ -83,31 +83,39 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: s
       204: { description: 'Browser mode, and the browser holds no refresh cookie: it is not signed in.' },
     },
   };
-  app.post('/v1/auth/refresh', { schema: { body: RefreshBody, response: { 200: TokenResponse, 204: Type.Null() } }, config: { docs: refreshDocs } }, async (request, reply) => {
-    // The client is only described (user agent parsed, address located) if an event needs it.
-    const describe = () => client(request);
-    if (!wantsBrowserMode(request)) {
-      if (!request.body) throw new GatehouseError('validation_failed', 'Send {"refresh_token": …}.', [{ pointer: '/body/refresh_token', detail: 'is required' }]);
-      return presentSignIn(await refresh(ctx, request.body.refresh_token, describe));
-    }
-    assertSameOrigin(request, publicUrl);
-    if (request.body) throw new GatehouseError('validation_failed', 'In browser mode the refresh token comes from the cookie; send no body.', [{ pointer: '/body', detail: 'must be empty' }]);
-    const token = readRefreshCookie(request, publicUrl);
-    // No cookie: this browser is not signed in, which is how every visit of a signed-out page
-    // starts, not an error (a 401 would be one in every visitor's console).
-    if (!token) return reply.code(204).send(null);
-    try {
-      return inCookie(request, reply, await refresh(ctx, token, describe));
-    } catch (error) {
-      // A cookie that can never work again (signed out, expired, reused) goes, so the page
-      // shows its sign-in form instead of retrying it; a passing 503 leaves it alone. So does
-      // `invalid_refresh_token`: it is also what a tab gets whose request left with a cookie that
-      // other tabs have since rotated twice (docs/session-model.md), and by the time it arrives
-      // the browser holds their newer cookie — clearing it would sign every tab out.
-      if (isGatehouseError(error) && statusOf(error.code) === 401 && error.code !== 'invalid_refresh_token') clearRefreshCookie(reply, request, publicUrl);
-      throw error;
-    }
-  });
+  app.post(
+    '/v1/auth/refresh',
+    { schema: { body: RefreshBody, response: { 200: TokenResponse, 204: Type.Null() } }, config: { docs: refreshDocs } },
+    async (request, reply) => {
+      // The client is only described (user agent parsed, address located) if an event needs it.
+      const describe = () => client(request);
+      if (!wantsBrowserMode(request)) {
+        if (!request.body)
+          throw new GatehouseError('validation_failed', 'Send {"refresh_token": …}.', [{ pointer: '/body/refresh_token', detail: 'is required' }]);
+        return presentSignIn(await refresh(ctx, request.body.refresh_token, describe));
+      }
+      assertSameOrigin(request, publicUrl);
+      if (request.body)
+        throw new GatehouseError('validation_failed', 'In browser mode the refresh token comes from the cookie; send no body.', [
+          { pointer: '/body', detail: 'must be empty' },
+        ]);
+      const token = readRefreshCookie(request, publicUrl);
+      // No cookie: this browser is not signed in, which is how every visit of a signed-out page
+      // starts, not an error (a 401 would be one in every visitor's console).
+      if (!token) return reply.code(204).send(null);
+      try {
+        return inCookie(request, reply, await refresh(ctx, token, describe));
+      } catch (error) {
+        // A cookie that can never work again (signed out, expired, reused) goes, so the page
+        // shows its sign-in form instead of retrying it; a passing 503 leaves it alone. So does
+        // `invalid_refresh_token`: it is also what a tab gets whose request left with a cookie that
+        // other tabs have since rotated twice (docs/session-model.md), and by the time it arrives
+        // the browser holds their newer cookie — clearing it would sign every tab out.
+        if (isGatehouseError(error) && statusOf(error.code) === 401 && error.code !== 'invalid_refresh_token') clearRefreshCookie(reply, request, publicUrl);
+        throw error;
+      }
+    },
+  );
 
   // With a Bearer token, ends that session; without one, the refresh token in the body says
   // which (clients whose access token has expired can still sign out).
@@ -116,13 +124,18 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteOptions & { publicUrl: s
     summary: 'Sign out',
     description:
       'Ends the session of the access token, or, without one, of the refresh token in the body (or, in browser mode, in the cookie). Its access tokens are refused from the next request on. ' +
-      'In browser mode an access token, when sent, decides which session ends, and the cookie never ends another: the cookie is cleared when it belongs to that session or can no longer be used (malformed, or its session revoked or expired); a live cookie of another session (another tab\'s sign-in) is left alone. ' +
-      'An access token that is refused (expired, invalid, its session already over) but names the cookie\'s session signs out through the cookie; any other refused one gets the answer it gets outside browser mode.',
+      "In browser mode an access token, when sent, decides which session ends, and the cookie never ends another: the cookie is cleared when it belongs to that session or can no longer be used (malformed, or its session revoked or expired); a live cookie of another session (another tab's sign-in) is left alone. " +
+      "An access token that is refused (expired, invalid, its session already over) but names the cookie's session signs out through the cookie; any other refused one gets the answer it gets outside browser mode.",
     tags: ['auth'],
     auth: 'optional-bearer',
     headers: BROWSER_MODE,
     errors: ['invalid_refresh_token', 'refresh_token_reused', 'session_revoked', 'forbidden', 'unavailable'],
-    responses: { 204: { description: 'Signed out.', headers: { 'Set-Cookie': 'Browser mode only: clears the refresh cookie, unless it is a live one of another session.' } } },
+    responses: {
+      204: {
+        description: 'Signed out.',
+        headers: { 'Set-Cookie': 'Browser mode only: clears the refresh cookie, unless it is a live one of another session.' },
+      },
+    },
   };
   app.post('/v1/auth/logout', { schema: { body: LogoutBody }, config: { docs: logoutDocs } }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;

@@ -32,7 +32,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
     '/healthz',
     {
       schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
-      config: { docs: { summary: 'Liveness: the process answers', tags: ['operations'], responses: { 200: { description: 'Alive.', example: { status: 'ok' } } } } },
+      config: {
+        docs: { summary: 'Liveness: the process answers', tags: ['operations'], responses: { 200: { description: 'Alive.', example: { status: 'ok' } } } },
+      },
     },
     async () => ({ status: 'ok' as const }),
   );

@@ -28,7 +28,8 @@ const PAGE = { 'text/html': { schema: Type.String() } };
 
 const SHOW_DOCS: RouteDocs = {
   summary: 'The page of a "this wasn\'t me" link',
-  description: 'Describes the sign-in (device, country, time) and offers one button, which posts to the same URL. Opening the link changes nothing: mail scanners fetch every link.',
+  description:
+    'Describes the sign-in (device, country, time) and offers one button, which posts to the same URL. Opening the link changes nothing: mail scanners fetch every link.',
   tags: ['not-me'],
   pages: ['not_found', 'link_used', 'link_expired'],
   errors: ['unavailable'],
@@ -38,7 +39,7 @@ const SHOW_DOCS: RouteDocs = {
 const REPORT_DOCS: RouteDocs = {
   summary: 'Report a sign-in and end its session',
   description:
-    'Ends the session the link names (if still active) and records the report; a link works once. A browser\'s form post (`Accept: text/html`) gets pages, other clients JSON and problem+json. The body, if any, is ignored.',
+    "Ends the session the link names (if still active) and records the report; a link works once. A browser's form post (`Accept: text/html`) gets pages, other clients JSON and problem+json. The body, if any, is ignored.",
   tags: ['not-me'],
   consumes: ['application/x-www-form-urlencoded'],
   pages: ['not_found', 'link_used', 'link_expired'],

@@ -16,7 +16,9 @@ const REVOKE_DOCS: RouteDocs = {
   tags: ['services'],
   consumes: FORMS,
   errors: ['unavailable'],
-  responses: { 200: { description: 'Done, or nothing to do.', content: { 'application/json': { schema: { type: 'object', maxProperties: 0 }, example: {} } } } },
+  responses: {
+    200: { description: 'Done, or nothing to do.', content: { 'application/json': { schema: { type: 'object', maxProperties: 0 }, example: {} } } },
+  },
 };
 
 const INTROSPECT_DOCS: RouteDocs = {
@@ -27,7 +29,7 @@ const INTROSPECT_DOCS: RouteDocs = {
   auth: 'service',
   consumes: FORMS,
   errors: ['unavailable'],
-  responses: { 200: { description: 'The token\'s state.' } },
+  responses: { 200: { description: "The token's state." } },
 };
 
 export interface OAuthRouteOptions {
@@ -65,7 +67,11 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<OAuthRouteOptions> = async (
 
   app.post(
     '/v1/oauth/introspect',
-    { onRequest: serviceAuthenticator(serviceKeys), schema: { body: OAuthTokenBody, response: { 200: IntrospectionResponse } }, config: { docs: INTROSPECT_DOCS } },
+    {
+      onRequest: serviceAuthenticator(serviceKeys),
+      schema: { body: OAuthTokenBody, response: { 200: IntrospectionResponse } },
+      config: { docs: INTROSPECT_DOCS },
+    },
     async (request) => introspectToken(ctx, request.body.token),
   );
 };

@@ -46,7 +46,9 @@ export const openApiRoutes: FastifyPluginAsync<OpenApiRouteOptions> = async (app
           responses: {
             200: {
               description: 'The OpenAPI 3.1 document of every route of this server.',
-              content: { 'application/json': { schema: { type: 'object' }, example: { openapi: '3.1.0', info: { title: 'Gatehouse', version: VERSION }, paths: {} } } },
+              content: {
+                'application/json': { schema: { type: 'object' }, example: { openapi: '3.1.0', info: { title: 'Gatehouse', version: VERSION }, paths: {} } },
+              },
             },
           },
         },
@@ -55,20 +57,20 @@ export const openApiRoutes: FastifyPluginAsync<OpenApiRouteOptions> = async (app
     async (_request, reply) => reply.header('cache-control', 'no-cache').type('application/json; charset=utf-8').send(built!.json),
   );
 
-  app.get(
-    '/docs',
-    { config: { docs: { summary: 'This document as a page', tags: ['documentation'], responses: { 200: HTML } } } },
-    async (_request, reply) => {
-      page ??= docsPage(built!.document);
-      return reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(page);
-    },
-  );
+  app.get('/docs', { config: { docs: { summary: 'This document as a page', tags: ['documentation'], responses: { 200: HTML } } } }, async (_request, reply) => {
+    page ??= docsPage(built!.document);
+    return reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(page);
+  });
 
   app.get(
     '/docs/style.css',
     {
       config: {
-        docs: { summary: 'The stylesheet of the page', tags: ['documentation'], responses: { 200: { description: 'CSS.', content: { 'text/css': { schema: { type: 'string' } } } } } },
+        docs: {
+          summary: 'The stylesheet of the page',
+          tags: ['documentation'],
+          responses: { 200: { description: 'CSS.', content: { 'text/css': { schema: { type: 'string' } } } } },
+        },
       },
     },
     async (_request, reply) => reply.header('cache-control', 'no-cache').type('text/css; charset=utf-8').send(DOCS_STYLE),

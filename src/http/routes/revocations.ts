@@ -49,61 +49,65 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<RevocationFeedOptions> 
   });
   app.addHook('onRequest', serviceAuthenticator(options.serviceKeys));
 
-  app.get('/v1/revocations', { schema: { querystring: RevocationFeedQuery, response: { 200: RevocationFeedResponse } }, config: { docs: DOCS } }, async (request, reply) => {
-    const cursor = cursorOf(request.query.since, request.headers['last-event-id']);
-    const streaming = /\btext\/event-stream\b/i.test(request.headers.accept ?? '');
-    // Listen before reading, so that nothing revoked during the read falls between the two.
-    const pending: RevokedSession[] = [];
-    let live: ((added: RevokedSession[]) => void) | undefined;
-    const unsubscribe = streaming ? view.subscribe((added) => (live ? live(added) : pending.push(...added))) : () => {};
-    // Cleaning up must not depend on a 'close' event that may come while the read is running.
-    let heartbeat: NodeJS.Timeout | undefined;
-    let stream: EventStream | undefined;
-    reply.raw.once('close', () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      if (stream) streams.delete(stream);
-    });
-    const startedAt = ctx.clock.now();
-    const startedMonotonic = ctx.clock.monotonic();
-    const readAgo = () => Math.round(ctx.clock.monotonic() - startedMonotonic);
-    let revoked: RevokedSession[];
-    try {
-      revoked = await ctx.store.listRevokedSince(readFrom(cursor, view.horizon(), startedAt));
-    } catch (error) {
-      unsubscribe();
-      throw error;
-    }
-    if (streaming && (request.raw.destroyed || reply.raw.destroyed)) {
-      unsubscribe(); // the reader left during the read
-      return reply.hijack();
-    }
-    const answer = (sessions: RevokedSession[], cursorNow: string, stalenessMs: number): RevocationFeedJson => ({
-      revocations: presentRevocations(sessions),
-      cursor: cursorNow,
-      ...settings,
-      staleness_ms: Math.max(0, stalenessMs),
-    });
-    if (!streaming) return answer(revoked, encodeCursor(startedAt), readAgo());
+  app.get(
+    '/v1/revocations',
+    { schema: { querystring: RevocationFeedQuery, response: { 200: RevocationFeedResponse } }, config: { docs: DOCS } },
+    async (request, reply) => {
+      const cursor = cursorOf(request.query.since, request.headers['last-event-id']);
+      const streaming = /\btext\/event-stream\b/i.test(request.headers.accept ?? '');
+      // Listen before reading, so that nothing revoked during the read falls between the two.
+      const pending: RevokedSession[] = [];
+      let live: ((added: RevokedSession[]) => void) | undefined;
+      const unsubscribe = streaming ? view.subscribe((added) => (live ? live(added) : pending.push(...added))) : () => {};
+      // Cleaning up must not depend on a 'close' event that may come while the read is running.
+      let heartbeat: NodeJS.Timeout | undefined;
+      let stream: EventStream | undefined;
+      reply.raw.once('close', () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+        if (stream) streams.delete(stream);
+      });
+      const startedAt = ctx.clock.now();
+      const startedMonotonic = ctx.clock.monotonic();
+      const readAgo = () => Math.round(ctx.clock.monotonic() - startedMonotonic);
+      let revoked: RevokedSession[];
+      try {
+        revoked = await ctx.store.listRevokedSince(readFrom(cursor, view.horizon(), startedAt));
+      } catch (error) {
+        unsubscribe();
+        throw error;
+      }
+      if (streaming && (request.raw.destroyed || reply.raw.destroyed)) {
+        unsubscribe(); // the reader left during the read
+        return reply.hijack();
+      }
+      const answer = (sessions: RevokedSession[], cursorNow: string, stalenessMs: number): RevocationFeedJson => ({
+        revocations: presentRevocations(sessions),
+        cursor: cursorNow,
+        ...settings,
+        staleness_ms: Math.max(0, stalenessMs),
+      });
+      if (!streaming) return answer(revoked, encodeCursor(startedAt), readAgo());
 
-    reply.hijack();
-    stream = openEventStream(reply.raw, RECONNECT_MS);
-    streams.add(stream);
-    // Everything committed before the last catch-up is in the view, and everything the view
-    // learnt since this stream began has been sent on it: that is the stream's cursor.
-    const current = () => encodeCursor(Math.max(startedAt, sync.lastConfirmedAt()));
-    const open = stream;
-    open.send('revocations', encodeCursor(startedAt), answer(revoked, encodeCursor(startedAt), readAgo()));
-    live = (added) => {
-      const cursorNow = current();
-      open.send('revocations', cursorNow, answer(added, cursorNow, sync.staleness()));
-    };
-    if (pending.length > 0) live(pending.splice(0));
-    heartbeat = setInterval(() => {
-      const cursorNow = current();
-      open.send('heartbeat', cursorNow, { cursor: cursorNow, staleness_ms: sync.staleness() });
-    }, heartbeatMs);
-  });
+      reply.hijack();
+      stream = openEventStream(reply.raw, RECONNECT_MS);
+      streams.add(stream);
+      // Everything committed before the last catch-up is in the view, and everything the view
+      // learnt since this stream began has been sent on it: that is the stream's cursor.
+      const current = () => encodeCursor(Math.max(startedAt, sync.lastConfirmedAt()));
+      const open = stream;
+      open.send('revocations', encodeCursor(startedAt), answer(revoked, encodeCursor(startedAt), readAgo()));
+      live = (added) => {
+        const cursorNow = current();
+        open.send('revocations', cursorNow, answer(added, cursorNow, sync.staleness()));
+      };
+      if (pending.length > 0) live(pending.splice(0));
+      heartbeat = setInterval(() => {
+        const cursorNow = current();
+        open.send('heartbeat', cursorNow, { cursor: cursorNow, staleness_ms: sync.staleness() });
+      }, heartbeatMs);
+    },
+  );
 };
 
 const STREAM_EXAMPLE = [
@@ -127,7 +131,10 @@ const DOCS: RouteDocs = {
   tags: ['services'],
   auth: 'service',
   headers: {
-    'Last-Event-ID': { description: 'The last cursor received, sent by an EventSource that reconnects; wins over `since`.', schema: Type.String({ pattern: CURSOR_PATTERN }) },
+    'Last-Event-ID': {
+      description: 'The last cursor received, sent by an EventSource that reconnects; wins over `since`.',
+      schema: Type.String({ pattern: CURSOR_PATTERN }),
+    },
   },
   errors: ['unavailable'],
   responses: {

@@ -13,7 +13,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
 
   const listDocs: RouteDocs = {
     summary: 'Where the account is signed in',
-    description: 'Every active session, with its device, address and country; `current` marks the caller\'s own.',
+    description: "Every active session, with its device, address and country; `current` marks the caller's own.",
     tags: ['account'],
     auth: 'bearer',
     responses: { 200: { description: 'The active sessions, most recently active first.' } },
@@ -26,7 +26,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
 
   const revokeOneDocs: RouteDocs = {
     summary: 'Sign out one session',
-    description: 'Any session of the account, the caller\'s own included. A session of another account is `not_found`, as an unknown id is.',
+    description: "Any session of the account, the caller's own included. A session of another account is `not_found`, as an unknown id is.",
     tags: ['account'],
     auth: 'bearer',
     errors: ['not_found'],
@@ -39,13 +39,17 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
 
   const revokeAllDocs: RouteDocs = {
     summary: 'Sign out every other session, or all',
-    description: '`scope=others` keeps the caller\'s session, `scope=all` ends it too. Needs a recent sign-in or `POST /v1/auth/reauth` (`reauth_required`).',
+    description: "`scope=others` keeps the caller's session, `scope=all` ends it too. Needs a recent sign-in or `POST /v1/auth/reauth` (`reauth_required`).",
     tags: ['account'],
     auth: 'bearer',
     errors: ['reauth_required'],
     responses: { 200: { description: 'How many sessions were signed out.' } },
   };
-  app.delete('/v1/me/sessions', { schema: { querystring: RevokeSessionsQuery, response: { 200: RevokedResponse } }, config: { docs: revokeAllDocs } }, async (request) => {
-    return { revoked: await revokeAllSessions(ctx, callerOf(request), request.query.scope, clientInfo(request, ctx.locator)) };
-  });
+  app.delete(
+    '/v1/me/sessions',
+    { schema: { querystring: RevokeSessionsQuery, response: { 200: RevokedResponse } }, config: { docs: revokeAllDocs } },
+    async (request) => {
+      return { revoked: await revokeAllSessions(ctx, callerOf(request), request.query.scope, clientInfo(request, ctx.locator)) };
+    },
+  );
 };

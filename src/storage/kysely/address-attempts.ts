@@ -29,7 +29,11 @@ export async function deleteStaleAddressAttempts(db: Kysely<Database>, before: n
   const result = await db
     .deleteFrom('address_attempts')
     .where(({ eb, refTuple, selectFrom }) =>
-      eb(refTuple('action', 'address'), 'in', selectFrom('address_attempts').select(['action', 'address']).where('window_start', '<', before).limit(limit).$asTuple('action', 'address')),
+      eb(
+        refTuple('action', 'address'),
+        'in',
+        selectFrom('address_attempts').select(['action', 'address']).where('window_start', '<', before).limit(limit).$asTuple('action', 'address'),
+      ),
     )
     .executeTakeFirst();
   return Number(result.numDeletedRows);

@@ -11,7 +11,12 @@ import type { Database } from './tables.js';
 
 /** The statements of administration (src/service/admin*.ts): finding users, disabling them, roles. */
 
-export async function selectUsersByEmail(db: Kysely<Database>, dialect: Dialect, prefix: string, page: { after?: string; limit: number }): Promise<UserRecord[]> {
+export async function selectUsersByEmail(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  prefix: string,
+  page: { after?: string; limit: number },
+): Promise<UserRecord[]> {
   // Code-point order on both databases (dialect.ts), as migration 0006 indexes it.
   const key = dialect.emailKey;
   let query = db.selectFrom('users').selectAll();

@@ -37,7 +37,9 @@ export function connect(location: DatabaseLocation): Connection {
     // (pg returns int8 as strings by default). Scoped to this pool, not pg's global parsers.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID && format !== 'binary' ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+        oid === INT8_OID && format !== 'binary'
+          ? (value: string) => Number(value)
+          : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
   // When the server drops an idle connection (restart, failover, idle timeout) the pool emits

@@ -109,7 +109,10 @@ async function insertSessions(
   let inserted = 0;
   for (const { sourceId, session } of entry.sessions) {
     if (!(await claimSourceRow(trx, source, entry.sessionTable, sourceId, session.id, at))) continue;
-    await trx.insertInto('sessions').values(fromNewSession({ ...session, userId })).execute();
+    await trx
+      .insertInto('sessions')
+      .values(fromNewSession({ ...session, userId }))
+      .execute();
     inserted++;
   }
   // Devices the account used in the old app: its first sign-in here from one of them is no news
@@ -118,7 +121,14 @@ async function insertSessions(
   return inserted;
 }
 
-async function claimSourceRow(trx: Transaction<Database>, source: string, sourceTable: string, sourceId: string, targetId: string, at: number): Promise<boolean> {
+async function claimSourceRow(
+  trx: Transaction<Database>,
+  source: string,
+  sourceTable: string,
+  sourceId: string,
+  targetId: string,
+  at: number,
+): Promise<boolean> {
   const inserted = await trx
     .insertInto('imported_rows')
     .values({ source, source_table: sourceTable, source_id: sourceId, target_id: targetId, imported_at: at })

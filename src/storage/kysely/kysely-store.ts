@@ -120,12 +120,22 @@ export class KyselyStore implements Store {
         .where('revoked_at', 'is', null)
         .execute();
       const ending = sessionsEndedBySignIn(
-        open.map((s) => ({ id: s.id, userAgent: s.user_agent, ip: s.ip, lastActiveAt: s.last_active_at, createdAt: s.created_at, idleExpiresAt: s.idle_expires_at, expiresAt: s.expires_at })),
+        open.map((s) => ({
+          id: s.id,
+          userAgent: s.user_agent,
+          ip: s.ip,
+          lastActiveAt: s.last_active_at,
+          createdAt: s.created_at,
+          idleExpiresAt: s.idle_expires_at,
+          expiresAt: s.expires_at,
+        })),
         { userAgent: session.client.userAgent, ip: session.client.ip, at: session.createdAt },
         options,
       );
       const end = (ids: string[], reason: 'replaced' | 'session_limit') =>
-        ids.length === 0 ? Promise.resolve([]) : revokeWhere(trx, this.sqlDialect, { reason, by: session.userId, at: session.createdAt }, (eb) => eb('id', 'in', ids));
+        ids.length === 0
+          ? Promise.resolve([])
+          : revokeWhere(trx, this.sqlDialect, { reason, by: session.userId, at: session.createdAt }, (eb) => eb('id', 'in', ids));
       const replaced = await end(ending.replaced, 'replaced');
       const evicted = await end(ending.evicted, 'session_limit');
       // On SQLite this read comes after the first write, so it sees the latest commit.
@@ -183,10 +193,7 @@ export class KyselyStore implements Store {
           .selectFrom('sessions')
           .select('id')
           .where((w) =>
-            w.or([
-              w('revoked_at', '<', before),
-              w.and([w('revoked_at', 'is', null), w.or([w('expires_at', '<', before), w('idle_expires_at', '<', before)])]),
-            ]),
+            w.or([w('revoked_at', '<', before), w.and([w('revoked_at', 'is', null), w.or([w('expires_at', '<', before), w('idle_expires_at', '<', before)])])]),
           )
           .limit(limit),
       )
@@ -305,12 +312,7 @@ export class KyselyStore implements Store {
   }
 
   async listRevokedSince(since: number): Promise<RevokedSession[]> {
-    const rows = await this.db
-      .selectFrom('sessions')
-      .select(['id', 'revoked_at'])
-      .where('revoked_at', '>=', since)
-      .orderBy('revoked_at')
-      .execute();
+    const rows = await this.db.selectFrom('sessions').select(['id', 'revoked_at']).where('revoked_at', '>=', since).orderBy('revoked_at').execute();
     return rows.map((row) => ({ id: row.id, revokedAt: row.revoked_at as number }));
   }
 

@@ -11,12 +11,7 @@ import type { Database } from './tables.js';
  * rows still unmarked), and PostgreSQL nodes skip rows another node is marking, so each
  * session's expiry is recorded exactly once.
  */
-export async function markExpiriesRecorded(
-  trx: Transaction<Database>,
-  dialect: Dialect,
-  now: number,
-  limit: number,
-): Promise<SessionRecord[]> {
+export async function markExpiriesRecorded(trx: Transaction<Database>, dialect: Dialect, now: number, limit: number): Promise<SessionRecord[]> {
   const rows = await trx
     .updateTable('sessions')
     .set({ expiry_recorded_at: now })

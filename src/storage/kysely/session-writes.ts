@@ -10,12 +10,7 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** Moves the session's last password proof to `at`, if it is still active then. */
 export async function markReauthenticated(db: Db, sessionId: string, at: number): Promise<boolean> {
-  const result = await db
-    .updateTable('sessions')
-    .set({ authenticated_at: at })
-    .where('id', '=', sessionId)
-    .where(activeAt(at))
-    .executeTakeFirst();
+  const result = await db.updateTable('sessions').set({ authenticated_at: at }).where('id', '=', sessionId).where(activeAt(at)).executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 

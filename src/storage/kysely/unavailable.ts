@@ -17,7 +17,8 @@ const POSTGRES_STATES = /^(08\d{3}|57P0[123]|53\d{3}|57014|55P03|25006|40001|40P
 const SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY)/;
 
 /** pg reports these without a code. */
-const POSTGRES_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|Query read timeout/i;
+const POSTGRES_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|Query read timeout/i;
 
 /** True when the error says the database cannot serve us right now, rather than a bug. */
 export function isDatabaseUnavailable(error: unknown): boolean {

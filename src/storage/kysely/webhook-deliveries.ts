@@ -43,7 +43,11 @@ export async function claimDeliveries(db: Db, dialect: Dialect, now: number, lim
     .leftJoin('users', 'users.id', 'events.user_id')
     .selectAll('events')
     .select(['users.email as u_email', 'users.name as u_name'])
-    .where('events.id', 'in', claimed.map((c) => c.event_id))
+    .where(
+      'events.id',
+      'in',
+      claimed.map((c) => c.event_id),
+    )
     .execute();
   const byId = new Map(rows.map((row) => [row.id, row]));
   const deliveries: WebhookDelivery[] = [];

@@ -87,13 +87,20 @@ export async function up(db: Kysely<any>): Promise<void> {
  * devices their sessions (still kept, up to the retention) came from are known from the start.
  */
 async function rememberExistingDevices(db: Kysely<any>): Promise<void> {
-  const rows: Array<{ user_id: string; browser: string | null; os: string | null; device_type: string; country: string | null; first: unknown; last: unknown }> =
-    await db
-      .selectFrom('sessions')
-      .select(['user_id', 'browser', 'os', 'device_type', 'country'])
-      .select((eb) => [eb.fn.min('created_at').as('first'), eb.fn.max('last_active_at').as('last')])
-      .groupBy(['user_id', 'browser', 'os', 'device_type', 'country'])
-      .execute();
+  const rows: Array<{
+    user_id: string;
+    browser: string | null;
+    os: string | null;
+    device_type: string;
+    country: string | null;
+    first: unknown;
+    last: unknown;
+  }> = await db
+    .selectFrom('sessions')
+    .select(['user_id', 'browser', 'os', 'device_type', 'country'])
+    .select((eb) => [eb.fn.min('created_at').as('first'), eb.fn.max('last_active_at').as('last')])
+    .groupBy(['user_id', 'browser', 'os', 'device_type', 'country'])
+    .execute();
   const known = new Map<string, { user_id: string; device_key: string; first_seen_at: number; last_seen_at: number }>();
   for (const row of rows) {
     const key = deviceKey({ ip: '', userAgent: '', country: row.country, device: { browser: row.browser, os: row.os, type: row.device_type, label: '' } });
@@ -102,11 +109,19 @@ async function rememberExistingDevices(db: Kysely<any>): Promise<void> {
     const first = Number(row.first);
     const last = Number(row.last);
     // Several browser versions fold into one key: keep the widest span.
-    known.set(id, { user_id: row.user_id, device_key: key, first_seen_at: Math.min(first, seen?.first_seen_at ?? first), last_seen_at: Math.max(last, seen?.last_seen_at ?? last) });
+    known.set(id, {
+      user_id: row.user_id,
+      device_key: key,
+      first_seen_at: Math.min(first, seen?.first_seen_at ?? first),
+      last_seen_at: Math.max(last, seen?.last_seen_at ?? last),
+    });
   }
   const values = [...known.values()];
   for (let at = 0; at < values.length; at += 500) {
-    await db.insertInto('known_devices').values(values.slice(at, at + 500)).execute();
+    await db
+      .insertInto('known_devices')
+      .values(values.slice(at, at + 500))
+      .execute();
   }
 }
 

@@ -6,7 +6,10 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   // NOT NULL needs a default for the rows already there (SQLite refuses it otherwise); every
   // insert names the column, and the update gives the existing rows their real value.
-  await db.schema.alterTable('signing_keys').addColumn('activates_at', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('signing_keys')
+    .addColumn('activates_at', 'bigint', (c) => c.notNull().defaultTo(0))
+    .execute();
   await sql`update signing_keys set activates_at = created_at`.execute(db);
 }
 

@@ -5,7 +5,6 @@ import type { AddressAction, AddressWindow } from '../../core/address-limits.js'
  * One port of the store (src/storage/store.ts), implemented on SQLite and PostgreSQL by the Kysely store.
  */
 export interface AddressCounterStore {
-
   /**
    * Counts one attempt of `action` from an address key at `now`, in the address's window of
    * `windowMs` (a new one when the last has ended), and returns that window with this attempt

@@ -12,7 +12,6 @@ export interface EventPage {
  * One port of the store (src/storage/store.ts), implemented on SQLite and PostgreSQL by the Kysely store.
  */
 export interface EventStore {
-
   /** Appends events that go with no other change (failed sign-ins, lockouts). */
   recordEvents(events: ActivityEvent[]): Promise<void>;
   /** A page of the user's history, newest first. */

@@ -44,7 +44,6 @@ export interface ImportedUserUpdate {
  * One port of the store (src/storage/store.ts), implemented on SQLite and PostgreSQL by the Kysely store.
  */
 export interface ImportStore {
-
   /**
    * `gatehouse import`: the user with its sessions, devices, events and the rows that remember
    * their sources, in one transaction. `already_imported` when its source row was imported

@@ -17,7 +17,6 @@ export interface WebhookDelivery {
  * One port of the store (src/storage/store.ts), implemented on SQLite and PostgreSQL by the Kysely store.
  */
 export interface OutboxStore {
-
   /**
    * Takes up to `limit` notifications due at `now`, oldest first, and holds them for `leaseMs`
    * so no other node sends them meanwhile; a node that dies lets them go when the lease ends.

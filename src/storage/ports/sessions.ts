@@ -45,7 +45,6 @@ export interface RefreshRotation {
  * One port of the store (src/storage/store.ts), implemented on SQLite and PostgreSQL by the Kysely store.
  */
 export interface SessionStore {
-
   /**
    * Records a sign-in, in one transaction with what it ends: with `replaceSameDevice`, the
    * user's not-yet-revoked sessions from the same user agent and IP (reason `replaced`); with
@@ -81,12 +80,7 @@ export interface SessionStore {
    */
   revokeSession(userId: string, sessionId: string, revocation: Revocation, events?: EventsFor<RevokedSession>): Promise<RevokedSession | undefined>;
   /** Revokes every not-yet-revoked session of the user, except `exceptSessionId` when given. */
-  revokeUserSessions(
-    userId: string,
-    revocation: Revocation,
-    exceptSessionId?: string,
-    events?: EventsFor<RevokedSession[]>,
-  ): Promise<RevokedSession[]>;
+  revokeUserSessions(userId: string, revocation: Revocation, exceptSessionId?: string, events?: EventsFor<RevokedSession[]>): Promise<RevokedSession[]>;
   /** Sessions revoked at or after `since`, oldest first: what the revocation view is built from. */
   listRevokedSince(since: number): Promise<RevokedSession[]>;
   /** The user's active sessions at `now`, most recently active first. */

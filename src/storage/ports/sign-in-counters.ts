@@ -5,7 +5,6 @@ import type { SignInClaim, SignInCounters, SignInLimitPolicy } from '../../core/
  * One port of the store (src/storage/store.ts), implemented on SQLite and PostgreSQL by the Kysely store.
  */
 export interface SignInCounterStore {
-
   /** The failure counters of an email key and of a client address key, in one read. */
   signInLimits(emailKey: string, ip: string): Promise<SignInCounters>;
   /**

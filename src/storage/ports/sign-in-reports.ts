@@ -6,7 +6,6 @@ import type { Revocation, RevokedSession } from '../../core/records.js';
  * One port of the store (src/storage/store.ts), implemented on SQLite and PostgreSQL by the Kysely store.
  */
 export interface SignInReportStore {
-
   /**
    * "This wasn't me": marks the sign-in event reported (once: a second report of the same event
    * changes nothing and returns `reported: false`), revokes its session if it is still live,

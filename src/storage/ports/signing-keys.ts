@@ -5,7 +5,6 @@ import type { SigningKeyRecord } from '../../core/records.js';
  * One port of the store (src/storage/store.ts), implemented on SQLite and PostgreSQL by the Kysely store.
  */
 export interface SigningKeyStore {
-
   /** Every signing key, oldest first. */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   addSigningKey(key: SigningKeyRecord): Promise<void>;

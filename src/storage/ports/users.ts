@@ -18,7 +18,6 @@ export interface UserChange {
  * One port of the store (src/storage/store.ts), implemented on SQLite and PostgreSQL by the Kysely store.
  */
 export interface UserStore {
-
   /**
    * Inserts the user with its `events`, and remembers `device` (a core `deviceKey`) as one the
    * account has used; throws GatehouseError `email_taken` (storing nothing) when the email key exists.

@@ -55,9 +55,11 @@ function say(view, kind, text) {
  */
 function endedMessage(code) {
   if (code === 'session_expired') return 'Your session expired, so you were signed out. Please sign in again.';
-  if (code === 'refresh_token_reused') return 'You were signed out on this device because its sign-in was used from somewhere else. Sign in again, and change your password if that was not you.';
+  if (code === 'refresh_token_reused')
+    return 'You were signed out on this device because its sign-in was used from somewhere else. Sign in again, and change your password if that was not you.';
   if (code === 'other_account') return 'You were signed out on this tab because another account signed in in this browser. Sign in again to go on.';
-  if (code === 'session_revoked') return 'You were signed out: this device was signed out from another device, or the password was changed. Please sign in again.';
+  if (code === 'session_revoked')
+    return 'You were signed out: this device was signed out from another device, or the password was changed. Please sign in again.';
   return 'You were signed out on this device. Please sign in again.';
 }
 
@@ -76,7 +78,8 @@ function onSubmit(form, action) {
     try {
       await action(new FormData(form));
     } catch (error) {
-      if (!(error instanceof api.SessionEnded)) showMessage($('.messages', /** @type {HTMLElement} its card */ (form.parentElement)), 'error', errorText(error));
+      if (!(error instanceof api.SessionEnded))
+        showMessage($('.messages', /** @type {HTMLElement} its card */ (form.parentElement)), 'error', errorText(error));
     } finally {
       busy = false;
       form.removeAttribute('aria-busy');
@@ -129,7 +132,11 @@ async function showAccount({ focus }) {
       throw error;
     }
     passwordForm.reset();
-    showMessage($('.messages', /** @type {HTMLElement} its card */ (passwordForm.parentElement)), 'info', 'Your password was changed, and every other device was signed out.');
+    showMessage(
+      $('.messages', /** @type {HTMLElement} its card */ (passwordForm.parentElement)),
+      'info',
+      'Your password was changed, and every other device was signed out.',
+    );
     await pollNow({ after: 'own' });
     await refreshActivity();
   });

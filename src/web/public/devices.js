@@ -91,7 +91,11 @@ function focusedControl() {
   const item = active instanceof HTMLElement && list.contains(active) ? /** @type {HTMLLIElement | null} */ (active.closest('li[data-session-id]')) : null;
   if (!item) return null;
   // `item` is there only when `active` is an HTMLElement, and has a data-session-id by its selector.
-  return { id: /** @type {string} */ (item.dataset.sessionId), index: [...item.querySelectorAll('button, [tabindex]')].indexOf(/** @type {HTMLElement} */ (active)), position: [...list.children].indexOf(item) };
+  return {
+    id: /** @type {string} */ (item.dataset.sessionId),
+    index: [...item.querySelectorAll('button, [tabindex]')].indexOf(/** @type {HTMLElement} */ (active)),
+    position: [...list.children].indexOf(item),
+  };
 }
 
 /**
@@ -139,7 +143,12 @@ function render(sessions) {
     const item = shown.get(focused.id)?.item;
     // Buttons and `<time tabindex>`: HTML elements all.
     const controls = item ? [.../** @type {NodeListOf<HTMLElement>} */ (item.querySelectorAll('button, [tabindex]'))] : [];
-    const target = controls[focused.index] ?? controls[0] ?? list.children[focused.position]?.querySelector('button') ?? list.lastElementChild?.querySelector('button') ?? othersButton;
+    const target =
+      controls[focused.index] ??
+      controls[0] ??
+      list.children[focused.position]?.querySelector('button') ??
+      list.lastElementChild?.querySelector('button') ??
+      othersButton;
     target.focus({ preventScroll: true });
   }
   return { changed, removed, added };
@@ -171,11 +180,21 @@ function deviceItem(session) {
       h('p', { class: 'device-label' }, h('strong', {}, label), session.current ? h('span', { class: 'badge badge-current' }, 'This device') : null),
       h('p', { class: 'device-meta' }, details),
       h('p', { class: 'device-meta' }, place),
-      h('p', { class: 'device-times' }, timeElement(session.created_at, 'signed-in'), ' · ', timeElement(session.last_active_at, session.current ? 'current' : 'active')),
+      h(
+        'p',
+        { class: 'device-times' },
+        timeElement(session.created_at, 'signed-in'),
+        ' · ',
+        timeElement(session.last_active_at, session.current ? 'current' : 'active'),
+      ),
     ),
     session.current
       ? null
-      : h('button', { type: 'button', class: 'secondary device-sign-out', 'aria-label': `Sign out ${label}`, onclick: () => signOutDevice(session.id, label) }, 'Sign out'),
+      : h(
+          'button',
+          { type: 'button', class: 'secondary device-sign-out', 'aria-label': `Sign out ${label}`, onclick: () => signOutDevice(session.id, label) },
+          'Sign out',
+        ),
   );
 }
 

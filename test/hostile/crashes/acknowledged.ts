@@ -98,7 +98,8 @@ export async function drive(url: string, account: Account, rnd: () => number, ta
       action = { kind: 'read' };
       send = async () => {
         const answer = await ask(url, 'GET', '/v1/me', { token: session.tokens.access });
-        if (answer.status !== 0 && outcome(answer) !== (session.state === 'live' ? '200' : '401 session_revoked')) wrong(`read of a ${session.state} session`, answer);
+        if (answer.status !== 0 && outcome(answer) !== (session.state === 'live' ? '200' : '401 session_revoked'))
+          wrong(`read of a ${session.state} session`, answer);
         return answer;
       };
     }
@@ -186,5 +187,6 @@ export async function verify(url: string, account: Account, sessionsInDatabase: 
   }
   const known = new Set(account.sessions.map((s) => s.tokens.sessionId));
   const unknown = [...stored.keys()].filter((id) => !known.has(id));
-  if (unknown.length > account.unheardOf) wrong('sessions in the database', `${unknown.length} the test never heard of, but only ${account.unheardOf} sign-ins were cut off`);
+  if (unknown.length > account.unheardOf)
+    wrong('sessions in the database', `${unknown.length} the test never heard of, but only ${account.unheardOf} sign-ins were cut off`);
 }

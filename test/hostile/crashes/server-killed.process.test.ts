@@ -51,7 +51,15 @@ describe.each(DATABASES)('a server process killed with SIGKILL under load on %s'
       for (let i = 0; i < ACCOUNTS; i++) {
         const email = `crash.${i}@example.com`;
         const password = `first password of ${email}`;
-        accounts.push({ email, userId: await registerAt(server.url, email, password), password, oldPassword: undefined, sessions: [], unheardOf: 0, unanswered: undefined });
+        accounts.push({
+          email,
+          userId: await registerAt(server.url, email, password),
+          password,
+          oldPassword: undefined,
+          sessions: [],
+          unheardOf: 0,
+          unanswered: undefined,
+        });
       }
 
       for (let kill = 1; kill <= KILLS; kill++) {

@@ -31,7 +31,16 @@ interface Operation {
   pages: boolean;
 }
 
-type Schema = { type?: string | string[]; properties?: Record<string, Schema>; enum?: unknown[]; const?: unknown; pattern?: string; items?: Schema; anyOf?: Schema[]; oneOf?: Schema[] };
+type Schema = {
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  enum?: unknown[];
+  const?: unknown;
+  pattern?: string;
+  items?: Schema;
+  anyOf?: Schema[];
+  oneOf?: Schema[];
+};
 
 const nasty = fc.constantFrom(
   '',
@@ -59,7 +68,12 @@ const nasty = fc.constantFrom(
   'admin@example.com',
 );
 const text = fc.oneof(nasty, fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }));
-const anyJson = fc.oneof(text, fc.jsonValue({ maxDepth: 3 }), fc.constant(JSON.parse('{"__proto__":{"role":"admin"}}')), fc.constant(JSON.parse('{"constructor":{"prototype":{"role":"admin"}}}')));
+const anyJson = fc.oneof(
+  text,
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.constant(JSON.parse('{"__proto__":{"role":"admin"}}')),
+  fc.constant(JSON.parse('{"constructor":{"prototype":{"role":"admin"}}}')),
+);
 
 /** A value for `schema`: right-looking, of the wrong type, or hostile. */
 function valueFor(schema: Schema | undefined): fc.Arbitrary<unknown> {
@@ -134,8 +148,14 @@ describe.each(DATABASES)('every route, fuzzed, on %s', (kind) => {
     operations = operationsOf(document);
     tables =
       kind === 'sqlite'
-        ? (await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(reader.db)).rows.map((r) => r.name)
-        : (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public' order by table_name`.execute(reader.db)).rows.map((r) => r.name);
+        ? (
+            await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(reader.db)
+          ).rows.map((r) => r.name)
+        : (
+            await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = 'public' order by table_name`.execute(
+              reader.db,
+            )
+          ).rows.map((r) => r.name);
   });
   afterAll(async () => {
     await reader?.db.destroy();
@@ -181,25 +201,50 @@ describe.each(DATABASES)('every route, fuzzed, on %s', (kind) => {
       const pathParams = op.parameters.filter((p) => p.in === 'path');
       const queryParams = op.parameters.filter((p) => p.in === 'query');
       const request = fc.record({
-        path: fc.tuple(...pathParams.map(() => fc.oneof(text, fc.uuid()))).map((values) =>
-          pathParams.reduce((path, p, i) => path.replace(`{${p.name}}`, encodeURIComponent(wellFormed(String(values[i] ?? ''))) || '%20'), op.path),
-        ),
+        path: fc
+          .tuple(...pathParams.map(() => fc.oneof(text, fc.uuid())))
+          .map((values) =>
+            pathParams.reduce((path, p, i) => path.replace(`{${p.name}}`, encodeURIComponent(wellFormed(String(values[i] ?? ''))) || '%20'), op.path),
+          ),
         query: fc
           .tuple(
             fc.record(Object.fromEntries(queryParams.map((p) => [p.name, fc.oneof(valueFor(p.schema).map(asText), text)])), { requiredKeys: [] }),
-            fc.dictionary(fc.oneof(fc.constantFrom('limit', 'cursor', 'type', 'scope', 'email', 'since'), nasty), fc.oneof(text, fc.array(text, { maxLength: 3 })), { maxKeys: 2 }),
+            fc.dictionary(
+              fc.oneof(fc.constantFrom('limit', 'cursor', 'type', 'scope', 'email', 'since'), nasty),
+              fc.oneof(text, fc.array(text, { maxLength: 3 })),
+              { maxKeys: 2 },
+            ),
           )
           .map(([documented, extra]) => ({ ...extra, ...documented }) as Record<string, string | string[]>),
         body: fc.oneof(
           { weight: 3, arbitrary: op.body ? valueFor(op.body).map((v) => ({ type: 'application/json', payload: JSON.stringify(v) })) : fc.constant(undefined) },
           { weight: 1, arbitrary: anyJson.map((v) => ({ type: 'application/json', payload: JSON.stringify(v) ?? 'null' })) },
           { weight: 1, arbitrary: text.map((s) => ({ type: 'application/json', payload: s })) },
-          { weight: 1, arbitrary: fc.tuple(fc.constantFrom('application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x', 'application/xml', 'application/json; charset=utf-16', 'garbage'), text).map(([type, payload]) => ({ type, payload })) },
+          {
+            weight: 1,
+            arbitrary: fc
+              .tuple(
+                fc.constantFrom(
+                  'application/x-www-form-urlencoded',
+                  'text/plain',
+                  'multipart/form-data; boundary=x',
+                  'application/xml',
+                  'application/json; charset=utf-16',
+                  'garbage',
+                ),
+                text,
+              )
+              .map(([type, payload]) => ({ type, payload })),
+          },
           { weight: 1, arbitrary: fc.constant({ type: 'application/json', payload: JSON.stringify({ pad: 'x'.repeat(20_000) }) }) },
           { weight: 1, arbitrary: fc.constant(undefined) },
         ),
         // Mostly signed in: most routes hide everything behind the token check.
-        auth: fc.oneof({ weight: 3, arbitrary: fc.constant('user') }, { weight: 3, arbitrary: fc.constant('admin') }, fc.constantFrom('none', 'service', 'garbage', 'basic')),
+        auth: fc.oneof(
+          { weight: 3, arbitrary: fc.constant('user') },
+          { weight: 3, arbitrary: fc.constant('admin') },
+          fc.constantFrom('none', 'service', 'garbage', 'basic'),
+        ),
         headers: fc.record(
           {
             accept: fc.constantFrom('application/json', 'text/html', '*/*', 'application/problem+json', 'x/y;;q=abc'),
@@ -253,7 +298,10 @@ describe.each(DATABASES)('every route, fuzzed, on %s', (kind) => {
     }
     expect(cases).toBe(operations.length * RUNS[kind]);
     // The figures docs/reliability.md quotes.
-    const counts = [...statuses].sort(([a], [b]) => a - b).map(([status, n]) => `${status}: ${n}`).join(', ');
+    const counts = [...statuses]
+      .sort(([a], [b]) => a - b)
+      .map(([status, n]) => `${status}: ${n}`)
+      .join(', ');
     console.log(`fuzz on ${kind}: ${operations.length} operations × ${RUNS[kind]} = ${cases} requests (${counts})`);
   });
 });

@@ -60,7 +60,17 @@ export async function ask(target: Target, method: string, path: string, options:
   } catch (error) {
     const timedOut = error instanceof Error && error.name === 'TimeoutError';
     const message = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : String(error);
-    return { status: 0, code: undefined, contentType: '', setCookie: undefined, body: undefined, sentAt, ms: performance.now() - sentAt, timedOut, error: message.trim() };
+    return {
+      status: 0,
+      code: undefined,
+      contentType: '',
+      setCookie: undefined,
+      body: undefined,
+      sentAt,
+      ms: performance.now() - sentAt,
+      timedOut,
+      error: message.trim(),
+    };
   }
 }
 

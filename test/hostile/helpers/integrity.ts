@@ -54,7 +54,9 @@ async function postgresProblems(url: string): Promise<string[]> {
        WHERE c.relnamespace = 'public'::regnamespace AND a.amname = 'btree'`,
     );
     for (const index of indexes.rows) {
-      await client.query('SELECT bt_index_check($1, true)', [index.oid]).catch((error: Error) => problems.push(`bt_index_check ${index.relname}: ${error.message}`));
+      await client
+        .query('SELECT bt_index_check($1, true)', [index.oid])
+        .catch((error: Error) => problems.push(`bt_index_check ${index.relname}: ${error.message}`));
     }
     const unvalidated = await client.query(`SELECT conname FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND NOT convalidated`);
     for (const row of unvalidated.rows) problems.push(`constraint not validated: ${row.conname}`);

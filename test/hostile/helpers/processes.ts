@@ -64,12 +64,14 @@ export async function untilEverywhere(urls: string[], tokens: Tokens, expected: 
   for (;;) {
     const answers = await Promise.all(urls.map(async (url) => outcome(await ask(url, 'GET', '/v1/me', { token: tokens.access }))));
     for (const [i, answer] of answers.entries()) {
-      if (expected === 'ended' && answer === '200' && refused.has(urls[i]!)) throw new Error(`session ${tokens.sessionId} served again by ${urls[i]} after refusing it`);
+      if (expected === 'ended' && answer === '200' && refused.has(urls[i]!))
+        throw new Error(`session ${tokens.sessionId} served again by ${urls[i]} after refusing it`);
       if (answer === want) refused.add(urls[i]!);
     }
     if (answers.every((answer) => answer === want)) return;
     const unexpected = answers.filter((answer) => answer !== '200' && answer !== want);
-    if (unexpected.length > 0 || performance.now() > deadline) throw new Error(`session ${tokens.sessionId}: expected ${want} everywhere, got ${answers.join(', ')}`);
+    if (unexpected.length > 0 || performance.now() > deadline)
+      throw new Error(`session ${tokens.sessionId}: expected ${want} everywhere, got ${answers.join(', ')}`);
     await sleep(25);
   }
 }

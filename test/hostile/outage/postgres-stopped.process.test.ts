@@ -88,7 +88,8 @@ describe('two server processes while their PostgreSQL server stops, starts again
     const sessions = await signInMany([A, B], 'outage@example.com', 18);
     const [phone, live1, live2, before1, before2, late1, late2, chainA, chainB, spare1, spare2, ...toSignOut] = sessions as [Tokens, ...Tokens[]];
     // Signed out before the outage, and known to be on both nodes.
-    for (const session of [before1!, before2!]) expect(outcome(await ask(B, 'DELETE', `/v1/me/sessions/${session.sessionId}`, { token: phone.access }))).toBe('204');
+    for (const session of [before1!, before2!])
+      expect(outcome(await ask(B, 'DELETE', `/v1/me/sessions/${session.sessionId}`, { token: phone.access }))).toBe('204');
     await Promise.all([before1!, before2!].map((s) => untilEverywhere([A, B], s, 'ended')));
 
     const traffic = new Traffic(url, {
@@ -111,7 +112,10 @@ describe('two server processes while their PostgreSQL server stops, starts again
       clean.stopped = performance.now();
       for (const node of ['A', 'B'] as const) {
         for (const kind of ['live', 'readyz'] as const) {
-          await traffic.until((s) => s.node === node && s.kind === kind && s.sentAt > clean.stopped + STALENESS_BOUND_MS + 1000, `${node} answers ${kind} past the bound`);
+          await traffic.until(
+            (s) => s.node === node && s.kind === kind && s.sentAt > clean.stopped + STALENESS_BOUND_MS + 1000,
+            `${node} answers ${kind} past the bound`,
+          );
         }
       }
       await sleep(Math.max(0, clean.stopped + STOPPED_MS - performance.now()));
@@ -174,7 +178,10 @@ describe('two server processes while their PostgreSQL server stops, starts again
   async function recovered(traffic: Traffic, ready: number, spare: Tokens, phone: Tokens): Promise<string> {
     const times: string[] = [];
     for (const node of ['A', 'B'] as const) {
-      const at = await traffic.until((s) => s.node === node && s.kind === 'live' && s.sentAt > ready && s.status === 200, `${node} serves a live session again`);
+      const at = await traffic.until(
+        (s) => s.node === node && s.kind === 'live' && s.sentAt > ready && s.status === 200,
+        `${node} serves a live session again`,
+      );
       times.push(`${node} serves ${ms(at - ready)}`);
     }
     for (const node of ['A', 'B'] as const) {
@@ -183,9 +190,14 @@ describe('two server processes while their PostgreSQL server stops, starts again
     }
     const listening = await eventually(async () => (await listeners(postgres.url('postgres'))) === 2, 'both nodes listen again');
     times.push(`both listen ${ms(listening - ready)}`);
-    for (const node of ['A', 'B'] as const) expect(outcome(await ask(url[node], 'POST', '/v1/auth/login', { body: { email: 'newcomer@example.com', password: PASSWORD } }))).toBe('200');
+    for (const node of ['A', 'B'] as const)
+      expect(outcome(await ask(url[node], 'POST', '/v1/auth/login', { body: { email: 'newcomer@example.com', password: PASSWORD } }))).toBe('200');
     const signedOutAt = await signOutOn(url.B, spare, phone);
-    const refusedAt = await eventually(async () => outcome(await ask(url.A, 'GET', '/v1/me', { token: spare.access })) === '401 session_revoked', 'A refuses what B signed out', 2);
+    const refusedAt = await eventually(
+      async () => outcome(await ask(url.A, 'GET', '/v1/me', { token: spare.access })) === '401 session_revoked',
+      'A refuses what B signed out',
+      2,
+    );
     expect(refusedAt - signedOutAt).toBeLessThanOrEqual(STALENESS_BOUND_MS);
     times.push(`sign-out B → A ${ms(refusedAt - signedOutAt)}`);
     return times.join(', ');
@@ -236,7 +248,12 @@ class Traffic {
       const session = pending.shift();
       if (!session) return;
       const node = i % 2 === 0 ? 'A' : 'B';
-      const answer = await this.record(node, 'sign-out', ask(this.url[node], 'DELETE', `/v1/me/sessions/${session.sessionId}`, { token: sessions.phone.access }), session.sessionId);
+      const answer = await this.record(
+        node,
+        'sign-out',
+        ask(this.url[node], 'DELETE', `/v1/me/sessions/${session.sessionId}`, { token: sessions.phone.access }),
+        session.sessionId,
+      );
       const signedOut = answer.status === 204 || (maybe.has(session.sessionId) && outcome(answer) === '404 not_found');
       if (signedOut) this.signOuts.push({ session, node, at: answer.sentAt + answer.ms });
       else if (answer.status === 503) {
@@ -337,7 +354,10 @@ class Traffic {
   tally(): string {
     const counts = new Map<string, number>();
     for (const s of this.samples) counts.set(`${s.kind} ${outcome(s)}`, (counts.get(`${s.kind} ${outcome(s)}`) ?? 0) + 1);
-    return [...counts].sort(([x], [y]) => x.localeCompare(y)).map(([key, n]) => `${key} × ${n}`).join(', ');
+    return [...counts]
+      .sort(([x], [y]) => x.localeCompare(y))
+      .map(([key, n]) => `${key} × ${n}`)
+      .join(', ');
   }
 }
 

@@ -71,7 +71,10 @@ describe.each(DATABASES)('refreshes racing on %s', (kind) => {
     await repeatInLanes(SESSIONS, LANES, async (n) => {
       const { first, second, current } = chains[n]!;
       // The thief's stale token and the owner's current one, at the same moment, on all nodes.
-      const [stale, ...racing] = await Promise.all([refresh(n, first.refresh), ...Array.from({ length: BURST - 1 }, (_, i) => refresh(n + i + 1, current.refresh))]);
+      const [stale, ...racing] = await Promise.all([
+        refresh(n, first.refresh),
+        ...Array.from({ length: BURST - 1 }, (_, i) => refresh(n + i + 1, current.refresh)),
+      ]);
       expect(outcome(stale!)).toBe('401 refresh_token_reused');
       for (const answer of racing) expect(['200', '401 session_revoked']).toContain(outcome(answer));
       await expectEndedForGood(first, [second, stale!, ...racing], 'refresh_token_reused');

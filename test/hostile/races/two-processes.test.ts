@@ -106,7 +106,9 @@ describe.each(DATABASES)('two server processes racing on one %s database', (kind
       const [signedOut, racing] =
         n % 2 === 0
           ? await Promise.all([ask(at(0), 'DELETE', '/v1/me/sessions?scope=others', { token: phone.access }), login(1, 'others@example.com')])
-          : await Promise.all([login(1, 'others@example.com'), ask(at(0), 'DELETE', '/v1/me/sessions?scope=others', { token: phone.access })]).then(([a, b]) => [b, a] as const);
+          : await Promise.all([login(1, 'others@example.com'), ask(at(0), 'DELETE', '/v1/me/sessions?scope=others', { token: phone.access })]).then(
+              ([a, b]) => [b, a] as const,
+            );
       expect([outcome(signedOut), outcome(racing)]).toEqual(['200', '200']);
       const started = tokensOf(racing);
       expect(await reasonOf(before.sessionId)).toBe('logout_others');
@@ -131,7 +133,12 @@ describe.each(DATABASES)('two server processes racing on one %s database', (kind
       expect(active.size).toBe(CAP);
       for (const session of all) expect(await reasonOf(session.sessionId)).toBe(active.has(session.sessionId) ? 'alive' : 'session_limit');
       const events = await inspect.listUserEvents(userId, { limit: 100, types: ['sessions_evicted'] });
-      expect(events.flatMap((e) => e.detail.session_ids as string[]).sort()).toEqual(all.filter((s) => !active.has(s.sessionId)).map((s) => s.sessionId).sort());
+      expect(events.flatMap((e) => e.detail.session_ids as string[]).sort()).toEqual(
+        all
+          .filter((s) => !active.has(s.sessionId))
+          .map((s) => s.sessionId)
+          .sort(),
+      );
       await Promise.all(answers.map(tokensOf).map((session) => untilEverywhere(urls, session, active.has(session.sessionId) ? 'alive' : 'ended')));
     }
   });

@@ -29,7 +29,10 @@ export function compact(header: Part, payload: Part, signer: Signer): string {
 export const unsigned: Signer = () => new Uint8Array(0);
 
 export function hmac(alg: 'HS256' | 'HS384' | 'HS512', secret: string | Uint8Array): Signer {
-  return (input) => createHmac(`sha${alg.slice(2)}`, secret).update(input).digest();
+  return (input) =>
+    createHmac(`sha${alg.slice(2)}`, secret)
+      .update(input)
+      .digest();
 }
 
 /** EdDSA (Ed25519 or Ed448, whichever the key is). */
@@ -44,7 +47,8 @@ export function ecdsa(privateKey: KeyObject, hash: 'sha256' | 'sha384' | 'sha512
 
 /** RS256 (PKCS#1 v1.5) or PS256 (PSS). */
 export function rsa(privateKey: KeyObject, padding: 'pkcs1' | 'pss'): Signer {
-  return (input) => sign('sha256', Buffer.from(input), padding === 'pkcs1' ? privateKey : { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+  return (input) =>
+    sign('sha256', Buffer.from(input), padding === 'pkcs1' ? privateKey : { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
 }
 
 /** The order n of P-256. */

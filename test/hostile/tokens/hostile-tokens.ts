@@ -85,10 +85,19 @@ export function clockControls(t: Target): Record<'expInside' | 'nbfAtLeeway' | '
   const g = genuine(t);
   const { now, ttlSeconds: ttl, toleranceSeconds: leeway } = t;
   return {
-    expInside: { name: '`exp` one second inside the leeway', token: g.token({}, { iat: now - leeway + 1 - ttl, auth_time: now - leeway + 1 - ttl, exp: now - leeway + 1 }) },
+    expInside: {
+      name: '`exp` one second inside the leeway',
+      token: g.token({}, { iat: now - leeway + 1 - ttl, auth_time: now - leeway + 1 - ttl, exp: now - leeway + 1 }),
+    },
     nbfAtLeeway: { name: '`nbf` exactly at the leeway', token: g.token({}, { nbf: now + leeway }) },
-    iatFutureAtLeeway: { name: '`iat` in the future, exactly at the leeway', token: g.token({}, { iat: now + leeway, auth_time: now + leeway, exp: now + leeway + ttl }) },
-    iatOldAtLeeway: { name: '`iat` as old as the lifetime plus the leeway', token: g.token({}, { iat: now - ttl - leeway, auth_time: now - ttl - leeway, exp: now + 3600 }) },
+    iatFutureAtLeeway: {
+      name: '`iat` in the future, exactly at the leeway',
+      token: g.token({}, { iat: now + leeway, auth_time: now + leeway, exp: now + leeway + ttl }),
+    },
+    iatOldAtLeeway: {
+      name: '`iat` as old as the lifetime plus the leeway',
+      token: g.token({}, { iat: now - ttl - leeway, auth_time: now - ttl - leeway, exp: now + 3600 }),
+    },
   };
 }
 
@@ -132,7 +141,8 @@ function genuine(t: Target) {
   return {
     header,
     claims,
-    token: (headerChange: Record<string, unknown> = {}, claimsChange: Record<string, unknown> = {}) => compact(header(headerChange), claims(claimsChange), t.sign),
+    token: (headerChange: Record<string, unknown> = {}, claimsChange: Record<string, unknown> = {}) =>
+      compact(header(headerChange), claims(claimsChange), t.sign),
   };
 }
 
@@ -173,31 +183,72 @@ export function hostileTokens(t: Target): HostileToken[] {
     ['the whole JWKS JSON', JSON.stringify({ keys: [t.publicJwk] })],
   ];
   for (const alg of ['HS256', 'HS384', 'HS512'] as const) {
-    for (const [name, secret] of secrets) add('HMAC with the public key', `${alg} keyed with ${name}`, compact(g.header({ alg }), g.claims(), hmac(alg, secret)));
+    for (const [name, secret] of secrets)
+      add('HMAC with the public key', `${alg} keyed with ${name}`, compact(g.header({ alg }), g.claims(), hmac(alg, secret)));
   }
 
   // Keys the token brings with it, or points at (the trap must see no connection).
   const ed = eddsa(a.ed25519.privateKey);
   const publicOf = (jwk: Jwk) => omit(jwk, 'd') as Jwk;
   const trapJwks = `${t.trapUrl}/jwks.json`;
-  add('keys in the header', '`jwk`: the attacker\'s Ed25519 key, under Gatehouse\'s kid', compact(g.header({ jwk: publicOf(a.ed25519.jwk) }), g.claims(), ed));
-  add('keys in the header', '`jwk`: the attacker\'s Ed25519 key, under its own kid', compact(g.header({ jwk: publicOf(a.ed25519.jwk), kid: a.ed25519.jwk.kid }), g.claims(), ed));
-  add('keys in the header', '`jwk`: the attacker\'s key, no kid', compact(omit(g.header({ jwk: publicOf(a.ed25519.jwk) }), 'kid'), g.claims(), ed));
-  add('keys in the header', '`jwk`: an oct key, HS256', compact(g.header({ alg: 'HS256', jwk: { kty: 'oct', k: b64u('attacker') } }), g.claims(), hmac('HS256', 'attacker')));
-  add('keys in the header', '`jwk`: the attacker\'s P-256 key, ES256', compact(g.header({ alg: 'ES256', jwk: publicOf(a.p256.jwk) }), g.claims(), ecdsa(a.p256.privateKey)));
+  add('keys in the header', "`jwk`: the attacker's Ed25519 key, under Gatehouse's kid", compact(g.header({ jwk: publicOf(a.ed25519.jwk) }), g.claims(), ed));
+  add(
+    'keys in the header',
+    "`jwk`: the attacker's Ed25519 key, under its own kid",
+    compact(g.header({ jwk: publicOf(a.ed25519.jwk), kid: a.ed25519.jwk.kid }), g.claims(), ed),
+  );
+  add('keys in the header', "`jwk`: the attacker's key, no kid", compact(omit(g.header({ jwk: publicOf(a.ed25519.jwk) }), 'kid'), g.claims(), ed));
+  add(
+    'keys in the header',
+    '`jwk`: an oct key, HS256',
+    compact(g.header({ alg: 'HS256', jwk: { kty: 'oct', k: b64u('attacker') } }), g.claims(), hmac('HS256', 'attacker')),
+  );
+  add(
+    'keys in the header',
+    "`jwk`: the attacker's P-256 key, ES256",
+    compact(g.header({ alg: 'ES256', jwk: publicOf(a.p256.jwk) }), g.claims(), ecdsa(a.p256.privateKey)),
+  );
   add('keys in the header', '`jku` at the trap, attacker kid', compact(g.header({ jku: trapJwks, kid: a.ed25519.jwk.kid }), g.claims(), ed));
   add('keys in the header', "`jku` at the trap, Gatehouse's kid", compact(g.header({ jku: trapJwks }), g.claims(), ed));
-  add('keys in the header', '`jku` at the trap, an unknown kid', compact(g.header({ jku: `${t.trapUrl}/.well-known/jwks.json`, kid: 'rotated-in-just-now' }), g.claims(), ed));
-  add('keys in the header', '`x5u` at the trap', compact(g.header({ x5u: `${t.trapUrl}/attacker.pem`, kid: a.certificate.jwk.kid }), g.claims(), eddsa(a.certificate.privateKey)));
-  add('keys in the header', "`x5u` at the trap, Gatehouse's kid", compact(g.header({ x5u: `${t.trapUrl}/attacker.pem` }), g.claims(), eddsa(a.certificate.privateKey)));
-  add('keys in the header', '`x5c`: the attacker\'s certificate', compact(omit(g.header({ x5c: [a.certificate.der.toString('base64')] }), 'kid'), g.claims(), eddsa(a.certificate.privateKey)));
-  add('keys in the header', "`x5c`: the attacker's certificate, Gatehouse's kid", compact(g.header({ x5c: [a.certificate.der.toString('base64')] }), g.claims(), eddsa(a.certificate.privateKey)));
-  add('keys in the header', '`x5t#S256` of the attacker\'s certificate', compact(g.header({ 'x5t#S256': b64u(Buffer.from(a.certificate.der)) }), g.claims(), eddsa(a.certificate.privateKey)));
-  add('keys in the header', '`jwk`, `jku`, `x5u` and `x5c` together', compact(
-    g.header({ jwk: publicOf(a.ed25519.jwk), jku: trapJwks, x5u: `${t.trapUrl}/attacker.pem`, x5c: [a.certificate.der.toString('base64')] }),
-    g.claims(),
-    ed,
-  ));
+  add(
+    'keys in the header',
+    '`jku` at the trap, an unknown kid',
+    compact(g.header({ jku: `${t.trapUrl}/.well-known/jwks.json`, kid: 'rotated-in-just-now' }), g.claims(), ed),
+  );
+  add(
+    'keys in the header',
+    '`x5u` at the trap',
+    compact(g.header({ x5u: `${t.trapUrl}/attacker.pem`, kid: a.certificate.jwk.kid }), g.claims(), eddsa(a.certificate.privateKey)),
+  );
+  add(
+    'keys in the header',
+    "`x5u` at the trap, Gatehouse's kid",
+    compact(g.header({ x5u: `${t.trapUrl}/attacker.pem` }), g.claims(), eddsa(a.certificate.privateKey)),
+  );
+  add(
+    'keys in the header',
+    "`x5c`: the attacker's certificate",
+    compact(omit(g.header({ x5c: [a.certificate.der.toString('base64')] }), 'kid'), g.claims(), eddsa(a.certificate.privateKey)),
+  );
+  add(
+    'keys in the header',
+    "`x5c`: the attacker's certificate, Gatehouse's kid",
+    compact(g.header({ x5c: [a.certificate.der.toString('base64')] }), g.claims(), eddsa(a.certificate.privateKey)),
+  );
+  add(
+    'keys in the header',
+    "`x5t#S256` of the attacker's certificate",
+    compact(g.header({ 'x5t#S256': b64u(Buffer.from(a.certificate.der)) }), g.claims(), eddsa(a.certificate.privateKey)),
+  );
+  add(
+    'keys in the header',
+    '`jwk`, `jku`, `x5u` and `x5c` together',
+    compact(
+      g.header({ jwk: publicOf(a.ed25519.jwk), jku: trapJwks, x5u: `${t.trapUrl}/attacker.pem`, x5c: [a.certificate.der.toString('base64')] }),
+      g.claims(),
+      ed,
+    ),
+  );
 
   // kid: traversal and SQL (with the attacker's key, and with HMAC under an empty key, as a kid
   // of /dev/null would give a verifier that reads key files), oversized, unknown, not a string.
@@ -250,26 +301,73 @@ export function hostileTokens(t: Target): HostileToken[] {
   // JWS JSON serialisation of the genuine token, instead of compact.
   add('JSON serialisation', 'flattened JSON', JSON.stringify({ protected: validHeader, payload: validPayload, signature: validSignature }));
   add('JSON serialisation', 'general JSON', JSON.stringify({ payload: validPayload, signatures: [{ protected: validHeader, signature: validSignature }] }));
-  add('JSON serialisation', 'flattened JSON, base64url-encoded', b64u(JSON.stringify({ protected: validHeader, payload: validPayload, signature: validSignature })));
-  add('JSON serialisation', 'flattened JSON with `alg: none` in the unprotected header', JSON.stringify({ header: { alg: 'none', kid: t.kid }, payload: validPayload, signature: '' }));
+  add(
+    'JSON serialisation',
+    'flattened JSON, base64url-encoded',
+    b64u(JSON.stringify({ protected: validHeader, payload: validPayload, signature: validSignature })),
+  );
+  add(
+    'JSON serialisation',
+    'flattened JSON with `alg: none` in the unprotected header',
+    JSON.stringify({ header: { alg: 'none', kid: t.kid }, payload: validPayload, signature: '' }),
+  );
 
   // Duplicate members: the genuine signature over a payload with another `sub` added (a parser
   // that keeps the first or the last would differ), and header duplicates that smuggle an alg.
   const signatureOf = (jsonHeader: string, jsonPayload: string) => `${b64u(jsonHeader)}.${b64u(jsonPayload)}.${validSignature}`;
   const headerJson = Buffer.from(validHeader, 'base64url').toString('utf8');
   for (const where of ['first', 'last'] as const) {
-    add('duplicate members', `a second \`sub\` (${where}), genuine signature`, signatureOf(headerJson, withDuplicate(validPayloadJson, 'sub', 'someone-else', where)));
-    add('duplicate members', `a second \`exp\` far ahead (${where}), genuine signature`, signatureOf(headerJson, withDuplicate(validPayloadJson, 'exp', now + 10 * 365 * 86_400, where)));
-    add('duplicate members', `a second \`alg: none\` in the header (${where}), no signature`, `${b64u(withDuplicate(headerJson, 'alg', 'none', where))}.${validPayload}.`);
-    add('duplicate members', `a second \`kid\` of the attacker (${where}), signed by the attacker`, compact(withDuplicate(JSON.stringify(g.header()), 'kid', a.ed25519.jwk.kid, where), g.claims(), ed));
+    add(
+      'duplicate members',
+      `a second \`sub\` (${where}), genuine signature`,
+      signatureOf(headerJson, withDuplicate(validPayloadJson, 'sub', 'someone-else', where)),
+    );
+    add(
+      'duplicate members',
+      `a second \`exp\` far ahead (${where}), genuine signature`,
+      signatureOf(headerJson, withDuplicate(validPayloadJson, 'exp', now + 10 * 365 * 86_400, where)),
+    );
+    add(
+      'duplicate members',
+      `a second \`alg: none\` in the header (${where}), no signature`,
+      `${b64u(withDuplicate(headerJson, 'alg', 'none', where))}.${validPayload}.`,
+    );
+    add(
+      'duplicate members',
+      `a second \`kid\` of the attacker (${where}), signed by the attacker`,
+      compact(withDuplicate(JSON.stringify(g.header()), 'kid', a.ed25519.jwk.kid, where), g.claims(), ed),
+    );
   }
-  add('duplicate members', 'a second `iss` of another issuer last, signed by Gatehouse', compact(g.header(), withDuplicate(JSON.stringify(g.claims()), 'iss', 'https://evil.example', 'last'), t.sign));
-  add('duplicate members', 'a second `typ` of another type last, signed by Gatehouse', compact(withDuplicate(JSON.stringify(g.header()), 'typ', 'JWT', 'last'), g.claims(), t.sign));
+  add(
+    'duplicate members',
+    'a second `iss` of another issuer last, signed by Gatehouse',
+    compact(g.header(), withDuplicate(JSON.stringify(g.claims()), 'iss', 'https://evil.example', 'last'), t.sign),
+  );
+  add(
+    'duplicate members',
+    'a second `typ` of another type last, signed by Gatehouse',
+    compact(withDuplicate(JSON.stringify(g.header()), 'typ', 'JWT', 'last'), g.claims(), t.sign),
+  );
 
   // Another kind of token presented as an access token.
   add('typ', 'the refresh token of the same sign-in', t.refreshToken);
   add('typ', 'no typ', compact(omit(g.header(), 'typ'), g.claims(), t.sign));
-  for (const typ of ['JWT', 'jwt', 'refresh+jwt', 'rt+jwt', 'id_token+jwt', 'logout+jwt', 'secevent+jwt', 'dpop+jwt', 'application/jwt', 'at+jwt ', 'at+jw', 'at+jwt+jwt', '', 'at+JWT; charset=utf-8']) {
+  for (const typ of [
+    'JWT',
+    'jwt',
+    'refresh+jwt',
+    'rt+jwt',
+    'id_token+jwt',
+    'logout+jwt',
+    'secevent+jwt',
+    'dpop+jwt',
+    'application/jwt',
+    'at+jwt ',
+    'at+jw',
+    'at+jwt+jwt',
+    '',
+    'at+JWT; charset=utf-8',
+  ]) {
     add('typ', `typ "${typ}"`, g.token({ typ }));
   }
   for (const typ of [['at+jwt'], 1, null, { typ: 'at+jwt' }]) add('typ', `typ ${JSON.stringify(typ)}`, g.token({ typ }));
@@ -279,16 +377,35 @@ export function hostileTokens(t: Target): HostileToken[] {
 
   // Lifetimes one second past each leeway with Gatehouse's key (their controls sit on the last accepted second).
   add('clock', '`exp` exactly at the leeway', g.token({}, { iat: now - leeway - ttl, auth_time: now - leeway - ttl, exp: now - leeway }), 'token_expired');
-  add('clock', '`exp` one second past the leeway', g.token({}, { iat: now - leeway - 1 - ttl, auth_time: now - leeway - 1 - ttl, exp: now - leeway - 1 }), 'token_expired');
+  add(
+    'clock',
+    '`exp` one second past the leeway',
+    g.token({}, { iat: now - leeway - 1 - ttl, auth_time: now - leeway - 1 - ttl, exp: now - leeway - 1 }),
+    'token_expired',
+  );
   add('clock', '`nbf` one second past the leeway', g.token({}, { nbf: now + leeway + 1 }));
   add('clock', '`nbf` a year ahead', g.token({}, { nbf: now + 365 * 86_400 }));
-  add('clock', '`iat` in the future, one second past the leeway', g.token({}, { iat: now + leeway + 1, auth_time: now + leeway + 1, exp: now + leeway + 1 + ttl }));
-  add('clock', '`iat` older than the lifetime, one second past the leeway (a far `exp`)', g.token({}, { iat: now - ttl - leeway - 1, auth_time: now - ttl - leeway - 1, exp: now + 3600 }), 'token_expired');
+  add(
+    'clock',
+    '`iat` in the future, one second past the leeway',
+    g.token({}, { iat: now + leeway + 1, auth_time: now + leeway + 1, exp: now + leeway + 1 + ttl }),
+  );
+  add(
+    'clock',
+    '`iat` older than the lifetime, one second past the leeway (a far `exp`)',
+    g.token({}, { iat: now - ttl - leeway - 1, auth_time: now - ttl - leeway - 1, exp: now + 3600 }),
+    'token_expired',
+  );
   add('clock', 'no `exp`', g.token({}, { exp: undefined }));
   add('clock', 'no `iat`', g.token({}, { iat: undefined }));
   add('clock', '`exp` as a string', g.token({}, { exp: String(now + ttl) }));
   add('clock', '`iat` as a string', g.token({}, { iat: String(now) }));
-  add('clock', '`exp` in milliseconds, long expired `iat`', g.token({}, { iat: now - 86_400, auth_time: now - 86_400, exp: (now + ttl) * 1000 }), 'token_expired');
+  add(
+    'clock',
+    '`exp` in milliseconds, long expired `iat`',
+    g.token({}, { iat: now - 86_400, auth_time: now - 86_400, exp: (now + ttl) * 1000 }),
+    'token_expired',
+  );
   add('clock', '`auth_time` after `iat`', g.token({}, { auth_time: now + 1 }));
 
   // Issuer and audience, with Gatehouse's key.
@@ -370,7 +487,11 @@ export function hostileTokens(t: Target): HostileToken[] {
   const malleated = malleateEcdsaP256(Buffer.from(esSignature, 'base64url'));
   add('algorithms', `ES256 by the attacker under Gatehouse's kid (${isHighS(Buffer.from(esSignature, 'base64url')) ? 'high' : 'low'}-S)`, es256);
   add('algorithms', `the same ES256 token malleated to (r, n − s) (${isHighS(malleated) ? 'high' : 'low'}-S)`, `${esHeader}.${esPayload}.${b64u(malleated)}`);
-  add('algorithms', 'ES256 with the attacker\'s P-256 key under its own kid', compact(g.header({ alg: 'ES256', kid: a.p256.jwk.kid }), g.claims(), ecdsa(a.p256.privateKey)));
+  add(
+    'algorithms',
+    "ES256 with the attacker's P-256 key under its own kid",
+    compact(g.header({ alg: 'ES256', kid: a.p256.jwk.kid }), g.claims(), ecdsa(a.p256.privateKey)),
+  );
   add('algorithms', 'ES384 by the attacker', compact(g.header({ alg: 'ES384' }), g.claims(), ecdsa(a.p256.privateKey, 'sha384')));
   add('algorithms', 'RS256 by the attacker', compact(g.header({ alg: 'RS256' }), g.claims(), rsa(a.rsa.privateKey, 'pkcs1')));
   add('algorithms', 'PS256 by the attacker', compact(g.header({ alg: 'PS256' }), g.claims(), rsa(a.rsa.privateKey, 'pss')));

@@ -162,7 +162,13 @@ describe('gatehouse/verify, given hostile access tokens', () => {
     const flood = () =>
       Promise.all(
         Array.from({ length: FLOOD }, () =>
-          direct(compact({ alg: 'EdDSA', typ: 'at+jwt', kid: b64u(randomBytes(32)) }, { sub: 'x', sid: 'x', jti: 'x', iat: now, exp: now + 60, auth_time: now }, attacker)),
+          direct(
+            compact(
+              { alg: 'EdDSA', typ: 'at+jwt', kid: b64u(randomBytes(32)) },
+              { sub: 'x', sid: 'x', jti: 'x', iat: now, exp: now + 60, auth_time: now },
+              attacker,
+            ),
+          ),
         ),
       );
     const before = jwksFetches();

@@ -42,8 +42,7 @@ describe('the Bearer check in front of GET /v1/me', () => {
   let address = 0;
   /** A new session of Ann's, from its own address so it replaces no other. */
   const freshSignIn = (): Promise<SignedIn> => signIn(t.app, 'ann@example.com', { ip: `198.51.100.${++address}` });
-  const me = (authorization?: string, url = '/v1/me') =>
-    t.app.inject({ method: 'GET', url, headers: authorization === undefined ? {} : { authorization } });
+  const me = (authorization?: string, url = '/v1/me') => t.app.inject({ method: 'GET', url, headers: authorization === undefined ? {} : { authorization } });
 
   /**
    * A token signed with the server's own private key, as only Gatehouse could make it: each

@@ -31,13 +31,25 @@ interface Route {
 }
 
 const ROUTES: Route[] = [
-  { name: 'POST /v1/auth/register', method: 'POST', path: '/v1/auth/register', bearer: false, valid: { email: 'newcomer@example.com', password: PASSWORD, name: 'Newcomer' } },
+  {
+    name: 'POST /v1/auth/register',
+    method: 'POST',
+    path: '/v1/auth/register',
+    bearer: false,
+    valid: { email: 'newcomer@example.com', password: PASSWORD, name: 'Newcomer' },
+  },
   { name: 'POST /v1/auth/login', method: 'POST', path: '/v1/auth/login', bearer: false, valid: { email: 'ann@example.com', password: PASSWORD } },
   { name: 'POST /v1/auth/refresh', method: 'POST', path: '/v1/auth/refresh', bearer: false, valid: { refresh_token: UNKNOWN_REFRESH_TOKEN } },
   { name: 'POST /v1/auth/logout', method: 'POST', path: '/v1/auth/logout', bearer: true, valid: { refresh_token: UNKNOWN_REFRESH_TOKEN } },
   { name: 'POST /v1/auth/reauth', method: 'POST', path: '/v1/auth/reauth', bearer: true, valid: { password: PASSWORD } },
   { name: 'GET /v1/me', method: 'GET', path: '/v1/me', bearer: true },
-  { name: 'POST /v1/me/password', method: 'POST', path: '/v1/me/password', bearer: true, valid: { current_password: PASSWORD, new_password: 'an entirely new passphrase' } },
+  {
+    name: 'POST /v1/me/password',
+    method: 'POST',
+    path: '/v1/me/password',
+    bearer: true,
+    valid: { current_password: PASSWORD, new_password: 'an entirely new passphrase' },
+  },
   { name: 'GET /v1/me/sessions', method: 'GET', path: '/v1/me/sessions', bearer: true },
   { name: 'DELETE /v1/me/sessions?scope=others', method: 'DELETE', path: '/v1/me/sessions?scope=others', bearer: true },
   { name: 'DELETE /v1/me/sessions/{id}', method: 'DELETE', path: '/v1/me/sessions/{id}', bearer: true },
@@ -68,7 +80,13 @@ const UNREADABLE: BadRequest[] = [
   { name: 'a __proto__ key', ...json('{"__proto__": {"role": "admin"}, "email": "ann@example.com"}'), status: 400, code: 'invalid_json' },
   { name: 'a nested __proto__ key', ...json('{"password": {"__proto__": {"role": "admin"}}}'), status: 400, code: 'invalid_json' },
   { name: 'a constructor.prototype key', ...json('{"constructor": {"prototype": {"role": "admin"}}}'), status: 400, code: 'invalid_json' },
-  { name: 'a text/plain body', payload: '{"email": "ann@example.com"}', headers: { 'content-type': 'text/plain' }, status: 415, code: 'unsupported_media_type' },
+  {
+    name: 'a text/plain body',
+    payload: '{"email": "ann@example.com"}',
+    headers: { 'content-type': 'text/plain' },
+    status: 415,
+    code: 'unsupported_media_type',
+  },
   {
     name: 'a form-encoded body',
     payload: 'email=ann%40example.com&password=x',
@@ -76,9 +94,27 @@ const UNREADABLE: BadRequest[] = [
     status: 415,
     code: 'unsupported_media_type',
   },
-  { name: 'a multipart body', payload: MULTIPART, headers: { 'content-type': 'multipart/form-data; boundary=gatehouse' }, status: 415, code: 'unsupported_media_type' },
-  { name: 'an XML body', payload: '<email>ann@example.com</email>', headers: { 'content-type': 'application/xml' }, status: 415, code: 'unsupported_media_type' },
-  { name: 'a look-alike JSON media type', payload: '{}', headers: { 'content-type': 'application/json-patch+json' }, status: 415, code: 'unsupported_media_type' },
+  {
+    name: 'a multipart body',
+    payload: MULTIPART,
+    headers: { 'content-type': 'multipart/form-data; boundary=gatehouse' },
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
+    name: 'an XML body',
+    payload: '<email>ann@example.com</email>',
+    headers: { 'content-type': 'application/xml' },
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
+    name: 'a look-alike JSON media type',
+    payload: '{}',
+    headers: { 'content-type': 'application/json-patch+json' },
+    status: 415,
+    code: 'unsupported_media_type',
+  },
   { name: 'a body without any content type', payload: '{"email": "ann@example.com"}', status: 415, code: 'unsupported_media_type' },
   { name: 'a 17 KiB JSON body', ...json(JSON.stringify({ email: 'ann@example.com', password: chars(17 * KiB) })), status: 413, code: 'payload_too_large' },
   {
@@ -103,7 +139,8 @@ function wrongShapes(r: Route): BadRequest[] {
     invalid('JSON true', true),
     invalid('an empty object', {}),
   ];
-  if (!r.oauth) cases.push(invalid('an unknown field role', { ...valid, role: 'admin' }), invalid('an unknown field id', { ...valid, id: 'chosen-by-the-client' }));
+  if (!r.oauth)
+    cases.push(invalid('an unknown field role', { ...valid, role: 'admin' }), invalid('an unknown field id', { ...valid, id: 'chosen-by-the-client' }));
   // Logout with only a Bearer token sends no body, which reaches validation as null.
   if (r.name !== 'POST /v1/auth/logout') cases.push(invalid('JSON null', null));
   for (const field of Object.keys(valid)) {
@@ -262,7 +299,14 @@ describe.each(HTTP_DATABASES)('bad requests on %s', (kind) => {
     it.each([
       ['an email the email rule refuses', 'POST /v1/auth/register', { email: 'not-an-email', password: PASSWORD }, 400, 'validation_failed', '/body/email'],
       ['a password the policy finds weak', 'POST /v1/auth/register', { email: 'weak@example.com', password: 'short' }, 400, 'weak_password', '/body/password'],
-      ['a name with a control character', 'POST /v1/auth/register', { email: 'ctl@example.com', password: PASSWORD, name: 'Ann\u0007' }, 400, 'validation_failed', '/body/name'],
+      [
+        'a name with a control character',
+        'POST /v1/auth/register',
+        { email: 'ctl@example.com', password: PASSWORD, name: 'Ann\u0007' },
+        400,
+        'validation_failed',
+        '/body/name',
+      ],
       ['a weak new password', 'POST /v1/me/password', { current_password: PASSWORD, new_password: 'short' }, 400, 'weak_password', '/body/new_password'],
     ] as const)('use the same /body/… pointer for %s as the schema does', async (_label, routeName, body, status, code, pointer) => {
       const response = await expectRefusedAndNothingChanged(requestTo(route(routeName), json(JSON.stringify(body))), status, code);
@@ -275,7 +319,11 @@ describe.each(HTTP_DATABASES)('bad requests on %s', (kind) => {
     it.each([...invalidEmails.map((email) => [JSON.stringify(email), email]), ['a 300-character address', emailOf(300)]])(
       'refuses the invalid email %s and creates no account',
       async (_label, email) => {
-        await expectRefusedAndNothingChanged(requestTo(route('POST /v1/auth/register'), json(JSON.stringify({ email, password: PASSWORD }))), 400, 'validation_failed');
+        await expectRefusedAndNothingChanged(
+          requestTo(route('POST /v1/auth/register'), json(JSON.stringify({ email, password: PASSWORD }))),
+          400,
+          'validation_failed',
+        );
       },
     );
 
@@ -298,12 +346,17 @@ describe.each(HTTP_DATABASES)('bad requests on %s', (kind) => {
     });
 
     it.each(['not-an-email', 'ann@', '@example.com'])('answers the malformed email %j like any unknown one', async (email) => {
-      await expectRefusedAndNothingChanged(requestTo(route('POST /v1/auth/login'), json(JSON.stringify({ email, password: PASSWORD }))), 401, 'invalid_credentials');
+      await expectRefusedAndNothingChanged(
+        requestTo(route('POST /v1/auth/login'), json(JSON.stringify({ email, password: PASSWORD }))),
+        401,
+        'invalid_credentials',
+      );
     });
   });
 
   describe('POST /v1/auth/logout with only a refresh token', () => {
-    const logout = (refreshToken: unknown) => requestTo({ ...route('POST /v1/auth/logout'), bearer: false }, json(JSON.stringify({ refresh_token: refreshToken })));
+    const logout = (refreshToken: unknown) =>
+      requestTo({ ...route('POST /v1/auth/logout'), bearer: false }, json(JSON.stringify({ refresh_token: refreshToken })));
 
     it.each([
       ['garbage', 'garbage'],
@@ -389,7 +442,9 @@ describe.each(HTTP_DATABASES)('bad requests on %s', (kind) => {
     });
 
     it('in a sign-in email is refused with a 4xx', async () => {
-      await expectRefusedAndNothingChanged(requestTo(route('POST /v1/auth/login'), json(JSON.stringify({ email: 'ann\u0000@example.com', password: PASSWORD }))));
+      await expectRefusedAndNothingChanged(
+        requestTo(route('POST /v1/auth/login'), json(JSON.stringify({ email: 'ann\u0000@example.com', password: PASSWORD }))),
+      );
     });
   });
 
@@ -416,7 +471,12 @@ describe.each(HTTP_DATABASES)('bad requests on %s', (kind) => {
       ['PROPFIND', '/v1/me'],
     ] as const)('answer %s %s with not_found', async (method, url) => {
       const response = await expectRefusedAndNothingChanged(
-        { method, url, headers: { authorization: `Bearer ${ann.access_token}`, 'content-type': 'application/json' }, payload: JSON.stringify(ROUTES[0]?.valid) },
+        {
+          method,
+          url,
+          headers: { authorization: `Bearer ${ann.access_token}`, 'content-type': 'application/json' },
+          payload: JSON.stringify(ROUTES[0]?.valid),
+        },
         404,
         'not_found',
       );
@@ -453,7 +513,12 @@ describe.each(HTTP_DATABASES)('bad requests on %s', (kind) => {
   it('leaves the caller signed in on both sessions after all of it', async () => {
     const list = await t.app.inject({ method: 'GET', url: '/v1/me/sessions', headers: { authorization: `Bearer ${ann.access_token}` } });
     expect(list.statusCode).toBe(200);
-    expect(list.json().sessions.map((s: { id: string }) => s.id).sort()).toEqual([ann.session.id, laptop.session.id].sort());
+    expect(
+      list
+        .json()
+        .sessions.map((s: { id: string }) => s.id)
+        .sort(),
+    ).toEqual([ann.session.id, laptop.session.id].sort());
     const onLaptop = await t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${laptop.access_token}` } });
     expect(onLaptop.statusCode).toBe(200);
     const { users } = await snapshot();

@@ -20,7 +20,12 @@ describe('the request log, for a "this wasn\'t me" link under any spelling', () 
 
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');
-    const config = testConfig({ database: database.location, webhookUrl: 'http://127.0.0.1:9/hooks', webhookSecret: 'whsec_' + 'n'.repeat(40), publicUrl: PUBLIC_URL });
+    const config = testConfig({
+      database: database.location,
+      webhookUrl: 'http://127.0.0.1:9/hooks',
+      webhookSecret: 'whsec_' + 'n'.repeat(40),
+      publicUrl: PUBLIC_URL,
+    });
     gatehouse = await createGatehouse(config, {
       clock: testClock(),
       store: await openStore(database.location),

@@ -52,7 +52,13 @@ describe.each(HTTP_DATABASES)('GET /v1/me/activity on %s', (kind) => {
   }
   const types = async (token: string, query = '') => (await events(token, query)).map((e) => e.type);
   const post = (url: string, token: string | undefined, payload?: object, userAgent = HOME.userAgent): Promise<LightMyRequestResponse> =>
-    t.app.inject({ method: 'POST', url, headers: { ...(token ? bearer(token) : {}), 'user-agent': userAgent }, remoteAddress: HOME.ip, ...(payload ? { payload } : {}) });
+    t.app.inject({
+      method: 'POST',
+      url,
+      headers: { ...(token ? bearer(token) : {}), 'user-agent': userAgent },
+      remoteAddress: HOME.ip,
+      ...(payload ? { payload } : {}),
+    });
   const failSignIn = (email: string) => post('/v1/auth/login', undefined, { email, password: 'not the password at all' });
 
   describe('each entry', () => {

@@ -2,7 +2,17 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../../src/core/records.js';
 import type { KyselyStore } from '../../../src/storage/kysely/kysely-store.js';
-import { bearer, expectProblem, PASSWORD, registerUser, signIn, startTestGatehouse, USER_AGENTS, type SignedIn, type TestGatehouse } from '../../helpers/app.js';
+import {
+  bearer,
+  expectProblem,
+  PASSWORD,
+  registerUser,
+  signIn,
+  startTestGatehouse,
+  USER_AGENTS,
+  type SignedIn,
+  type TestGatehouse,
+} from '../../helpers/app.js';
 import { HTTP_DATABASES } from '../../helpers/databases.js';
 
 const WEBHOOKS = { webhookUrl: 'http://127.0.0.1:9/hooks', webhookSecret: 'a-webhook-secret-of-at-least-32-characters' };
@@ -37,7 +47,13 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
   const me = (token: string) => t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(token) });
   const refresh = (token: string) => t.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: token } });
   const login = (email: string, password: string) =>
-    t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password }, headers: { 'user-agent': USER_AGENTS.firefoxUbuntu }, remoteAddress: '203.0.113.7' });
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email, password },
+      headers: { 'user-agent': USER_AGENTS.firefoxUbuntu },
+      remoteAddress: '203.0.113.7',
+    });
   const history = async (userId: string, query = '') => json(await call('GET', `/v1/admin/users/${userId}/activity${query}`)).events;
   /** The sessions_revoked notifications written for a user's events (the outbox rows), oldest first. */
   const outbox = async (userId: string) =>
@@ -106,7 +122,8 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
     let ids: Record<string, string>;
     beforeAll(async () => {
       ids = {};
-      for (const email of ['Zoe@Zeta.example', 'zoe.b@zeta.example', 'zoey@zeta.example', 'zed@zeta.example']) ids[email] = (await registerUser(t.app, email)).id;
+      for (const email of ['Zoe@Zeta.example', 'zoe.b@zeta.example', 'zoey@zeta.example', 'zed@zeta.example'])
+        ids[email] = (await registerUser(t.app, email)).id;
     });
     const find = async (query: string) => json(await call('GET', `/v1/admin/users${query}`));
     const emails = (page: { users: Array<{ email: string }> }) => page.users.map((u) => u.email);
@@ -165,7 +182,12 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
   describe('GET /v1/admin/users/{id}', () => {
     it('shows the account; 404 not_found for an id no account has', async () => {
       const target = await anAccount();
-      expect(json(await call('GET', `/v1/admin/users/${target.id}`)).user).toMatchObject({ id: target.id, email: target.email, role: 'user', disabled_at: null });
+      expect(json(await call('GET', `/v1/admin/users/${target.id}`)).user).toMatchObject({
+        id: target.id,
+        email: target.email,
+        role: 'user',
+        disabled_at: null,
+      });
       expectProblem(await call('GET', '/v1/admin/users/AAAAAAAAAAAAAAAAAAAAAA'), 404, 'not_found');
       expectProblem(await call('GET', '/v1/admin/users/bad.id'), 400, 'validation_failed');
     });
@@ -200,7 +222,10 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
       const { sessions } = json(await call('GET', `/v1/admin/users/${target.id}/sessions`));
       expect(sessions.map((s: { id: string }) => s.id).sort()).toEqual([target.session.session.id, phone.session.id].sort());
       expect(sessions.every((s: { current: boolean }) => s.current === false)).toBe(true);
-      expect(sessions.find((s: { id: string }) => s.id === phone.session.id)).toMatchObject({ ip: '198.51.100.9', device: { label: 'Mobile Safari 17 on iOS 17' } });
+      expect(sessions.find((s: { id: string }) => s.id === phone.session.id)).toMatchObject({
+        ip: '198.51.100.9',
+        device: { label: 'Mobile Safari 17 on iOS 17' },
+      });
       const body = JSON.stringify(sessions);
       expect(body).not.toContain(phone.refresh_token.split('.')[1]);
       expect(body).not.toContain(phone.access_token);
@@ -248,7 +273,15 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
       const target = await anAccount();
       await call('DELETE', `/v1/admin/users/${target.id}/sessions/${target.session.session.id}`);
       const [latest] = await history(target.id);
-      expect(latest).toMatchObject({ type: 'signed_out_by_admin', actor: adminId, session_id: null, ip: null, device: null, location: null, detail: { session_ids: [target.session.session.id] } });
+      expect(latest).toMatchObject({
+        type: 'signed_out_by_admin',
+        actor: adminId,
+        session_id: null,
+        ip: null,
+        device: null,
+        location: null,
+        detail: { session_ids: [target.session.session.id] },
+      });
       expect(await outbox(target.id)).toEqual([{ notify: 'sessions_revoked', event: 'signed_out_by_admin' }]);
     });
 
@@ -386,7 +419,10 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
       const other = await anAccount();
       expect((await reauth(deputy.token)).statusCode).toBe(204);
       expect(json(await call('DELETE', `/v1/admin/users/${other.id}/sessions`, deputy.token))).toEqual({ revoked: 1 });
-      expect(json(await call('POST', `/v1/admin/users/${target.id}/disable`, deputy.token, {})).user).toMatchObject({ id: target.id, disabled_at: expect.any(String) });
+      expect(json(await call('POST', `/v1/admin/users/${target.id}/disable`, deputy.token, {})).user).toMatchObject({
+        id: target.id,
+        disabled_at: expect.any(String),
+      });
       expectProblem(await me(target.session.access_token), 401, 'session_revoked');
     });
 
@@ -400,7 +436,12 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
       const deputy = await staleAdmin();
       const target = await anAccount();
       const phone = await signIn(t.app, target.email, { userAgent: USER_AGENTS.safariIphone });
-      for (const url of [`/v1/admin/users?email=${target.email}`, `/v1/admin/users/${target.id}`, `/v1/admin/users/${target.id}/sessions`, `/v1/admin/users/${target.id}/activity`]) {
+      for (const url of [
+        `/v1/admin/users?email=${target.email}`,
+        `/v1/admin/users/${target.id}`,
+        `/v1/admin/users/${target.id}/sessions`,
+        `/v1/admin/users/${target.id}/activity`,
+      ]) {
         expect((await call('GET', url, deputy.token)).statusCode, url).toBe(200);
       }
       expect((await call('DELETE', `/v1/admin/users/${target.id}/sessions/${phone.session.id}`, deputy.token)).statusCode).toBe(204);

@@ -74,7 +74,9 @@ describe.each(HTTP_DATABASES)('auth routes on %s', (kind) => {
     ])('refuses an email with %s, which would display as another address, and creates no account', async (_what, email) => {
       const response = await t.app.inject({ method: 'POST', url: '/v1/auth/register', payload: { email, password: PASSWORD } });
       expectProblem(response, 400, 'validation_failed');
-      expect(response.json().errors).toEqual([{ pointer: '/body/email', detail: 'must not contain control or invisible characters, such as a zero-width space' }]);
+      expect(response.json().errors).toEqual([
+        { pointer: '/body/email', detail: 'must not contain control or invisible characters, such as a zero-width space' },
+      ]);
       const login = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: PASSWORD } });
       expectProblem(login, 401, 'invalid_credentials');
     });

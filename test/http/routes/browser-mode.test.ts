@@ -134,7 +134,12 @@ describe.each(HTTP_DATABASES)('browser mode (the refresh token in an HttpOnly co
 
     it('takes no token in the body in browser mode, and needs one in the body otherwise', async () => {
       const first = await login(await newAccount());
-      const both = await t.app.inject({ method: 'POST', url: '/v1/auth/refresh', headers: { ...BROWSER, cookie: cookieOf(first) }, payload: { refresh_token: 'x.y' } });
+      const both = await t.app.inject({
+        method: 'POST',
+        url: '/v1/auth/refresh',
+        headers: { ...BROWSER, cookie: cookieOf(first) },
+        payload: { refresh_token: 'x.y' },
+      });
       expectProblem(both, 400, 'validation_failed');
       expectProblem(await refresh(cookieOf(first), {}), 400, 'validation_failed');
     });
@@ -241,7 +246,11 @@ describe.each(HTTP_DATABASES)('browser mode (the refresh token in an HttpOnly co
           const bob = await signIn('bob@example.com', BROWSER);
           idle.clock.advance(121);
           const ann = (await signIn('ann@example.com', {})).json();
-          const response = await idle.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { ...BROWSER, ...bearer(ann.access_token), cookie: cookieOf(bob) } });
+          const response = await idle.app.inject({
+            method: 'POST',
+            url: '/v1/auth/logout',
+            headers: { ...BROWSER, ...bearer(ann.access_token), cookie: cookieOf(bob) },
+          });
           expect(response.statusCode, response.body).toBe(204);
           expect(setCookie(response)).toMatch(CLEARED);
           expectProblem(await idle.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(ann.access_token) }), 401, 'session_revoked');
@@ -332,12 +341,21 @@ describe.each(HTTP_DATABASES)('browser mode (the refresh token in an HttpOnly co
     try {
       await registerUser(behindProxy.app, 'proxied@example.com');
       const headers = { 'gatehouse-refresh-token': 'cookie', origin: 'https://auth.example.com' };
-      const signedIn = await behindProxy.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email: 'proxied@example.com', password: PASSWORD }, headers });
+      const signedIn = await behindProxy.app.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        payload: { email: 'proxied@example.com', password: PASSWORD },
+        headers,
+      });
       expect(setCookie(signedIn)).toMatch(/^__Host-gatehouse_refresh=[^;]+; Path=\/; Max-Age=1209600; HttpOnly; SameSite=Lax; Secure$/);
       const refreshed = await behindProxy.app.inject({ method: 'POST', url: '/v1/auth/refresh', headers: { ...headers, cookie: cookieOf(signedIn) } });
       expect(refreshed.statusCode, refreshed.body).toBe(200);
       // The plain name is not read there: a sibling subdomain could have planted it.
-      const planted = await behindProxy.app.inject({ method: 'POST', url: '/v1/auth/refresh', headers: { ...headers, cookie: cookieOf(signedIn).replace('__Host-', '') } });
+      const planted = await behindProxy.app.inject({
+        method: 'POST',
+        url: '/v1/auth/refresh',
+        headers: { ...headers, cookie: cookieOf(signedIn).replace('__Host-', '') },
+      });
       expect(planted.statusCode).toBe(204);
     } finally {
       await behindProxy.close();

@@ -190,7 +190,14 @@ describe.each(HTTP_DATABASES)('revocation propagation between two nodes on one %
     // A's sign-out, it does so 2 s after the revocation's time on B's clock.
     const clocks = [testClock(), testClock(Date.parse('2026-11-27T09:00:02Z'))] as const;
     for (const clock of clocks) {
-      nodes.push(await createGatehouse(testConfig({ database: database.location }), { clock, store: await openStore(database.location), logger: false, hasher: instantHasher() }));
+      nodes.push(
+        await createGatehouse(testConfig({ database: database.location }), {
+          clock,
+          store: await openStore(database.location),
+          logger: false,
+          hasher: instantHasher(),
+        }),
+      );
     }
     const [a, b] = nodes as [Gatehouse, Gatehouse];
     await registerUser(a.app, 'fay@example.com');

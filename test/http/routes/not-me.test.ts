@@ -115,7 +115,12 @@ describe.each(HTTP_DATABASES)('the "this wasn\'t me" link on %s', (kind) => {
         country: 'DE',
       };
       const other = await signIn(t.app, email, { userAgent: '<script>alert(1)</script>', ip: '203.0.113.66' });
-      const forged = newEvent('signed_in', t.clock.now(), { userId: laptop.user.id, sessionId: other.session.id, client: hostile, detail: { new_device: true } }, false);
+      const forged = newEvent(
+        'signed_in',
+        t.clock.now(),
+        { userId: laptop.user.id, sessionId: other.session.id, client: hostile, detail: { new_device: true } },
+        false,
+      );
       await t.gatehouse.ctx.store.recordEvents([forged]);
       for (const link of [pathOf(forged), pathOf(await signInEvent(other))]) {
         const response = await get(link);

@@ -16,13 +16,21 @@ describe.each(HTTP_DATABASES)('OAuth token endpoints on %s', (kind) => {
   const newSession = () => signIn(t.app, 'oauth@example.com', { ip: `198.51.100.${++ip}` });
   const me = (token: string) => t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(token) });
   const refresh = (token: string) => t.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: token } });
-  const form = (fields: Record<string, string>) => ({ payload: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const form = (fields: Record<string, string>) => ({
+    payload: new URLSearchParams(fields).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
   const revoke = (body: Record<string, string>, asForm = false) =>
     t.app.inject({ method: 'POST', url: '/v1/oauth/revoke', ...(asForm ? form(body) : { payload: body }) });
   const introspect = (body: Record<string, string>, options: { asForm?: boolean; key?: string | null } = {}) => {
     const request = options.asForm ? form(body) : { payload: body, headers: {} };
     const key = options.key === undefined ? SERVICE_KEY : options.key;
-    return t.app.inject({ method: 'POST', url: '/v1/oauth/introspect', payload: request.payload, headers: { ...request.headers, ...(key ? bearer(key) : {}) } });
+    return t.app.inject({
+      method: 'POST',
+      url: '/v1/oauth/introspect',
+      payload: request.payload,
+      headers: { ...request.headers, ...(key ? bearer(key) : {}) },
+    });
   };
 
   describe('POST /v1/oauth/revoke (RFC 7009)', () => {
@@ -44,7 +52,13 @@ describe.each(HTTP_DATABASES)('OAuth token endpoints on %s', (kind) => {
       const bystander = await newSession();
       const expired = await newSession();
       t.clock.advance(700);
-      for (const token of ['not-a-token', 'a.b', `${bystander.session.id}.${'A'.repeat(64)}`, expired.access_token, bystander.access_token.slice(0, -2) + 'AA']) {
+      for (const token of [
+        'not-a-token',
+        'a.b',
+        `${bystander.session.id}.${'A'.repeat(64)}`,
+        expired.access_token,
+        bystander.access_token.slice(0, -2) + 'AA',
+      ]) {
         const response = await revoke({ token });
         expect(response.statusCode, token).toBe(200);
       }
@@ -76,7 +90,12 @@ describe.each(HTTP_DATABASES)('OAuth token endpoints on %s', (kind) => {
     });
 
     it('refuses a form that names the token twice, and bodies that are neither JSON nor a form', async () => {
-      const twice = await t.app.inject({ method: 'POST', url: '/v1/oauth/revoke', payload: 'token=a&token=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const twice = await t.app.inject({
+        method: 'POST',
+        url: '/v1/oauth/revoke',
+        payload: 'token=a&token=b',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expectProblem(twice, 400, 'validation_failed');
       expect(twice.json().errors[0].pointer).toBe('/body/token');
       const text = await t.app.inject({ method: 'POST', url: '/v1/oauth/revoke', payload: 'token=a', headers: { 'content-type': 'text/plain' } });

@@ -91,7 +91,8 @@ describe.each(HTTP_DATABASES)('the password policy over HTTP on %s', (kind) => {
   });
 
   describe('a NUL or a lone UTF-16 surrogate in a password', () => {
-    const login = (email: string, password: string) => t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password }, remoteAddress: '203.0.113.50' });
+    const login = (email: string, password: string) =>
+      t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password }, remoteAddress: '203.0.113.50' });
 
     function expectNotText(response: Awaited<ReturnType<typeof register>>, pointer: string): void {
       expectProblem(response, 400, 'validation_failed');
@@ -99,7 +100,8 @@ describe.each(HTTP_DATABASES)('the password policy over HTTP on %s', (kind) => {
     }
 
     it('is refused at registration with validation_failed, and no account is made', async () => {
-      for (const password of ['quokka mornings \uD800', 'quokka mornings \u0000']) expectNotText(await register('not-text@example.com', password), '/body/password');
+      for (const password of ['quokka mornings \uD800', 'quokka mornings \u0000'])
+        expectNotText(await register('not-text@example.com', password), '/body/password');
       await registerUser(t.app, 'not-text@example.com'); // the email is still free
     });
 
@@ -112,7 +114,11 @@ describe.each(HTTP_DATABASES)('the password policy over HTTP on %s', (kind) => {
     it('is refused at sign-in before anything is counted, so it cannot lock an account', async () => {
       await registerUser(t.app, 'uncounted@example.com');
       for (let i = 0; i < 12; i++) expectNotText(await login('uncounted@example.com', `guess ${i} \uDC00`), '/body/password');
-      const history = await t.app.inject({ method: 'GET', url: '/v1/me/activity', headers: bearer((await signIn(t.app, 'uncounted@example.com')).access_token) });
+      const history = await t.app.inject({
+        method: 'GET',
+        url: '/v1/me/activity',
+        headers: bearer((await signIn(t.app, 'uncounted@example.com')).access_token),
+      });
       expect(history.json().events.map((e: { type: string }) => e.type)).not.toContain('sign_in_failed');
     });
 

@@ -114,7 +114,12 @@ describe.each(DATABASES)('POST /v1/auth/refresh on %s', (kind) => {
   it('refuses garbage, unknown and forged tokens with invalid_refresh_token, signing nobody out', async () => {
     const first = await newSession();
     const [id] = first.refresh_token.split('.');
-    for (const token of ['garbage', `${id}.${'A'.repeat(71)}`, first.refresh_token.slice(0, -2) + 'AA', `${'B'.repeat(22)}.${first.refresh_token.split('.')[1]}`]) {
+    for (const token of [
+      'garbage',
+      `${id}.${'A'.repeat(71)}`,
+      first.refresh_token.slice(0, -2) + 'AA',
+      `${'B'.repeat(22)}.${first.refresh_token.split('.')[1]}`,
+    ]) {
       expectProblem(await refresh(token), 401, 'invalid_refresh_token');
     }
     expect((await me(first.access_token)).statusCode).toBe(200);

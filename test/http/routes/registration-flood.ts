@@ -12,7 +12,13 @@ export function register(app: Gatehouse['app'], email: string, ip = FLOODER, pas
 }
 
 export function signIn(app: Gatehouse['app'], email: string, ip: string): Promise<LightMyRequestResponse> {
-  return app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password: PASSWORD }, headers: { 'user-agent': USER_AGENTS.firefoxUbuntu }, remoteAddress: ip });
+  return app.inject({
+    method: 'POST',
+    url: '/v1/auth/login',
+    payload: { email, password: PASSWORD },
+    headers: { 'user-agent': USER_AGENTS.firefoxUbuntu },
+    remoteAddress: ip,
+  });
 }
 
 /**
@@ -48,21 +54,23 @@ export function registrationFloodTests(floods: readonly Flood[]): void {
     }
 
     // Registered only where asked for, so neither suite counts the other's test as skipped.
-    if (floods.includes('limit on')) it('is refused past the address limit without hashing, and sign-in answers 200 throughout', async () => {
-      const { registrations, signIns } = await floodWhileSigningIn({});
-      expect(registrations.filter((s) => s === 409)).toHaveLength(30);
-      expect(registrations.filter((s) => s === 429)).toHaveLength(FLOOD - 30);
-      expect(signIns.length).toBeGreaterThan(0);
-      expect(signIns.every((s) => s === 200)).toBe(true);
-    }, 60_000);
+    if (floods.includes('limit on'))
+      it('is refused past the address limit without hashing, and sign-in answers 200 throughout', async () => {
+        const { registrations, signIns } = await floodWhileSigningIn({});
+        expect(registrations.filter((s) => s === 409)).toHaveLength(30);
+        expect(registrations.filter((s) => s === 429)).toHaveLength(FLOOD - 30);
+        expect(signIns.length).toBeGreaterThan(0);
+        expect(signIns.every((s) => s === 200)).toBe(true);
+      }, 60_000);
 
-    if (floods.includes('limit off')) it('with the address limit off, fills only its own share of the hasher: sign-in still answers 200 throughout', async () => {
-      const { registrations, signIns } = await floodWhileSigningIn({ registrationIpMax: 0 });
-      // The flood's own overflow is refused (503) in its own queue; every other answer is the duplicate's.
-      expect(registrations.every((s) => s === 409 || s === 503)).toBe(true);
-      expect(registrations.filter((s) => s === 503).length).toBeGreaterThan(0);
-      expect(signIns.length).toBeGreaterThan(0);
-      expect(signIns.every((s) => s === 200)).toBe(true);
-    }, 60_000);
+    if (floods.includes('limit off'))
+      it('with the address limit off, fills only its own share of the hasher: sign-in still answers 200 throughout', async () => {
+        const { registrations, signIns } = await floodWhileSigningIn({ registrationIpMax: 0 });
+        // The flood's own overflow is refused (503) in its own queue; every other answer is the duplicate's.
+        expect(registrations.every((s) => s === 409 || s === 503)).toBe(true);
+        expect(registrations.filter((s) => s === 503).length).toBeGreaterThan(0);
+        expect(signIns.length).toBeGreaterThan(0);
+        expect(signIns.every((s) => s === 200)).toBe(true);
+      }, 60_000);
   });
 }

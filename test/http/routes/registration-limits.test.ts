@@ -73,7 +73,8 @@ describe.each(DATABASES)('the registration limit across two nodes on %s', (kind)
     database = await createTestDatabase(kind);
     const config = testConfig({ database: database.location, registrationIpMax: 4 });
     const clock = testClock();
-    for (let i = 0; i < 2; i++) nodes.push(await createGatehouse(config, { clock, store: await openStore(database.location), logger: false, hasher: instantHasher() }));
+    for (let i = 0; i < 2; i++)
+      nodes.push(await createGatehouse(config, { clock, store: await openStore(database.location), logger: false, hasher: instantHasher() }));
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => register(nodes[i % 2]!.app, `user${i}@example.com`)));
     expect(answers.filter((a) => a.statusCode === 201)).toHaveLength(4);
     for (const refused of answers.filter((a) => a.statusCode !== 201)) expectRateLimited(refused, 900);

@@ -25,7 +25,9 @@ function eventReader(body: ReadableStream<Uint8Array>) {
         if (end >= 0) {
           const block = buffered.slice(0, end);
           buffered = buffered.slice(end + 2);
-          const fields: Record<string, string> = Object.fromEntries(block.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]));
+          const fields: Record<string, string> = Object.fromEntries(
+            block.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
+          );
           if (fields.event) return { event: fields.event, id: fields.id ?? '', data: JSON.parse(fields.data ?? 'null') };
           continue; // the `retry:` preamble
         }
@@ -54,7 +56,8 @@ describe.each(HTTP_DATABASES)('the revocation feed on %s', (kind) => {
   afterAll(() => t.close());
 
   const feed = (query = '', headers: Record<string, string> = bearer(SERVICE_KEY)) => t.app.inject({ method: 'GET', url: `/v1/revocations${query}`, headers });
-  const signOut = async (token: string) => expect((await t.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: bearer(token) })).statusCode).toBe(204);
+  const signOut = async (token: string) =>
+    expect((await t.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: bearer(token) })).statusCode).toBe(204);
   const ids = (body: { revocations: Array<{ session_id: string }> }) => body.revocations.map((r) => r.session_id);
 
   describe('who may read it', () => {
@@ -224,7 +227,9 @@ describe.each(HTTP_DATABASES)('the revocation feed on %s', (kind) => {
       const url = await node.app.listen({ host: '127.0.0.1', port: 0 });
       await Promise.all(
         [1, 2, 3].map(() =>
-          fetch(`${url}/v1/revocations`, { headers: { accept: 'text/event-stream', ...bearer(SERVICE_KEY) }, signal: AbortSignal.timeout(50) }).catch(() => undefined),
+          fetch(`${url}/v1/revocations`, { headers: { accept: 'text/event-stream', ...bearer(SERVICE_KEY) }, signal: AbortSignal.timeout(50) }).catch(
+            () => undefined,
+          ),
         ),
       );
       await sleep(600);

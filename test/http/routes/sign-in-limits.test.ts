@@ -28,7 +28,13 @@ describe.each(HTTP_DATABASES)('sign-in limits on %s', (kind) => {
   afterEach(() => t.close());
 
   const attempt = (email: string, password: string, ip: string): Promise<LightMyRequestResponse> =>
-    t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password }, headers: { 'user-agent': USER_AGENTS.firefoxUbuntu }, remoteAddress: ip });
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email, password },
+      headers: { 'user-agent': USER_AGENTS.firefoxUbuntu },
+      remoteAddress: ip,
+    });
 
   async function failTimes(n: number, email = 'ann@example.com', ip: (i: number) => string = ips): Promise<void> {
     for (let i = 0; i < n; i++) expectProblem(await attempt(email, WRONG, ip(i)), 401, 'invalid_credentials');
@@ -49,7 +55,13 @@ describe.each(HTTP_DATABASES)('sign-in limits on %s', (kind) => {
     const headers = { authorization: `Bearer ${session.access_token}` };
     const reauth = (password: string) => t.app.inject({ method: 'POST', url: '/v1/auth/reauth', payload: { password }, headers, remoteAddress: '203.0.113.7' });
     const change = (current: string) =>
-      t.app.inject({ method: 'POST', url: '/v1/me/password', payload: { current_password: current, new_password: 'a brand new passphrase' }, headers, remoteAddress: '203.0.113.7' });
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/me/password',
+        payload: { current_password: current, new_password: 'a brand new passphrase' },
+        headers,
+        remoteAddress: '203.0.113.7',
+      });
     for (let i = 0; i < 5; i++) expectProblem(await reauth(WRONG), 401, 'invalid_credentials');
     for (let i = 0; i < 5; i++) expectProblem(await change(WRONG), 401, 'invalid_credentials');
     expectRateLimited(await reauth(PASSWORD), 30);
@@ -151,7 +163,11 @@ describe.each(HTTP_DATABASES)('sign-in limits on %s', (kind) => {
     expectRateLimited(locked, 23);
     const { date: _a, ...lockedHeaders } = locked.headers;
     const { date: _b, ...unknownHeaders } = unknown.headers;
-    expect({ status: unknown.statusCode, headers: unknownHeaders, body: unknown.body }).toEqual({ status: locked.statusCode, headers: lockedHeaders, body: locked.body });
+    expect({ status: unknown.statusCode, headers: unknownHeaders, body: unknown.body }).toEqual({
+      status: locked.statusCode,
+      headers: lockedHeaders,
+      body: locked.body,
+    });
     expect(locked.body).not.toMatch(/ann|account|exist|locked/i);
   });
 });
@@ -193,10 +209,12 @@ describe.each(HTTP_DATABASES)('sign-in limits under parallel attempts on %s', (k
     t = await startTestGatehouse(kind, { signInIpMaxFailures: 12 }, { hasher: instantHasher() });
     await registerUser(t.app, 'ann@example.com');
     const hasher: PasswordHasher = t.gatehouse.ctx.hasher;
-    const slow = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      return f(...a);
-    };
+    const slow =
+      <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+      async (...a: A): Promise<R> => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return f(...a);
+      };
     const [realVerify, realVerifyNothing] = [hasher.verify.bind(hasher), hasher.verifyNothing.bind(hasher)];
     const verify = vi.spyOn(hasher, 'verify').mockImplementation(slow(realVerify));
     const verifyNothing = vi.spyOn(hasher, 'verifyNothing').mockImplementation(slow(realVerifyNothing));
@@ -205,7 +223,13 @@ describe.each(HTTP_DATABASES)('sign-in limits under parallel attempts on %s', (k
   afterEach(() => t.close());
 
   const attempt = (email: string, password: string, ip: string): Promise<LightMyRequestResponse> =>
-    t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password }, headers: { 'user-agent': USER_AGENTS.firefoxUbuntu }, remoteAddress: ip });
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email, password },
+      headers: { 'user-agent': USER_AGENTS.firefoxUbuntu },
+      remoteAddress: ip,
+    });
   const statuses = (responses: LightMyRequestResponse[]) => responses.map((r) => r.statusCode).sort();
 
   it('verifies exactly 10 of 30 parallel wrong passwords for one email from 30 addresses, and refuses the other 20', async () => {
@@ -227,14 +251,17 @@ describe.each(HTTP_DATABASES)('sign-in limits under parallel attempts on %s', (k
   });
 
   it('verifies exactly the address limit of 30 parallel attempts from one address on 30 emails', async () => {
-    const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => attempt(i === 0 ? 'ann@example.com' : `user${i}@example.com`, WRONG, '192.0.2.66')));
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => attempt(i === 0 ? 'ann@example.com' : `user${i}@example.com`, WRONG, '192.0.2.66')),
+    );
     expect(statuses(responses)).toEqual([...Array<number>(12).fill(401), ...Array<number>(18).fill(429)]);
     expect(verified()).toBe(12);
     expect((await t.gatehouse.store.signInLimits('nobody@example.com', '192.0.2.66')).address?.windowCount).toBe(12);
   });
 
   it('counts a /64 of IPv6 addresses as one address, and another /64 apart', async () => {
-    for (let i = 0; i < 12; i++) expectProblem(await attempt(`user${i}@example.com`, WRONG, `2001:db8:1:2:${i.toString(16)}:${i}:0:1`), 401, 'invalid_credentials');
+    for (let i = 0; i < 12; i++)
+      expectProblem(await attempt(`user${i}@example.com`, WRONG, `2001:db8:1:2:${i.toString(16)}:${i}:0:1`), 401, 'invalid_credentials');
     expectProblem(await attempt('ann@example.com', PASSWORD, '2001:db8:1:2:ffff::9'), 429, 'rate_limited');
     expectProblem(await attempt('user0@example.com', WRONG, '2001:db8:1:3::1'), 401, 'invalid_credentials');
     // The limit's key is the prefix; the session still records the full address.

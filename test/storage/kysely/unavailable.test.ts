@@ -51,7 +51,10 @@ describe('a database that cannot serve us', () => {
     const store = reportingUnavailable(new KyselyStore(db, dialect));
     try {
       for (const attempt of [store.findSession('some-session'), store.listRevokedSince(0), store.ping()]) {
-        const error = await attempt.then(() => undefined, (e: unknown) => e);
+        const error = await attempt.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(isGatehouseError(error, 'unavailable')).toBe(true);
         expect((error as Error).cause).toMatchObject({ code: 'ECONNREFUSED' });
       }

@@ -17,7 +17,10 @@ describe.each(DATABASES)('migration 0003 (login history) on %s', (kind) => {
       const migrator = new Migrator({ db, provider: migrationProvider });
       expect((await migrator.migrateTo('0002-sign-in-limits')).error).toBeUndefined();
       const user = { id: 'u1', email: 'ann@example.com', emailKey: 'ann@example.com', name: null, passwordHash: HASH, role: 'user' as const };
-      await db.insertInto('users').values(fromUser({ ...user, disabledAt: null, createdAt: T0, updatedAt: T0, passwordChangedAt: T0 })).execute();
+      await db
+        .insertInto('users')
+        .values(fromUser({ ...user, disabledAt: null, createdAt: T0, updatedAt: T0, passwordChangedAt: T0 }))
+        .execute();
       const phone = { ...FIREFOX_CLIENT, device: { browser: 'Mobile Safari 17', os: 'iOS 17', type: 'mobile', label: 'Mobile Safari 17 on iOS 17' } };
       const sessions = [
         newSessionRecord('s1', 'u1', T0),

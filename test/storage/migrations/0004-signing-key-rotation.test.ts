@@ -16,8 +16,18 @@ describe.each(DATABASES)('migration 0004 (signing-key rotation) on %s', (kind) =
       const migrator = new Migrator({ db, provider: migrationProvider });
       expect((await migrator.migrateTo('0003-activity')).error).toBeUndefined();
       // As the table was before 0004, which added activates_at (then, one unretired key signed).
-      const row = (kid: string, at: number, retired: number | null) => ({ kid, alg: 'EdDSA', public_jwk: '{}', private_jwk: '{}', created_at: at, retired_at: retired });
-      await (db as Kysely<any>).insertInto('signing_keys').values([row('retired', T0, T0 + 1000), row('current', T0 + 1000, null)]).execute();
+      const row = (kid: string, at: number, retired: number | null) => ({
+        kid,
+        alg: 'EdDSA',
+        public_jwk: '{}',
+        private_jwk: '{}',
+        created_at: at,
+        retired_at: retired,
+      });
+      await (db as Kysely<any>)
+        .insertInto('signing_keys')
+        .values([row('retired', T0, T0 + 1000), row('current', T0 + 1000, null)])
+        .execute();
 
       expect((await migrator.migrateToLatest()).error).toBeUndefined();
       const keys = await selectSigningKeys(db);

@@ -46,7 +46,11 @@ describe.each(DATABASES)('migration 0008 (email domains in ASCII form) on %s', (
           row('long', LONG_LABEL),
         ])
         .execute();
-      for (let at = 0; at < many.length; at += 100) await (db as Kysely<any>).insertInto('users').values(many.slice(at, at + 100)).execute();
+      for (let at = 0; at < many.length; at += 100)
+        await (db as Kysely<any>)
+          .insertInto('users')
+          .values(many.slice(at, at + 100))
+          .execute();
 
       expect((await migrator.migrateToLatest()).error).toBeUndefined();
       const users = new Map((await (db as Kysely<any>).selectFrom('users').select(['id', 'email', 'email_key']).execute()).map((u) => [u.id, u]));
