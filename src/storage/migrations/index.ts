@@ -7,6 +7,7 @@ import * as imports from './0005-imports.js';
 import * as userEmailSearch from './0006-user-email-search.js';
 import * as addressAttempts from './0007-address-attempts.js';
 import * as asciiEmailDomains from './0008-ascii-email-domains.js';
+import * as revokedSessionsIndex from './0009-revoked-sessions-index.js';
 
 /**
  * Every migration, in order. Names sort lexically (Kysely applies them in that order), so they
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-user-email-search': userEmailSearch,
   '0007-address-attempts': addressAttempts,
   '0008-ascii-email-domains': asciiEmailDomains,
+  '0009-revoked-sessions-index': revokedSessionsIndex,
 };
 
 export const migrationProvider: MigrationProvider = {
