@@ -33,18 +33,12 @@ const LONG_OPTION = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s;
 export function parseOptions<O extends OptionSpecs>(argv: readonly string[], specs: O): OptionValues<O> & { readonly help?: true } {
   const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
   for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.value === undefined ? 'boolean' : 'string' };
-  const parse = () => parseArgs({ args: withDashValues(argv, specs), options, strict: true, allowPositionals: false, tokens: true });
+  const parse = () => parseArgs({ args: withDashValues(argv, specs), options, strict: true, allowPositionals: false });
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse();
   } catch (error) {
     throw usageOf(error, specs);
-  }
-  const seen = new Set<string>();
-  for (const token of parsed.tokens) {
-    if (token.kind !== 'option') continue;
-    if (seen.has(token.name) && token.name !== 'help') throw new UsageError(`--${token.name} is given more than once`);
-    seen.add(token.name);
   }
   // The one place the untyped values become the command's types: the specs above made them.
   return parsed.values as OptionValues<O> & { help?: true };
@@ -54,23 +48,28 @@ export function parseOptions<O extends OptionSpecs>(argv: readonly string[], spe
  * The arguments in the one form parseArgs cannot misread, checked in order so the first mistake
  * is the one reported, in the words a person would use. An argument that is neither `-h` nor
  * `--name[=value]` (`-x`, `-hx`, `--`) is refused whole, as is an option the command does not
- * have. A value may start with "-" (signing key ids are base64url: `--kid -csB…`), which
+ * have, one given twice, and a value given to a flag. A value may start with "-" (signing key ids are base64url: `--kid -csB…`), which
  * parseArgs calls ambiguous, so every value is handed over as `--name=value`; only another
  * option in its place (`--…`, `-h`) means the value was left out.
  */
 function withDashValues(argv: readonly string[], specs: OptionSpecs): string[] {
   const args: string[] = [];
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '-h') {
+      given.add('help');
       args.push(arg);
       continue;
     }
     const match = LONG_OPTION.exec(arg);
     if (!match) throw new UsageError(arg.startsWith('-') ? `unknown option ${arg}` : `unexpected argument ${JSON.stringify(arg)}`);
     const [, name = '', inline] = match;
-    const spec = name === 'help' ? HELP_OPTION : specs[name];
+    const spec = name === 'help' ? HELP_OPTION : Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (!spec) throw new UsageError(`unknown option --${name}`);
+    if (given.has(name)) throw new UsageError(`--${name} is given more than once`);
+    given.add(name);
+    if (spec.value === undefined && inline !== undefined) throw new UsageError(`--${name} takes no value`);
     if (spec.value === undefined || inline !== undefined) {
       args.push(arg);
       continue;

@@ -41,6 +41,11 @@ export function sessionsEndedBySignIn(
   return { replaced, evicted: active.slice(rules.maxSessions - 1).map((s) => s.id) };
 }
 
+/**
+ * Most recently active first, then the later sign-in, then the greater id by code unit: the same
+ * order on every node and both databases (before issue 15 the last tie followed PostgreSQL's
+ * collation, which for mixed-case ids differed from SQLite's).
+ */
 function mostRecentlyActiveFirst(a: OpenSession, b: OpenSession): number {
   return b.lastActiveAt - a.lastActiveAt || b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }

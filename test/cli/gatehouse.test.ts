@@ -86,6 +86,10 @@ describe('the gatehouse command', () => {
     [['serve', '--workers', 'abc'], 'gatehouse: --workers must be a whole number from 1 to 64; got "abc" (see: gatehouse serve --help)', gatehouse],
     [['serve', '--workers=65'], 'gatehouse: --workers must be a whole number from 1 to 64; got "65" (see: gatehouse serve --help)', gatehouse],
     [['serve', '--workers', '2', '--workers', '3'], 'gatehouse: --workers is given more than once (see: gatehouse serve --help)', gatehouse],
+    // The first mistake is the one reported, whatever follows it.
+    [['keys', 'retire', '--kid', 'a', '--kid', 'b', '--bogus'], 'gatehouse: --kid is given more than once (see: gatehouse keys retire --help)', gatehouse],
+    [['keys', 'retire', '--force=1', '--bogus'], 'gatehouse: --force takes no value (see: gatehouse keys retire --help)', gatehouse],
+    [['serve', '-h', '--help'], 'gatehouse: --help is given more than once (see: gatehouse serve --help)', gatehouse],
     [['migrate', '--workers', '2'], 'gatehouse: unknown option --workers (see: gatehouse migrate --help)', gatehouse],
   ])('refuses `gatehouse %j` with one line on stderr and exit code 2', async (args, line, run) => {
     const { code, stdout, stderr } = await run(args);

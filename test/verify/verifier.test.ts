@@ -158,6 +158,12 @@ describe('a verifier', () => {
     expect(await outcome(verifier.verify(token))).toBe('token_expired');
   });
 
+  it('refuses, at creation, a clock it cannot read, rather than fail every request later', () => {
+    const options = { issuer: ISSUER, audience: AUDIENCE, serviceKey: SERVICE_KEY };
+    expect(() => createVerifier({ ...options, clock: { now: Date.now, monotonic: performance.now } })).toThrow(/clock\.monotonic\(\) throws/);
+    expect(() => createVerifier({ ...options, clock: { now: () => Number.NaN } })).toThrow(/clock\.now\(\) must return a number/);
+  });
+
   it('refuses, at creation, a clock without now()', () => {
     expect(() => createVerifier({ issuer: ISSUER, audience: AUDIENCE, serviceKey: SERVICE_KEY, clock: {} as VerifierClock })).toThrow(
       /clock must be an object with a now\(\) function/,

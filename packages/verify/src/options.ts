@@ -117,7 +117,19 @@ function clockOf(clock: VerifierClock | undefined): Required<VerifierClock> {
   if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') fail('clock must be an object with a now() function');
   if (clock.monotonic !== undefined && typeof clock.monotonic !== 'function') fail('clock.monotonic must be a function');
   const { now, monotonic } = clock;
-  return { now: () => now.call(clock), monotonic: monotonic ? () => monotonic.call(clock) : () => performance.now() };
+  const resolved = { now: () => now.call(clock), monotonic: monotonic ? () => monotonic.call(clock) : () => performance.now() };
+  // Read once now, so a clock that cannot be read (`performance.now` taken off its object) fails
+  // at creation, not at every request.
+  for (const name of ['now', 'monotonic'] as const) {
+    let reading: unknown;
+    try {
+      reading = resolved[name]();
+    } catch (error) {
+      fail(`clock.${name}() throws (${error instanceof Error ? error.message : String(error)}); pass functions that can be called as methods of the clock`);
+    }
+    if (typeof reading !== 'number' || !Number.isFinite(reading)) fail(`clock.${name}() must return a number of milliseconds; got ${String(reading)}`);
+  }
+  return resolved;
 }
 
 /** Some fetches refuse to be called as a method of another object; the global one is looked up at each call. */
