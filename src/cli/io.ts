@@ -45,3 +45,16 @@ export function say(io: CliIo, line: string): void {
 export function complain(io: CliIo, line: string): void {
   io.stderr.write(`${line}\n`);
 }
+
+/** Rows as a table on stdout, each column as wide as its widest cell, two spaces between. */
+export function sayTable(io: CliIo, rows: readonly (readonly string[])[]): void {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  for (const row of rows)
+    say(
+      io,
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
+}

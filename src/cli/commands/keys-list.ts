@@ -2,7 +2,7 @@ import type { SigningKeyRecord } from '../../core/records.js';
 import { iso, keyState, retirableAt, type TokenLifetime } from '../../keys/key-schedule.js';
 import { isSealed } from '../../keys/private-key-encryption.js';
 import { command } from '../command.js';
-import { configOf, say } from '../io.js';
+import { configOf, say, sayTable } from '../io.js';
 import { withStore } from '../with-store.js';
 
 export const keysList = command({
@@ -45,15 +45,7 @@ without signing anybody out. States:
         r.state === 'retired' ? `retired ${r.retired_at}` : (r.retirable_from ?? '-'),
       ]),
     ];
-    const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    for (const row of table)
-      say(
-        io,
-        row
-          .map((cell, i) => cell.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      );
+    sayTable(io, table);
     return 0;
   },
 });

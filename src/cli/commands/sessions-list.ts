@@ -1,7 +1,7 @@
 import type { SessionRecord } from '../../core/records.js';
 import { presentSession } from '../../http/present.js';
 import { command } from '../command.js';
-import { configOf, say } from '../io.js';
+import { configOf, say, sayTable } from '../io.js';
 import { administer, EMAIL_OPTION, emailOption, printable } from './user-context.js';
 
 export const sessionsList = command({
@@ -36,15 +36,7 @@ Exits 1 when no account has the email.`,
       ['ID', 'DEVICE', 'IP', 'LOCATION', 'LAST ACTIVE', 'SIGNED IN'],
       ...sessions.map((s) => [s.id, printable(s.client.device.label), s.client.ip, s.client.country ?? '-', minute(s.lastActiveAt), minute(s.createdAt)]),
     ];
-    const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    for (const row of table)
-      say(
-        io,
-        row
-          .map((cell, i) => cell.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      );
+    sayTable(io, table);
     return 0;
   },
 });

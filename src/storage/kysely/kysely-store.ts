@@ -111,14 +111,18 @@ export class KyselyStore implements Store {
       const owner = () => trx.selectFrom('users').select(['password_hash', 'disabled_at']).where('id', '=', session.userId);
       const locked = this.sqlDialect.concurrentWriters ? await this.sqlDialect.lockOwner(owner()).executeTakeFirst() : undefined;
       await trx.insertInto('sessions').values(fromNewSession(session)).execute();
-      // Which sessions the sign-in ends is core's rule; here they are read and ended under the lock.
-      const open = await trx
-        .selectFrom('sessions')
-        .select(['id', 'user_agent', 'ip', 'last_active_at', 'created_at', 'idle_expires_at', 'expires_at'])
-        .where('user_id', '=', session.userId)
-        .where('id', '!=', session.id)
-        .where('revoked_at', 'is', null)
-        .execute();
+      // Which sessions the sign-in ends is core's rule; here they are read and ended under the
+      // lock (not read at all when neither rule is on).
+      const rulesOn = options.replaceSameDevice || options.maxSessions > 0;
+      const open = !rulesOn
+        ? []
+        : await trx
+            .selectFrom('sessions')
+            .select(['id', 'user_agent', 'ip', 'last_active_at', 'created_at', 'idle_expires_at', 'expires_at'])
+            .where('user_id', '=', session.userId)
+            .where('id', '!=', session.id)
+            .where('revoked_at', 'is', null)
+            .execute();
       const ending = sessionsEndedBySignIn(
         open.map((s) => ({
           id: s.id,
