@@ -12,22 +12,38 @@ import type { Database } from './tables.js';
  * session's expiry is recorded exactly once.
  */
 export async function markExpiriesRecorded(trx: Transaction<Database>, dialect: Dialect, now: number, limit: number): Promise<SessionRecord[]> {
+  // One range per lifetime, each on its own partial index (migration 0003: the sessions not
+  // revoked and not yet recorded, by that expiry), earliest first: an OR of the two, or an
+  // order by id, would read every live session to find the few that ran out. Rows another
+  // node is marking are skipped, never waited for, so the two ranges' locks cannot deadlock.
+  const ranOut = (column: 'idle_expires_at' | 'expires_at') =>
+    dialect.claimRows(
+      trx
+        .selectFrom('sessions')
+        .select('id')
+        .where('revoked_at', 'is', null)
+        .where('expiry_recorded_at', 'is', null)
+        .where(column, '<=', now)
+        .orderBy(column)
+        .limit(limit),
+    );
   const rows = await trx
     .updateTable('sessions')
     .set({ expiry_recorded_at: now })
     .where('revoked_at', 'is', null)
     .where('expiry_recorded_at', 'is', null)
-    .where('id', 'in', (eb) => {
-      const due = eb
-        .selectFrom('sessions')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom(
+          eb
+            .selectFrom(ranOut('idle_expires_at').as('idle'))
+            .select('id')
+            .unionAll(eb.selectFrom(ranOut('expires_at').as('absolute')).select('id'))
+            .as('due'),
+        )
         .select('id')
-        .where('revoked_at', 'is', null)
-        .where('expiry_recorded_at', 'is', null)
-        .where((w) => w.or([w('idle_expires_at', '<=', now), w('expires_at', '<=', now)]))
-        .orderBy('id')
-        .limit(limit);
-      return dialect.claimRows(due);
-    })
+        .limit(limit),
+    )
     .returningAll()
     .execute();
   return rows.map(toSession);

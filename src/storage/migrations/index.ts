@@ -8,6 +8,7 @@ import * as userEmailSearch from './0006-user-email-search.js';
 import * as addressAttempts from './0007-address-attempts.js';
 import * as asciiEmailDomains from './0008-ascii-email-domains.js';
 import * as revokedSessionsIndex from './0009-revoked-sessions-index.js';
+import * as liveSessionExpiries from './0010-live-session-expiries.js';
 
 /**
  * Every migration, in order. Names sort lexically (Kysely applies them in that order), so they
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-address-attempts': addressAttempts,
   '0008-ascii-email-domains': asciiEmailDomains,
   '0009-revoked-sessions-index': revokedSessionsIndex,
+  '0010-live-session-expiries': liveSessionExpiries,
 };
 
 export const migrationProvider: MigrationProvider = {
