@@ -28,14 +28,6 @@ const KNOWN: Array<{ fragment: string; why: string }> = [
     fragment: 'select count(*) as "active" from "sessions"',
     why: 'item 3: the active-session gauge counts every live session; it is to come from a maintained counter',
   },
-  {
-    fragment: 'order by "last_active_at" desc, "created_at" desc, "id"',
-    why: "item 1: a user's session list is sorted after it is read (bounded by that user's sessions, unbounded without a cap)",
-  },
-  {
-    fragment: 'where "revoked_at" is null and ("user_id" = ? and "id" != ?) order by "id")',
-    why: 'item 1: a sign-out of the other sessions sorts them by id (the lock order PostgreSQL needs)',
-  },
 ];
 
 interface Recorded {

@@ -20,8 +20,12 @@ export interface Dialect {
    * whole database from the first write to the commit.
    */
   readonly concurrentWriters: boolean;
-  /** Locks the rows a subquery picks to change (FOR UPDATE), so two multi-row writes take them in its order. */
-  lockRows<TB extends keyof Database, O>(query: SelectQueryBuilder<Database, TB, O>): SelectQueryBuilder<Database, TB, O>;
+  /**
+   * Locks the sessions a subquery picks to change, in id order (ORDER BY id FOR UPDATE), as every
+   * multi-row write takes them, so two of them (a sign-out everywhere and an activity batch)
+   * cannot deadlock on opposite orders. Without concurrent writers, nothing to lock or sort.
+   */
+  lockRows<O>(query: SelectQueryBuilder<Database, 'sessions', O>): SelectQueryBuilder<Database, 'sessions', O>;
   /** Rows several nodes claim from at once: each skips those another is claiming (FOR UPDATE SKIP LOCKED). */
   claimRows<TB extends keyof Database, O>(query: SelectQueryBuilder<Database, TB, O>): SelectQueryBuilder<Database, TB, O>;
   /** A user's row locked for the length of a sign-in or password change (FOR NO KEY UPDATE, see startSession). */
@@ -39,7 +43,7 @@ export interface Dialect {
 export const postgresDialect: Dialect = {
   name: 'postgres',
   concurrentWriters: true,
-  lockRows: (query) => query.forUpdate(),
+  lockRows: (query) => query.orderBy('id').forUpdate(),
   claimRows: (query) => query.forUpdate().skipLocked(),
   // FOR NO KEY UPDATE, not FOR UPDATE: it makes sign-ins and password changes take turns, but
   // lets the foreign-key checks of other transactions' inserts (an event of this user) through,

@@ -30,9 +30,8 @@ export async function revokeWhere(
     .set({ revoked_at: revocation.at, revoked_reason: revocation.reason, revoked_by: revocation.by })
     .where('revoked_at', 'is', null)
     .where('id', 'in', (eb) => {
-      // Rows locked in id order, as every multi-row write here takes them, so two of them (a
-      // sign-out everywhere and an activity batch) cannot deadlock on opposite orders.
-      return dialect.lockRows(eb.selectFrom('sessions').select('id').where('revoked_at', 'is', null).where(filter).orderBy('id'));
+      // Locked in id order where writers run concurrently (dialect.ts, lockRows).
+      return dialect.lockRows(eb.selectFrom('sessions').select('id').where('revoked_at', 'is', null).where(filter));
     })
     .returning('id')
     .execute();
