@@ -48,9 +48,10 @@ export function parseOptions<O extends OptionSpecs>(argv: readonly string[], spe
  * The arguments in the one form parseArgs cannot misread, checked in order so the first mistake
  * is the one reported, in the words a person would use. An argument that is neither `-h` nor
  * `--name[=value]` (`-x`, `-hx`, `--`) is refused whole, as is an option the command does not
- * have, one given twice, and a value given to a flag. A value may start with "-" (signing key ids are base64url: `--kid -csB…`), which
- * parseArgs calls ambiguous, so every value is handed over as `--name=value`; only another
- * option in its place (`--…`, `-h`) means the value was left out.
+ * have, one given twice, and a value given to a flag. A value may start with "-" (signing key
+ * ids are base64url: `--kid -csB…`), which parseArgs calls ambiguous, so every value is handed
+ * over as `--name=value`; only another option in its place (`--…`, `-h`) means the value was
+ * left out.
  */
 function withDashValues(argv: readonly string[], specs: OptionSpecs): string[] {
   const args: string[] = [];
