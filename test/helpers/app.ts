@@ -76,14 +76,13 @@ export interface SignedIn {
   user: { id: string; email: string };
 }
 
+/** POST /v1/auth/login from Firefox on Ubuntu at `ip`, whatever it answers. */
+export function loginAttempt(app: FastifyInstance, email: string, password: string, ip = '203.0.113.7', userAgent: string = USER_AGENTS.firefoxUbuntu) {
+  return app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password }, headers: { 'user-agent': userAgent }, remoteAddress: ip });
+}
+
 export async function signIn(app: FastifyInstance, email: string, options: { password?: string; userAgent?: string; ip?: string } = {}): Promise<SignedIn> {
-  const response = await app.inject({
-    method: 'POST',
-    url: '/v1/auth/login',
-    payload: { email, password: options.password ?? PASSWORD },
-    headers: { 'user-agent': options.userAgent ?? USER_AGENTS.firefoxUbuntu },
-    remoteAddress: options.ip ?? '203.0.113.7',
-  });
+  const response = await loginAttempt(app, email, options.password ?? PASSWORD, options.ip, options.userAgent);
   expect(response.statusCode, response.body).toBe(200);
   return response.json();
 }

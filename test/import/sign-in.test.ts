@@ -4,7 +4,7 @@ import { runImport } from '../../src/import/run-import.js';
 import { SourceReader } from '../../src/import/source-reader.js';
 import { sourceDatabase } from '../../src/import/source-url.js';
 import { argon2Hasher } from '../../src/passwords/argon2-hasher.js';
-import { bearer, expectProblem, PASSWORD, signIn, startTestGatehouse, USER_AGENTS, type TestGatehouse } from '../helpers/app.js';
+import { bearer, expectProblem, loginAttempt, PASSWORD, signIn, startTestGatehouse, type TestGatehouse, USER_AGENTS } from '../helpers/app.js';
 import { DATABASES } from '../helpers/databases.js';
 import { createSequelizeSource, type SequelizeSource } from './sequelize-source.js';
 
@@ -60,14 +60,7 @@ describe.each(DATABASES)('signing in after the import, on %s', (kind) => {
     await source.drop();
   });
 
-  const login = (email: string, password: string) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/v1/auth/login',
-      payload: { email, password },
-      headers: { 'user-agent': USER_AGENTS.firefoxUbuntu },
-      remoteAddress: '203.0.113.7',
-    });
+  const login = (email: string, password: string) => loginAttempt(t.app, email, password);
   const hashOf = async (email: string) => (await t.gatehouse.store.findUserByEmail(email))!.passwordHash;
 
   it('refuses a wrong password as it would any other, and keeps the imported hash', async () => {

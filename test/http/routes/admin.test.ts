@@ -5,13 +5,14 @@ import type { KyselyStore } from '../../../src/storage/kysely/kysely-store.js';
 import {
   bearer,
   expectProblem,
+  loginAttempt,
   PASSWORD,
   registerUser,
+  type SignedIn,
   signIn,
   startTestGatehouse,
-  USER_AGENTS,
-  type SignedIn,
   type TestGatehouse,
+  USER_AGENTS,
 } from '../../helpers/app.js';
 import { HTTP_DATABASES } from '../../helpers/databases.js';
 
@@ -46,14 +47,7 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
   };
   const me = (token: string) => t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(token) });
   const refresh = (token: string) => t.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refresh_token: token } });
-  const login = (email: string, password: string) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/v1/auth/login',
-      payload: { email, password },
-      headers: { 'user-agent': USER_AGENTS.firefoxUbuntu },
-      remoteAddress: '203.0.113.7',
-    });
+  const login = (email: string, password: string) => loginAttempt(t.app, email, password);
   const history = async (userId: string, query = '') => json(await call('GET', `/v1/admin/users/${userId}/activity${query}`)).events;
   /** The sessions_revoked notifications written for a user's events (the outbox rows), oldest first. */
   const outbox = async (userId: string) =>

@@ -3,7 +3,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gatehouse } from '../../../src/gatehouse.js';
 import { argon2Hasher } from '../../../src/passwords/argon2-hasher.js';
-import { PASSWORD, registerUser, startTestGatehouse, USER_AGENTS, type TestGatehouse } from '../../helpers/app.js';
+import { loginAttempt, PASSWORD, registerUser, startTestGatehouse, type TestGatehouse } from '../../helpers/app.js';
 
 const FLOODER = '198.51.100.66';
 
@@ -12,13 +12,7 @@ export function register(app: Gatehouse['app'], email: string, ip = FLOODER, pas
 }
 
 export function signIn(app: Gatehouse['app'], email: string, ip: string): Promise<LightMyRequestResponse> {
-  return app.inject({
-    method: 'POST',
-    url: '/v1/auth/login',
-    payload: { email, password: PASSWORD },
-    headers: { 'user-agent': USER_AGENTS.firefoxUbuntu },
-    remoteAddress: ip,
-  });
+  return loginAttempt(app, email, PASSWORD, ip);
 }
 
 /**

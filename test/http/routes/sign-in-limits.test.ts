@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGatehouse } from '../../../src/gatehouse.js';
 import { openStore } from '../../../src/storage/kysely/kysely-store.js';
-import { expectProblem, PASSWORD, registerUser, startTestGatehouse, testConfig, USER_AGENTS, type TestGatehouse } from '../../helpers/app.js';
+import { expectProblem, loginAttempt, PASSWORD, registerUser, startTestGatehouse, testConfig, type TestGatehouse } from '../../helpers/app.js';
 import { testClock } from '../../helpers/clock.js';
 import { createTestDatabase, HTTP_DATABASES } from '../../helpers/databases.js';
 import { instantHasher } from '../../helpers/hashers.js';
@@ -27,14 +27,7 @@ describe.each(HTTP_DATABASES)('sign-in limits on %s', (kind) => {
   });
   afterEach(() => t.close());
 
-  const attempt = (email: string, password: string, ip: string): Promise<LightMyRequestResponse> =>
-    t.app.inject({
-      method: 'POST',
-      url: '/v1/auth/login',
-      payload: { email, password },
-      headers: { 'user-agent': USER_AGENTS.firefoxUbuntu },
-      remoteAddress: ip,
-    });
+  const attempt = (email: string, password: string, ip: string): Promise<LightMyRequestResponse> => loginAttempt(t.app, email, password, ip);
 
   async function failTimes(n: number, email = 'ann@example.com', ip: (i: number) => string = ips): Promise<void> {
     for (let i = 0; i < n; i++) expectProblem(await attempt(email, WRONG, ip(i)), 401, 'invalid_credentials');
@@ -222,14 +215,7 @@ describe.each(HTTP_DATABASES)('sign-in limits under parallel attempts on %s', (k
   });
   afterEach(() => t.close());
 
-  const attempt = (email: string, password: string, ip: string): Promise<LightMyRequestResponse> =>
-    t.app.inject({
-      method: 'POST',
-      url: '/v1/auth/login',
-      payload: { email, password },
-      headers: { 'user-agent': USER_AGENTS.firefoxUbuntu },
-      remoteAddress: ip,
-    });
+  const attempt = (email: string, password: string, ip: string): Promise<LightMyRequestResponse> => loginAttempt(t.app, email, password, ip);
   const statuses = (responses: LightMyRequestResponse[]) => responses.map((r) => r.statusCode).sort();
 
   it('verifies exactly 10 of 30 parallel wrong passwords for one email from 30 addresses, and refuses the other 20', async () => {
