@@ -74,6 +74,8 @@ const PRUNE_INTERVAL_MS = 60 * SECOND;
 const CATCH_UP_INTERVAL_MS = 1 * SECOND;
 const ACTIVITY_FLUSH_MS = 10 * SECOND;
 const PURGE_INTERVAL_MS = 3600 * SECOND;
+/** How often the query planner's statistics are brought up to date (SQLite; dialect.ts). */
+const STATISTICS_INTERVAL_MS = 3600 * SECOND;
 /** How late a session's expiry may appear in its history. */
 const EXPIRY_SWEEP_INTERVAL_MS = 60 * SECOND;
 const FIRST_PURGE_DELAY_MS = 60 * SECOND;
@@ -267,6 +269,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
         }),
       ),
       every(EXPIRY_SWEEP_INTERVAL_MS, 'session expiry history', () => recordSessionExpiries(ctx)),
+      every(STATISTICS_INTERVAL_MS, 'planner statistics', () => store.refreshPlannerStatistics()),
     ];
     const firstPurge = setTimeout(
       () => purge().catch((error: unknown) => built.log.error({ err: error }, 'session purge failed')),

@@ -19,7 +19,7 @@ export interface DatabaseReadingsOptions {
 /**
  * The figures only the database knows (active sessions, the webhook outbox), read at most once
  * per `maxAgeMs` however many scrapers ask: /metrics may be open to anyone who can reach it,
- * and a count over the sessions table on every request would let them load the database. The
+ * and database reads on every request would let them load the database. The
  * first scrape after the interval asks (one query at a time, others wait for it); a node nobody
  * scrapes never asks at all.
  */
@@ -30,7 +30,7 @@ export class DatabaseReadings {
   private asking: Promise<void> | undefined;
 
   constructor(
-    private readonly store: Pick<SessionStore, 'countActiveSessions'> & Pick<OutboxStore, 'webhookBacklog'>,
+    private readonly store: Pick<SessionStore, 'countOpenSessions'> & Pick<OutboxStore, 'webhookBacklog'>,
     private readonly clock: Clock,
     private readonly options: DatabaseReadingsOptions,
     private readonly onError: (error: unknown) => void,
@@ -50,8 +50,7 @@ export class DatabaseReadings {
 
   private async ask(): Promise<void> {
     try {
-      const now = this.clock.now();
-      const [activeSessions, backlog] = await Promise.all([this.store.countActiveSessions(now), this.store.webhookBacklog()]);
+      const [activeSessions, backlog] = await Promise.all([this.store.countOpenSessions(), this.store.webhookBacklog()]);
       this.last = { activeSessions, webhookPending: backlog.pending, webhookOldestCreatedAt: backlog.oldestCreatedAt };
     } catch (error) {
       // The last readings stay: a scrape during an outage still answers, and /readyz says why.

@@ -81,7 +81,11 @@ export class GatehouseMetrics {
     new Gauge('gatehouse_revocation_view_sessions', 'Revoked sessions held in the in-memory revocation view.', []),
   );
   private readonly activeSessions = this.registry.register(
-    new Gauge('gatehouse_active_sessions', 'Sessions neither revoked nor expired, in the whole database (read at most every 15 s).', []),
+    new Gauge(
+      'gatehouse_active_sessions',
+      "Sessions neither revoked nor expired (an expiry counts once the minute's sweep records it), in the whole database; read at most every 15 s.",
+      [],
+    ),
   );
   private readonly webhookPending = this.registry.register(
     new Gauge('gatehouse_webhook_backlog', 'Webhook notifications neither delivered nor given up, in the whole database (read at most every 15 s).', []),

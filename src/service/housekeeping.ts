@@ -4,10 +4,8 @@ import type { SessionRecord } from '../core/records.js';
 import { sessionEndsAt } from '../core/session-policy.js';
 import { IP_WINDOW_MS } from '../core/sign-in-limits.js';
 import { ADDRESS_WINDOW_MS } from '../core/address-limits.js';
+import { inBatches } from './batches.js';
 import type { ServiceContext } from './context.js';
-
-/** Rows deleted per statement: small enough that no purge holds the database for long. */
-export const PURGE_BATCH_SIZE = 500;
 
 /**
  * Deletes sessions that ended (revoked or expired) longer ago than the retention, a batch at a
@@ -21,21 +19,7 @@ export async function purgeEndedSessions(
 ): Promise<number> {
   const keep = Math.max(options.retentionSeconds * SECOND, options.revocationHorizonMs);
   const before = ctx.clock.now() - keep;
-  return inBatches((limit) => ctx.store.purgeEndedSessions(before, limit));
-}
-
-/**
- * Runs `batch` (which deletes or records at most `limit` rows and says how many) until a batch
- * comes back short, yielding to other work between batches; returns the total.
- */
-export async function inBatches(batch: (limit: number) => Promise<number>): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const done = await batch(PURGE_BATCH_SIZE);
-    total += done;
-    if (done < PURGE_BATCH_SIZE) return total;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  return inBatches((limit) => ctx.store.purgeEndedSessions(before, limit), ctx.clock);
 }
 
 /** A day without failures and an email's counters start afresh; no lock lasts that long. */
@@ -48,13 +32,13 @@ export const SIGN_IN_FAILURE_RETENTION_MS = 86_400 * SECOND;
  */
 export async function purgeSignInFailures(ctx: Pick<ServiceContext, 'store' | 'clock'>): Promise<number> {
   const now = ctx.clock.now();
-  return inBatches((limit) => ctx.store.purgeSignInFailures(now - SIGN_IN_FAILURE_RETENTION_MS, now - IP_WINDOW_MS, limit));
+  return inBatches((limit) => ctx.store.purgeSignInFailures(now - SIGN_IN_FAILURE_RETENTION_MS, now - IP_WINDOW_MS, limit), ctx.clock);
 }
 
 /** Deletes per-address counters (registrations) whose window has closed. */
 export async function purgeAddressAttempts(ctx: Pick<ServiceContext, 'store' | 'clock'>): Promise<number> {
   const before = ctx.clock.now() - ADDRESS_WINDOW_MS;
-  return inBatches((limit) => ctx.store.purgeAddressAttempts(before, limit));
+  return inBatches((limit) => ctx.store.purgeAddressAttempts(before, limit), ctx.clock);
 }
 
 /**
@@ -70,7 +54,10 @@ export async function recordSessionExpiries(ctx: ServiceContext): Promise<number
       newEvent('session_expired', sessionEndsAt(session), { userId: session.userId, sessionId: session.id, actor: 'system', detail: { reason } }, ctx.webhooks),
     ];
   };
-  return inBatches((limit) => ctx.store.recordSessionExpiries(now, limit, expired));
+  const recorded = await inBatches((limit) => ctx.store.recordSessionExpiries(now, limit, expired), ctx.clock);
+  // The sweep closed sessions in the open count; it also keeps that count cheap to read.
+  await ctx.store.settleOpenSessionCount();
+  return recorded;
 }
 
 /**
@@ -80,10 +67,17 @@ export async function recordSessionExpiries(ctx: ServiceContext): Promise<number
  */
 export const USERLESS_EVENT_RETENTION_MS = 7 * 86_400 * SECOND;
 
-/** Deletes history older than the retention (GATEHOUSE_EVENT_RETENTION), a batch at a time. */
+/**
+ * Deletes history older than the retention (GATEHOUSE_EVENT_RETENTION). Where it is kept by
+ * month (PostgreSQL), first makes the coming months and drops the months past the retention
+ * whole; then the rest (the older part of the month the cut-off falls in, events without a
+ * user), a batch at a time.
+ */
 export async function purgeEvents(ctx: Pick<ServiceContext, 'store' | 'clock'>, retentionSeconds: number): Promise<number> {
   const now = ctx.clock.now();
   const before = now - retentionSeconds * SECOND;
   const userlessBefore = Math.max(before, now - USERLESS_EVENT_RETENTION_MS);
-  return inBatches((limit) => ctx.store.purgeEvents(before, limit, userlessBefore));
+  await ctx.store.prepareEventMonths(now);
+  const months = await ctx.store.purgeEventMonths(before);
+  return months + (await inBatches((limit) => ctx.store.purgeEvents(before, limit, userlessBefore), ctx.clock));
 }

@@ -1,4 +1,4 @@
-import { Migrator, type Kysely } from 'kysely';
+import { Migrator, PostgresAdapter, sql, type Kysely } from 'kysely';
 import { connect, type DatabaseLocation } from './kysely/connect.js';
 import { migrationProvider } from './migrations/index.js';
 
@@ -13,7 +13,11 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
       cause: error,
     });
   }
-  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  const applied = results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  // A new index or table has no statistics until autovacuum gets to it, and the planner may
+  // ignore it meanwhile; SQLite gathers its own when a node opens the file (openStore).
+  if (applied.length > 0 && db.getExecutor().adapter instanceof PostgresAdapter) await sql`analyze`.execute(db);
+  return applied;
 }
 
 /**
@@ -21,7 +25,7 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
  * and the `serve --workers` primary before it forks.
  */
 export async function migrateDatabase(location: DatabaseLocation): Promise<string[]> {
-  const { db } = connect(location);
+  const { db } = connect(location, { longStatements: true });
   try {
     return await migrateToLatest(db);
   } finally {

@@ -1,5 +1,5 @@
 import { SECOND, type Clock } from '../core/clock.js';
-import { inBatches } from '../service/housekeeping.js';
+import { inBatches } from '../service/batches.js';
 import type { OutboxStore } from '../storage/ports/outbox.js';
 
 /**
@@ -11,5 +11,5 @@ export const SETTLED_DELIVERY_RETENTION_MS = 7 * 86_400 * SECOND;
 
 export async function purgeSettledDeliveries(ctx: { store: Pick<OutboxStore, 'purgeWebhookDeliveries'>; clock: Clock }): Promise<number> {
   const before = ctx.clock.now() - SETTLED_DELIVERY_RETENTION_MS;
-  return inBatches((limit) => ctx.store.purgeWebhookDeliveries(before, limit));
+  return inBatches((limit) => ctx.store.purgeWebhookDeliveries(before, limit), ctx.clock);
 }

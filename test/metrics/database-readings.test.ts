@@ -22,9 +22,9 @@ describe('the database readings behind the metrics', () => {
 
   /** The real store, counting how often it is asked. */
   const counted = () => ({
-    countActiveSessions: (now: number) => {
+    countOpenSessions: () => {
       questions++;
-      return store.countActiveSessions(now);
+      return store.countOpenSessions();
     },
     webhookBacklog: () => store.webhookBacklog(),
   });
@@ -47,9 +47,9 @@ describe('the database readings behind the metrics', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const slow = {
-      countActiveSessions: async (now: number) => {
+      countOpenSessions: async () => {
         await gate;
-        return store.countActiveSessions(now);
+        return store.countOpenSessions();
       },
       webhookBacklog: () => store.webhookBacklog(),
     };

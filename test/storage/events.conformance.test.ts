@@ -155,4 +155,88 @@ describe.each(DATABASES)('login history in the store on %s', (kind) => {
     expect(await store.listUserEvents(userId, { limit: 10 })).toHaveLength(1);
     expect((await store.webhookBacklog()).pending).toBe(0); // sign_in_failed never notifies; the password change was purged
   });
+
+  // Issue 16: on PostgreSQL history is kept a month at a time (migration 0013); these hold on
+  // both databases, and test/storage/kysely/event-months.test.ts looks at the months themselves.
+  const JUNE = Date.UTC(2026, 5, 1);
+  const JULY = Date.UTC(2026, 6, 1);
+  const AUGUST = Date.UTC(2026, 7, 1);
+  const DAY = 24 * HOUR;
+
+  /** The whole of the retention purge, as housekeeping runs it: whole months, then batches of `limit`. */
+  async function purgeBefore(before: number, limit = 2): Promise<number> {
+    let total = await store.purgeEventMonths(before);
+    for (let n = limit; n === limit; total += n) n = await store.purgeEvents(before, limit);
+    return total;
+  }
+
+  it('purges whole months past the retention and the older part of the month it ends in, with their outbox rows and reports', async () => {
+    const userId = await aUser();
+    await store.prepareEventMonths(JUNE);
+    const changed = (at: number) => newEvent('password_changed', at, { userId }, true);
+    const events = [
+      changed(JUNE + 4 * DAY),
+      changed(JUNE + 20 * DAY),
+      changed(JULY),
+      changed(JULY + 10 * DAY),
+      changed(JULY + 20 * DAY),
+      changed(AUGUST + 2 * DAY),
+    ];
+    await store.recordEvents(events);
+    await store.db
+      .insertInto('sign_in_reports')
+      .values({ event_id: events[1]!.id, reported_at: JUNE + 21 * DAY })
+      .execute();
+    expect(await purgeBefore(JULY + 15 * DAY)).toBe(4);
+    expect((await store.listUserEvents(userId, { limit: 10 })).map((e) => e.id)).toEqual([events[5]!.id, events[4]!.id]);
+    expect(await store.webhookBacklog()).toEqual({ pending: 2, oldestCreatedAt: JULY + 20 * DAY });
+    expect(await store.isSignInReported(events[1]!.id)).toBe(false);
+    expect(await purgeBefore(JULY + 15 * DAY)).toBe(0);
+  });
+
+  it('writes an event dated in any month, made ahead or not, and purges it in its turn', async () => {
+    const userId = await aUser();
+    const past = newEvent('password_changed', Date.UTC(1971, 0, 1), { userId }, true);
+    const future = newEvent('password_changed', Date.UTC(2200, 0, 15), { userId }, true);
+    const now = newEvent('password_changed', T0, { userId }, true);
+    await store.recordEvents([past, future, now]);
+    const order = [future.id, now.id, past.id];
+    expect((await store.listUserEvents(userId, { limit: 10 })).map((e) => e.id)).toEqual(order);
+    // The far month is made once its time comes near; the event moves into it, outbox row and all.
+    await store.prepareEventMonths(Date.UTC(2199, 11, 20));
+    expect((await store.listUserEvents(userId, { limit: 10 })).map((e) => e.id)).toEqual(order);
+    expect((await store.findEvent(future.id))?.at).toBe(future.at);
+    expect((await store.claimWebhookDeliveries(Date.UTC(2200, 1, 1), 10, 60_000)).map((d) => d.event.id)).toEqual([past.id, now.id, future.id]);
+    expect(await purgeBefore(Date.UTC(2000, 0, 1))).toBe(1);
+    expect((await store.listUserEvents(userId, { limit: 10 })).map((e) => e.id)).toEqual([future.id, now.id]);
+  });
+
+  it('pages across a month boundary as within a month: newest first, ties by id', async () => {
+    const userId = await aUser();
+    await store.prepareEventMonths(JUNE);
+    const at = [JULY - 1, JULY, JULY, JULY, JULY + 1, JULY - 1, AUGUST, AUGUST - 1];
+    const events = at.map((t) => failure(userId, t));
+    await store.recordEvents(events);
+    const expected = [...events].sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1)).map((e) => e.id);
+    const paged: string[] = [];
+    for (let before: { at: number; id: string } | undefined; ; ) {
+      const page = await store.listUserEvents(userId, { limit: 3, ...(before ? { before } : {}) });
+      paged.push(...page.map((e) => e.id));
+      if (page.length < 3) break;
+      before = { at: page.at(-1)!.at, id: page.at(-1)!.id };
+    }
+    expect(paged).toEqual(expected);
+  });
+
+  it('makes the coming months ready on several nodes at once', async () => {
+    const other = kind === 'postgres' ? await openStore(database.location) : store;
+    try {
+      await Promise.all([store.prepareEventMonths(AUGUST), other.prepareEventMonths(AUGUST), store.prepareEventMonths(AUGUST)]);
+      const userId = await aUser();
+      await store.recordEvents([failure(userId, AUGUST + 40 * DAY)]);
+      expect(await store.listUserEvents(userId, { limit: 10 })).toHaveLength(1);
+    } finally {
+      if (other !== store) await other.close();
+    }
+  });
 });

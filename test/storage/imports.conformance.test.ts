@@ -61,6 +61,7 @@ describe.each(DATABASES)('imports in the store on %s', (kind) => {
     expect(rows.sessions.map((s) => s.id)).toEqual(entry.sessions.map((s) => s.session.id).sort());
     expect(rows.events).toEqual([{ type: 'account_imported' }]);
     expect(rows.devices).toEqual([{ device_key: '["Firefox","Ubuntu","desktop","NL"]' }]);
+    expect(await store.countOpenSessions()).toBe(entry.sessions.length);
     expect(await store.findImportedRows('app', 'Users', [entry.sourceId, 'nobody'])).toEqual(new Map([[entry.sourceId, entry.user.id]]));
     expect(
       await store.findImportedRows(
@@ -139,6 +140,7 @@ describe.each(DATABASES)('imports in the store on %s', (kind) => {
     });
     expect(await store.findUserById(entry.user.id)).toMatchObject({ passwordHash: OTHER_BCRYPT, passwordChangedAt: T0 + 10, updatedAt: T0 + 10 });
     expect((await rowsOf(entry.user.id)).sessions).toHaveLength(3);
+    expect(await store.countOpenSessions()).toBe(3);
     // The owner's hash is no longer the imported one (they signed in): it stays theirs.
     expect(await store.updateImportedUser({ ...update, sessions: [], passwordHash: { imported: BCRYPT, current: '$2b$04$another' } })).toEqual({
       sessions: 0,

@@ -153,6 +153,16 @@ describe.each(DATABASES)('the webhook outbox on %s', (kind) => {
     expect((await store.claimWebhookDeliveries(T0 + 2 * DAY, 10, LEASE)).map((d) => d.event.id)).toEqual([ids[4]]);
   });
 
+  it('purges a delivery given up on and then delivered late once, so a batch is full while settled ones are left', async () => {
+    const [both, gaveUp, lateSuccess] = await recorded(signedIn(T0), signedIn(T0 + 1), signedIn(T0 + 2));
+    for (const id of [both!, gaveUp!, lateSuccess!]) await store.markWebhookFailed(id, { at: T0 + SECOND, error: 'HTTP 410', nextAttemptAt: null });
+    await store.markWebhookDelivered(both!, T0 + 2 * SECOND); // a slow attempt that succeeded after all
+    await store.markWebhookDelivered(lateSuccess!, T0 + DAY); // given up before the cut-off, delivered after it
+    expect(await store.purgeWebhookDeliveries(T0 + MINUTE, 2)).toBe(2);
+    expect(await store.purgeWebhookDeliveries(T0 + MINUTE, 2)).toBe(1);
+    expect(await store.purgeWebhookDeliveries(T0 + MINUTE, 2)).toBe(0);
+  });
+
   it('lets a delivery go with its event when the history is purged', async () => {
     await recorded(signedIn(T0));
     expect(await store.purgeEvents(T0 + 1, 100)).toBe(1);

@@ -17,7 +17,16 @@ export interface Connection {
 
 const INT8_OID = 20;
 
-export function connect(location: DatabaseLocation): Connection {
+export interface ConnectOptions {
+  /**
+   * Migrations: no limit on how long one statement runs. Rewriting a big table (0013 copies a
+   * month of history per statement) takes longer than any request may, and a limit would only
+   * roll the migration back to try again, forever.
+   */
+  longStatements?: boolean;
+}
+
+export function connect(location: DatabaseLocation, options: ConnectOptions = {}): Connection {
   if (location.kind === 'sqlite') {
     const sqlite = reusingStatements(openSqlite(location.path));
     return { db: new Kysely({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: sqliteDialect, sqlite };
@@ -31,7 +40,7 @@ export function connect(location: DatabaseLocation): Connection {
     // never resets the socket) after 30 s, with keepalives to notice sooner. Each failure
     // answers 503 (unavailable.ts) instead of a request, or the catch-up, hanging for ever.
     lock_timeout: 5000,
-    query_timeout: 30_000,
+    query_timeout: options.longStatements ? undefined : 30_000,
     keepAlive: true,
     // Times are bigint epoch milliseconds; they fit a double exactly, so read them as numbers
     // (pg returns int8 as strings by default). Scoped to this pool, not pg's global parsers.

@@ -38,6 +38,14 @@ export interface Dialect {
   oneAtATime<T>(db: Kysely<Database>, lock: string, statement: (db: Db) => Promise<T>): Promise<T>;
   /** The store's `recordActivity`, as this database writes a batch best. */
   readonly recordActivity: ActivityBatch;
+  /**
+   * Whether history is kept in monthly partitions (event-months.ts, migration 0013) that
+   * housekeeping makes ahead and drops whole, and that no foreign key references, so the store
+   * deletes an event's outbox row and report with it. SQLite keeps one table whose references cascade.
+   */
+  readonly eventsByMonth: boolean;
+  /** Brings the planner's statistics up to date where the database does not do it by itself; `opening` at a node's start. */
+  refreshStatistics(db: Kysely<Database>, opening: boolean): Promise<void>;
 }
 
 export const postgresDialect: Dialect = {
@@ -63,6 +71,9 @@ export const postgresDialect: Dialect = {
       return statement(trx);
     }),
   recordActivity: activityInOneStatement,
+  eventsByMonth: true,
+  // Autovacuum analyzes tables as they change, and migrate.ts after a schema change: nothing to do.
+  refreshStatistics: async () => {},
 };
 
 export const sqliteDialect: Dialect = {
@@ -79,4 +90,12 @@ export const sqliteDialect: Dialect = {
   // and neither could go on.
   oneAtATime: (db, _lock, statement) => statement(db),
   recordActivity: activityInOneTransaction,
+  eventsByMonth: false,
+  // SQLite never gathers statistics by itself, and without them it may pick an index that
+  // matches many rows over one that matches few. As its documentation advises for long-lived
+  // connections: at open over every table, then periodically; each ANALYZE is bounded by an
+  // analysis limit, so it takes milliseconds, not a pass over a big table.
+  refreshStatistics: async (db, opening) => {
+    await sql.raw(opening ? 'pragma optimize = 0x10002' : 'pragma optimize').execute(db);
+  },
 };

@@ -3,6 +3,7 @@ import type { ImportedSession, ImportedUser, ImportedUserOutcome, ImportedUserUp
 import { isUniqueViolation } from './connect.js';
 import { insertEvents } from './events.js';
 import { rememberDevice } from './known-devices.js';
+import { noteOpenSessions } from './open-sessions.js';
 import { fromNewSession, fromUser } from './rows.js';
 import type { Database } from './tables.js';
 
@@ -115,6 +116,7 @@ async function insertSessions(
       .execute();
     inserted++;
   }
+  await noteOpenSessions(trx, inserted);
   // Devices the account used in the old app: its first sign-in here from one of them is no news
   // (and no "new device" notification to every user the day after the move).
   for (const device of entry.devices) await rememberDevice(trx, userId, device.key, device.at);

@@ -1,9 +1,10 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { GatehouseError } from '../../core/errors.js';
 import type { Revocation, RevokedSession, SessionRecord, SigningKeyRecord, UserRecord } from '../../core/records.js';
 import type { EventPage, NewSession, NewUser, RefreshRotation, SessionStart, SessionStartOptions, Store, WebhookDelivery } from '../store.js';
 import type { ActivityEvent, EventsFor, StoredEvent } from '../../core/activity.js';
 import { deleteEventsBefore, insertEvents, selectEvent, selectUserEvents } from './events.js';
+import { dropMonthsBefore, prepareMonths } from './event-months.js';
 import { forgetDevice, rememberDevice } from './known-devices.js';
 import { markExpiriesRecorded } from './session-expiries.js';
 import { claimDeliveries, countBacklog, deleteSettledDeliveries, settleDelivery } from './webhook-deliveries.js';
@@ -15,19 +16,17 @@ import type { Dialect } from './dialect.js';
 import { sessionsEndedBySignIn } from '../../core/sessions-ended-by-sign-in.js';
 import { selectSessionWithUser } from './session-with-user.js';
 import { importUser, selectImportedRows, selectTakenEmailKeys, updateImportedUser } from './imports.js';
-import { countActiveSessions } from './session-counts.js';
+import { countOpenSessions, foldOpenSessionChanges, noteOpenSessions } from './open-sessions.js';
 import { selectUsersByEmail, setUserDisabled, setUserRole } from './admin-users.js';
 import { fromNewSession, fromUser, toSession, toUser } from './rows.js';
 import { insertSigningKey, insertSigningKeyIfNoneSince, retireSigningKey, sealSigningKey, selectSigningKeys } from './signing-keys.js';
 import type { Database } from './tables.js';
-import { migrateToLatest } from '../migrate.js';
+import { migrateDatabase, migrateToLatest } from '../migrate.js';
 import { reportingUnavailable } from './unavailable.js';
 import { SqliteSync } from './sqlite-sync.js';
 import { countAddressAttempt, deleteStaleAddressAttempts } from './address-attempts.js';
 import { claimSignInAttempt, deleteStaleSignInFailures, readSignInCounters, releaseSuccessfulAttempt } from './sign-in-failures.js';
 import type { SignInClaim, SignInCounters, SignInLimitPolicy } from '../../core/sign-in-limits.js';
-
-type Db = Kysely<Database> | Transaction<Database>;
 
 /** The order a user's session list is shown in: most recently active, then latest signed in, then by id. */
 const mostRecentlyActiveFirst = (a: SessionRecord, b: SessionRecord): number =>
@@ -35,9 +34,16 @@ const mostRecentlyActiveFirst = (a: SessionRecord, b: SessionRecord): number =>
 
 /** Opens the database at `location`, brings its schema up to date and returns the store. */
 export async function openStore(location: DatabaseLocation): Promise<KyselyStore> {
+  // PostgreSQL migrates on a connection of its own, which lets a long migration's statements
+  // run their course; SQLite has no statement limit, and an in-memory database is per connection.
+  if (location.kind === 'postgres') await migrateDatabase(location);
   const { db, dialect, sqlite } = connect(location);
   try {
-    await migrateToLatest(db);
+    if (location.kind === 'sqlite') await migrateToLatest(db);
+    await dialect.refreshStatistics(db, true);
+    // Also starts Kysely's driver, which starts on first use: a store closed before any
+    // statement would otherwise open its pool again at the next one.
+    await sql`select 1`.execute(db);
   } catch (error) {
     await db.destroy();
     throw error;
@@ -115,6 +121,7 @@ export class KyselyStore implements Store {
       const owner = () => trx.selectFrom('users').select(['password_hash', 'disabled_at']).where('id', '=', session.userId);
       const locked = this.sqlDialect.concurrentWriters ? await this.sqlDialect.lockOwner(owner()).executeTakeFirst() : undefined;
       await trx.insertInto('sessions').values(fromNewSession(session)).execute();
+      await noteOpenSessions(trx, 1);
       // Which sessions the sign-in ends is core's rule; here they are read and ended under the
       // lock (not read at all when neither rule is on).
       const rulesOn = options.replaceSameDevice || options.maxSessions > 0;
@@ -193,7 +200,7 @@ export class KyselyStore implements Store {
     return this.sqlDialect.recordActivity(this.db, seen, idleTtlMs, now);
   }
 
-  async purgeEndedSessions(before: number, limit: number): Promise<number> {
+  purgeEndedSessions(before: number, limit: number): Promise<number> {
     // Three ranges, each on an index that holds only what it looks for (migrations 0009, 0010):
     // revoked before `before`, and not revoked but run out by either lifetime. One OR of them
     // would walk every live session for each batch.
@@ -202,11 +209,16 @@ export class KyselyStore implements Store {
       this.db.selectFrom('sessions').select('id').where('revoked_at', 'is', null).where('expires_at', '<', before),
       this.db.selectFrom('sessions').select('id').where('revoked_at', 'is', null).where('idle_expires_at', '<', before),
     ].map((range, i) => this.db.selectFrom(range.limit(limit).as(`ended${i}`)).select('id'));
-    const result = await this.db
-      .deleteFrom('sessions')
-      .where('id', 'in', (eb) => eb.selectFrom(ended[0]!.unionAll(ended[1]!).unionAll(ended[2]!).as('ended')).select('id').limit(limit))
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    return this.db.transaction().execute(async (trx) => {
+      const deleted = await trx
+        .deleteFrom('sessions')
+        .where('id', 'in', (eb) => eb.selectFrom(ended[0]!.unionAll(ended[1]!).unionAll(ended[2]!).as('ended')).select('id').limit(limit))
+        .returning(['revoked_at', 'expiry_recorded_at'])
+        .execute();
+      // Only a session that ran out before the sweep recorded it was still counted open.
+      await noteOpenSessions(trx, -deleted.filter((row) => row.revoked_at === null && row.expiry_recorded_at === null).length);
+      return deleted.length;
+    });
   }
 
   async findSession(id: string): Promise<SessionRecord | undefined> {
@@ -221,8 +233,12 @@ export class KyselyStore implements Store {
     return rows.map(toSession).sort(mostRecentlyActiveFirst);
   }
 
-  countActiveSessions(now: number): Promise<number> {
-    return countActiveSessions(this.db, now);
+  countOpenSessions(): Promise<number> {
+    return countOpenSessions(this.db);
+  }
+
+  settleOpenSessionCount(): Promise<void> {
+    return foldOpenSessionChanges(this.db);
   }
 
   markReauthenticated(sessionId: string, at: number, events: ActivityEvent[] = []): Promise<boolean> {
@@ -233,13 +249,12 @@ export class KyselyStore implements Store {
     });
   }
 
-  async revokeSession(userId: string, sessionId: string, revocation: Revocation, events?: EventsFor<RevokedSession>): Promise<RevokedSession | undefined> {
-    const revoke = async (db: Db) => {
-      const [revoked] = await revokeWhere(db, this.sqlDialect, revocation, (eb) => eb.and([eb('id', '=', sessionId), eb('user_id', '=', userId)]));
-      if (revoked && events) await insertEvents(db, events(revoked));
+  revokeSession(userId: string, sessionId: string, revocation: Revocation, events?: EventsFor<RevokedSession>): Promise<RevokedSession | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const [revoked] = await revokeWhere(trx, this.sqlDialect, revocation, (eb) => eb.and([eb('id', '=', sessionId), eb('user_id', '=', userId)]));
+      if (revoked && events) await insertEvents(trx, events(revoked));
       return revoked;
-    };
-    return events ? this.db.transaction().execute(revoke) : revoke(this.db);
+    });
   }
 
   revokeUserSessions(userId: string, revocation: Revocation, exceptSessionId?: string, events?: EventsFor<RevokedSession[]>): Promise<RevokedSession[]> {
@@ -273,7 +288,16 @@ export class KyselyStore implements Store {
   }
 
   purgeEvents(before: number, limit: number, userlessBefore?: number): Promise<number> {
-    return deleteEventsBefore(this.db, before, limit, userlessBefore);
+    return deleteEventsBefore(this.db, this.sqlDialect, before, limit, userlessBefore);
+  }
+
+  // On SQLite, history is one table: nothing to make ahead, and `purgeEvents` deletes it all.
+  async prepareEventMonths(now: number): Promise<void> {
+    if (this.sqlDialect.eventsByMonth) await prepareMonths(this.db, this.sqlDialect, now);
+  }
+
+  async purgeEventMonths(before: number): Promise<number> {
+    return this.sqlDialect.eventsByMonth ? dropMonthsBefore(this.db, this.sqlDialect, before) : 0;
   }
 
   claimWebhookDeliveries(now: number, limit: number, leaseMs: number): Promise<WebhookDelivery[]> {
@@ -336,6 +360,10 @@ export class KyselyStore implements Store {
   }
   sealSigningKey(kid: string, plain: string, sealed: string): Promise<boolean> {
     return sealSigningKey(this.db, kid, plain, sealed);
+  }
+
+  refreshPlannerStatistics(): Promise<void> {
+    return this.sqlDialect.refreshStatistics(this.db, false);
   }
 
   async ping(): Promise<void> {

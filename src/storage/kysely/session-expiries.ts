@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { SessionRecord } from '../../core/records.js';
 import type { Dialect } from './dialect.js';
+import { noteOpenSessions } from './open-sessions.js';
 import { toSession } from './rows.js';
 import type { Database } from './tables.js';
 
@@ -46,5 +47,6 @@ export async function markExpiriesRecorded(trx: Transaction<Database>, dialect: 
     )
     .returningAll()
     .execute();
+  await noteOpenSessions(trx, -rows.length);
   return rows.map(toSession);
 }

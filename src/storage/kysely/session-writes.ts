@@ -2,6 +2,7 @@ import type { Expression, ExpressionBuilder, Kysely, SqlBool, Transaction } from
 import type { Revocation, RevokedSession } from '../../core/records.js';
 import { activeAt } from './active-sessions.js';
 import type { Dialect } from './dialect.js';
+import { noteOpenSessions } from './open-sessions.js';
 import type { Database } from './tables.js';
 
 /** The statements that end sessions, shared by every store method that ends some. */
@@ -17,7 +18,8 @@ export async function markReauthenticated(db: Db, sessionId: string, at: number)
 /**
  * Revokes the not-yet-revoked sessions a filter selects, in one statement, and returns them.
  * Sessions past their expiry are revoked too: an access token minted just before the expiry
- * may still be alive, and "sign out everywhere" must end it as well.
+ * may still be alive, and "sign out everywhere" must end it as well. Run it in a transaction:
+ * the open-session count changes with it.
  */
 export async function revokeWhere(
   db: Db,
@@ -33,8 +35,10 @@ export async function revokeWhere(
       // Locked in id order where writers run concurrently (dialect.ts, lockRows).
       return dialect.lockRows(eb.selectFrom('sessions').select('id').where('revoked_at', 'is', null).where(filter));
     })
-    .returning('id')
+    .returning(['id', 'expiry_recorded_at'])
     .execute();
+  // A session whose expiry the sweep already recorded had left the open count then.
+  await noteOpenSessions(db, -rows.filter((row) => row.expiry_recorded_at === null).length);
   if (rows.length > 0) await dialect.announceRevocations(db);
   return rows.map((row) => ({ id: row.id, revokedAt: revocation.at }));
 }

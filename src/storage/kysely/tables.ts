@@ -134,6 +134,12 @@ export interface ImportedRowsTable {
   imported_at: number;
 }
 
+/** The ledger the open-session count is kept in (src/storage/kysely/open-sessions.ts). */
+export interface OpenSessionChangesTable {
+  id: Generated<number>;
+  delta: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -146,4 +152,5 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   sign_in_reports: SignInReportsTable;
   imported_rows: ImportedRowsTable;
+  open_session_changes: OpenSessionChangesTable;
 }

@@ -91,15 +91,20 @@ export async function countBacklog(db: Db): Promise<{ pending: number; oldestCre
 }
 
 export async function deleteSettledDeliveries(db: Db, before: number, limit: number): Promise<number> {
+  // Two ranges, each on an index that holds only settled rows (migration 0012): delivered
+  // before `before`, and given up before it but not delivered then (a late success can settle a
+  // row given up on, and that row is in the first range). One OR of them would read every row.
+  const settled = [
+    db.selectFrom('webhook_deliveries').select('event_id').where('delivered_at', '<', before),
+    db
+      .selectFrom('webhook_deliveries')
+      .select('event_id')
+      .where('gave_up_at', '<', before)
+      .where((w) => w.or([w('delivered_at', 'is', null), w('delivered_at', '>=', before)])),
+  ].map((range, i) => db.selectFrom(range.limit(limit).as(`settled${i}`)).select('event_id'));
   const result = await db
     .deleteFrom('webhook_deliveries')
-    .where('event_id', 'in', (eb) =>
-      eb
-        .selectFrom('webhook_deliveries')
-        .select('event_id')
-        .where((w) => w.or([w('delivered_at', '<', before), w('gave_up_at', '<', before)]))
-        .limit(limit),
-    )
+    .where('event_id', 'in', (eb) => eb.selectFrom(settled[0]!.unionAll(settled[1]!).as('settled')).select('event_id').limit(limit))
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -9,6 +9,9 @@ import * as addressAttempts from './0007-address-attempts.js';
 import * as asciiEmailDomains from './0008-ascii-email-domains.js';
 import * as revokedSessionsIndex from './0009-revoked-sessions-index.js';
 import * as liveSessionExpiries from './0010-live-session-expiries.js';
+import * as openSessionCount from './0011-open-session-count.js';
+import * as settledWebhookDeliveries from './0012-settled-webhook-deliveries.js';
+import * as eventsByMonth from './0013-events-by-month.js';
 
 /**
  * Every migration, in order. Names sort lexically (Kysely applies them in that order), so they
@@ -25,6 +28,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-ascii-email-domains': asciiEmailDomains,
   '0009-revoked-sessions-index': revokedSessionsIndex,
   '0010-live-session-expiries': liveSessionExpiries,
+  '0011-open-session-count': openSessionCount,
+  '0012-settled-webhook-deliveries': settledWebhookDeliveries,
+  '0013-events-by-month': eventsByMonth,
 };
 
 export const migrationProvider: MigrationProvider = {

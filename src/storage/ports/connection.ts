@@ -7,5 +7,7 @@ export interface StoreConnection {
 
   /** Round-trips to the database; throws when it cannot. */
   ping(): Promise<void>;
+  /** Lets the query planner catch up with how the data has grown (hourly; at start by `openStore`). */
+  refreshPlannerStatistics(): Promise<void>;
   close(): Promise<void>;
 }

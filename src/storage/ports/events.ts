@@ -22,4 +22,17 @@ export interface EventStore {
    * with an unknown email) older than `userlessBefore`, with their outbox rows and reports.
    */
   purgeEvents(before: number, limit: number, userlessBefore?: number): Promise<number>;
+  /**
+   * Where history is kept a month at a time (PostgreSQL), makes ready the months from the one
+   * holding `now` to two after it, so every event is written into its own month. Safe on every
+   * node at once; nothing to do on SQLite, where history is one table.
+   */
+  prepareEventMonths(now: number): Promise<void>;
+  /**
+   * Where history is kept a month at a time (PostgreSQL), deletes at once every month that
+   * ended before `before`, with the outbox rows and reports of its events, and returns how many
+   * events went; `purgeEvents` then deletes the rest, in batches. 0 on SQLite, where
+   * `purgeEvents` does it all.
+   */
+  purgeEventMonths(before: number): Promise<number>;
 }

@@ -85,8 +85,13 @@ export interface SessionStore {
   listRevokedSince(since: number): Promise<RevokedSession[]>;
   /** The user's active sessions at `now`, most recently active first. */
   listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
-  /** How many sessions of all users are active at `now` (for the metrics: a count over the table). */
-  countActiveSessions(now: number): Promise<number>;
+  /**
+   * How many sessions of all users are open: neither revoked nor recorded as expired (the
+   * expiry sweep records an expiry within a minute). Kept as it changes, not counted.
+   */
+  countOpenSessions(): Promise<number>;
+  /** Compacts what the open count is kept in; the expiry sweep calls it after each run. */
+  settleOpenSessionCount(): Promise<void>;
   /**
    * Writes the history of up to `limit` sessions that ran out (idle or absolute expiry at or
    * before `now`) without being revoked and whose expiry is not yet recorded, each once, even
