@@ -4,7 +4,7 @@ import type { SessionRecord } from '../core/records.js';
 import { sessionEndsAt } from '../core/session-policy.js';
 import { IP_WINDOW_MS } from '../core/sign-in-limits.js';
 import { ADDRESS_WINDOW_MS } from '../core/address-limits.js';
-import { inBatches } from './batches.js';
+import { batchTarget, inBatches } from './batches.js';
 import type { ServiceContext } from './context.js';
 
 /**
@@ -19,7 +19,7 @@ export async function purgeEndedSessions(
 ): Promise<number> {
   const keep = Math.max(options.retentionSeconds * SECOND, options.revocationHorizonMs);
   const before = ctx.clock.now() - keep;
-  return inBatches((limit) => ctx.store.purgeEndedSessions(before, limit), ctx.clock);
+  return inBatches((limit) => ctx.store.purgeEndedSessions(before, limit), ctx.clock, batchTarget(ctx.store));
 }
 
 /** A day without failures and an email's counters start afresh; no lock lasts that long. */
@@ -32,13 +32,13 @@ export const SIGN_IN_FAILURE_RETENTION_MS = 86_400 * SECOND;
  */
 export async function purgeSignInFailures(ctx: Pick<ServiceContext, 'store' | 'clock'>): Promise<number> {
   const now = ctx.clock.now();
-  return inBatches((limit) => ctx.store.purgeSignInFailures(now - SIGN_IN_FAILURE_RETENTION_MS, now - IP_WINDOW_MS, limit), ctx.clock);
+  return inBatches((limit) => ctx.store.purgeSignInFailures(now - SIGN_IN_FAILURE_RETENTION_MS, now - IP_WINDOW_MS, limit), ctx.clock, batchTarget(ctx.store));
 }
 
 /** Deletes per-address counters (registrations) whose window has closed. */
 export async function purgeAddressAttempts(ctx: Pick<ServiceContext, 'store' | 'clock'>): Promise<number> {
   const before = ctx.clock.now() - ADDRESS_WINDOW_MS;
-  return inBatches((limit) => ctx.store.purgeAddressAttempts(before, limit), ctx.clock);
+  return inBatches((limit) => ctx.store.purgeAddressAttempts(before, limit), ctx.clock, batchTarget(ctx.store));
 }
 
 /**
@@ -54,7 +54,7 @@ export async function recordSessionExpiries(ctx: ServiceContext): Promise<number
       newEvent('session_expired', sessionEndsAt(session), { userId: session.userId, sessionId: session.id, actor: 'system', detail: { reason } }, ctx.webhooks),
     ];
   };
-  const recorded = await inBatches((limit) => ctx.store.recordSessionExpiries(now, limit, expired), ctx.clock);
+  const recorded = await inBatches((limit) => ctx.store.recordSessionExpiries(now, limit, expired), ctx.clock, batchTarget(ctx.store));
   // The sweep closed sessions in the open count; it also keeps that count cheap to read.
   await ctx.store.settleOpenSessionCount();
   return recorded;
@@ -77,7 +77,17 @@ export async function purgeEvents(ctx: Pick<ServiceContext, 'store' | 'clock'>, 
   const now = ctx.clock.now();
   const before = now - retentionSeconds * SECOND;
   const userlessBefore = Math.max(before, now - USERLESS_EVENT_RETENTION_MS);
-  await ctx.store.prepareEventMonths(now);
-  const months = await ctx.store.purgeEventMonths(before);
-  return months + (await inBatches((limit) => ctx.store.purgeEvents(before, limit, userlessBefore), ctx.clock));
+  // A month step that fails (its lock wait timed out under load) must not keep the batches from
+  // deleting what is past the retention: they run, and then the run fails, to be logged.
+  const failures: unknown[] = [];
+  await ctx.store.prepareEventMonths(now).catch((error: unknown) => {
+    failures.push(error);
+  });
+  const months = await ctx.store.purgeEventMonths(before).catch((error: unknown) => {
+    failures.push(error);
+    return 0;
+  });
+  const batched = await inBatches((limit) => ctx.store.purgeEvents(before, limit, userlessBefore), ctx.clock, batchTarget(ctx.store));
+  if (failures.length > 0) throw failures[0];
+  return months + batched;
 }

@@ -1,5 +1,6 @@
 import { SECOND, type Clock } from '../core/clock.js';
-import { inBatches } from '../service/batches.js';
+import { batchTarget, inBatches } from '../service/batches.js';
+import type { StoreConnection } from '../storage/ports/connection.js';
 import type { OutboxStore } from '../storage/ports/outbox.js';
 
 /**
@@ -9,7 +10,10 @@ import type { OutboxStore } from '../storage/ports/outbox.js';
  */
 export const SETTLED_DELIVERY_RETENTION_MS = 7 * 86_400 * SECOND;
 
-export async function purgeSettledDeliveries(ctx: { store: Pick<OutboxStore, 'purgeWebhookDeliveries'>; clock: Clock }): Promise<number> {
+export async function purgeSettledDeliveries(ctx: {
+  store: Pick<OutboxStore, 'purgeWebhookDeliveries'> & Pick<StoreConnection, 'onTheEventLoop'>;
+  clock: Clock;
+}): Promise<number> {
   const before = ctx.clock.now() - SETTLED_DELIVERY_RETENTION_MS;
-  return inBatches((limit) => ctx.store.purgeWebhookDeliveries(before, limit), ctx.clock);
+  return inBatches((limit) => ctx.store.purgeWebhookDeliveries(before, limit), ctx.clock, batchTarget(ctx.store));
 }

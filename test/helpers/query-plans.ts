@@ -25,10 +25,10 @@ export interface Recording {
 export interface PlanReader {
   /**
    * What is wrong with `statement`'s plan, one line each; none when its cost is bounded by what
-   * it returns; undefined when it has no plan any more, a table it names being gone (a month
-   * of history, dropped whole by the purge).
+   * it returns. Rejects when the database cannot plan it. On PostgreSQL a month of history the
+   * purge has dropped since is planned as the oldest month left, as it was when it ran.
    */
-  problems(statement: Recorded): Promise<string[] | undefined>;
+  problems(statement: Recorded): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -108,13 +108,16 @@ function countsBigTable(sql: string, tables: BigTables): string[] {
 
 /**
  * SQLite's EXPLAIN QUERY PLAN: a SCAN or a temporary B-tree of a big table, or a search of it by
- * `revoked_at` alone, which for `revoked_at IS NULL` visits every live session.
+ * `revoked_at` alone, which for `revoked_at IS NULL` visits every live session. It plans the
+ * statements that read and write rows only: of any other (VACUUM, CREATE INDEX, PRAGMA) it
+ * shows an empty plan, which would pass for a clean one, so those are refused as PostgreSQL does.
  */
 function sqlitePlans(sqlite: SQLite.Database, tables: BigTables): PlanReader {
   const bigTables = tables.read;
   const names = bigTables.join('|');
   return {
     problems: async (statement) => {
+      if (!/^\s*(select|insert|update|delete|replace|with|values)\b/i.test(statement.sql)) throw new Error('SQLite plans no such statement');
       const plan = sqlite.prepare(`explain query plan ${statement.sql}`).all(...(statement.parameters as never[])) as Array<{ detail: string }>;
       const touchesBigTable = bigTables.some((table) => new RegExp(`\\b"?${table}"?\\b`).test(statement.sql));
       return plan
@@ -140,7 +143,8 @@ interface PlanNode {
 }
 
 const INDEX_SCANS = ['Index Scan', 'Index Only Scan', 'Bitmap Index Scan'];
-const UNDEFINED_TABLE = '42P01';
+/** A month partition of `events` (event-months.ts), by the name of its table. */
+const MONTH = /\bevents_\d{4}_(0[1-9]|1[0-2])\b/g;
 
 /**
  * PostgreSQL's EXPLAIN, planned with the statement's parameters. PostgreSQL plans by statistics,
@@ -179,6 +183,22 @@ async function postgresPlans(location: DatabaseLocation, tables: BigTables, now:
     [[...bigTableOf.keys()]],
   );
   const firstColumn = new Map(indexes.rows.map((row) => [row.index, /\w+/.exec(row.first)?.[0] ?? row.first]));
+  // The months of history left, oldest first (names sort by month).
+  const months = (
+    await client.query<{ name: string }>(
+      `select c.relname as name from pg_inherits h join pg_class c on c.oid = h.inhrelid where h.inhparent = 'events'::regclass order by 1`,
+    )
+  ).rows
+    .map((row) => row.name)
+    .filter((name) => new RegExp(`^${MONTH.source}$`).test(name));
+  // A month older than every month left is one the purge dropped after the statement ran (a
+  // month never made, or a name mistyped, is not): its stand-in is the oldest month left.
+  const standIn = (statement: Recorded): { statement: Recorded; note?: string } => {
+    const dropped = [...new Set(statement.sql.match(MONTH))].filter((name) => months[0] !== undefined && name < months[0]);
+    if (dropped.length === 0) return { statement };
+    const sql = statement.sql.replace(MONTH, (name) => (dropped.includes(name) ? months[0]! : name));
+    return { statement: { ...statement, sql }, note: `planned on ${months[0]}, as ${dropped.join(', ')} is dropped` };
+  };
 
   const readsBigTable = (node: PlanNode): string | undefined =>
     bigTableOf.get(node['Relation Name'] ?? '') ?? (node.Plans ?? []).map(readsBigTable).find((table) => table !== undefined);
@@ -209,20 +229,16 @@ async function postgresPlans(location: DatabaseLocation, tables: BigTables, now:
       .Plan;
 
   return {
-    problems: async (statement) => {
-      const first = await plan(statement).catch((error: unknown) => {
-        if ((error as { code?: unknown }).code === UNDEFINED_TABLE) return undefined;
-        throw error;
-      });
-      if (first === undefined) return undefined;
-      const found = scans(first);
+    problems: async (recorded) => {
+      const { statement, note } = standIn(recorded);
+      const found = scans(await plan(statement));
       // Sorting a handful of rows is cheaper than reading an index in order, and the planner
       // knows when it is a handful: a sort it keeps when sorts are priced out has no index to
       // read in that order instead (a second plan, for its sorts only).
       await client.query('set enable_sort = off; set enable_incremental_sort = off');
       found.push(...sorts(await plan(statement)));
       await client.query('reset enable_sort; reset enable_incremental_sort');
-      return found.concat(countsBigTable(statement.sql, tables));
+      return found.concat(countsBigTable(statement.sql, tables)).map((problem) => (note === undefined ? problem : `${problem} (${note})`));
     },
     close: () => client.end(),
   };

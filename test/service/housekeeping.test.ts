@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newEvent } from '../../src/core/activity.js';
+import { purgeEvents } from '../../src/service/housekeeping.js';
 import { bearer, registerUser, signIn, startTestGatehouse, type TestGatehouse } from '../helpers/app.js';
-import { DATABASES } from '../helpers/databases.js';
+import { testClock } from '../helpers/clock.js';
+import { createTestStore, DATABASES } from '../helpers/databases.js';
 
 describe.each(DATABASES)('purging ended sessions on %s', (kind) => {
   let t: TestGatehouse;
@@ -41,6 +44,43 @@ describe.each(DATABASES)('purging ended sessions on %s', (kind) => {
       expect(await short.gatehouse.purge()).toBe(1);
     } finally {
       await short.close();
+    }
+  });
+});
+
+describe.each(DATABASES)('purging login history on %s', (kind) => {
+  const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g';
+  const DAY = 86_400_000;
+
+  it('still deletes what is past the retention when making or dropping months fails, and then fails', async () => {
+    const { store, close } = await createTestStore(kind);
+    try {
+      const clock = testClock();
+      const now = clock.now();
+      await store.createUser({
+        id: 'ann',
+        email: 'ann@example.com',
+        emailKey: 'ann@example.com',
+        name: null,
+        passwordHash: HASH,
+        role: 'user',
+        createdAt: now - 60 * DAY,
+      });
+      const old = newEvent('password_changed', now - 40 * DAY, { userId: 'ann' }, true);
+      const recent = newEvent('password_changed', now - DAY, { userId: 'ann' }, true);
+      await store.recordEvents([old, recent]);
+      // As when the 1 s wait for a lock on `events` runs out under load.
+      const timeout = new Error('canceling statement due to lock timeout');
+      const months = new Set<PropertyKey>(['prepareEventMonths', 'purgeEventMonths']);
+      const failing = new Proxy(store, {
+        get: (target, property, receiver) => (months.has(property) ? () => Promise.reject(timeout) : Reflect.get(target, property, receiver)),
+      });
+
+      await expect(purgeEvents({ store: failing, clock }, 30 * 86_400)).rejects.toBe(timeout);
+      expect((await store.listUserEvents('ann', { limit: 10 })).map((e) => e.id)).toEqual([recent.id]);
+      expect(await store.webhookBacklog()).toEqual({ pending: 1, oldestCreatedAt: recent.at });
+    } finally {
+      await close();
     }
   });
 });

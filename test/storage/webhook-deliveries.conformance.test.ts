@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newEvent, type ActivityEvent } from '../../src/core/activity.js';
 import type { ClientInfo, UserRecord } from '../../src/core/records.js';
@@ -168,6 +169,19 @@ describe.each(DATABASES)('the webhook outbox on %s', (kind) => {
     expect(await store.purgeEvents(T0 + 1, 100)).toBe(1);
     expect(await store.webhookBacklog()).toEqual({ pending: 0, oldestCreatedAt: null });
     expect(await store.claimWebhookDeliveries(T0 + DAY, 10, LEASE)).toEqual([]);
+  });
+
+  it('drops a delivery whose event is gone without it, as a purge of an older version leaves one', async () => {
+    const [gone, kept] = await recorded(signedIn(T0), signedIn(T0 + 1));
+    if (kind === 'sqlite') await store.db.executeQuery(sql`pragma foreign_keys = off`.compile(store.db));
+    try {
+      await store.db.deleteFrom('events').where('id', '=', gone!).execute(); // no cascade: the row stays behind
+    } finally {
+      if (kind === 'sqlite') await store.db.executeQuery(sql`pragma foreign_keys = on`.compile(store.db));
+    }
+    expect((await store.claimWebhookDeliveries(T0 + MINUTE, 10, LEASE)).map((d) => d.event.id)).toEqual([kept]);
+    expect(await store.webhookBacklog()).toEqual({ pending: 1, oldestCreatedAt: T0 + 1 });
+    expect(await store.claimWebhookDeliveries(T0 + DAY, 10, LEASE)).toHaveLength(1); // the kept one, its lease over
   });
 
   it('of parallel claims from three nodes, hands out each of 60 deliveries exactly once', async () => {

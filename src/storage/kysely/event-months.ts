@@ -47,8 +47,24 @@ export async function eventMonths(db: Db): Promise<EventMonth[]> {
   return months.sort((a, b) => a.from - b.from);
 }
 
-/** Taken by whatever changes the partitions, so two nodes never make or drop the same month. */
+/**
+ * Taken exclusively by whatever changes the partitions, so two nodes never make or drop the same
+ * month, and shared by the batch purge (withMonthsSteady).
+ */
 const LOCK = 'gatehouse events months';
+
+/**
+ * Runs `work`, a batch purge of `events` (events.ts), in a transaction that first waits for any
+ * making or dropping of months to end: a drop locks its month and then `events`, a batch `events`
+ * and then the months it deletes in, and the two would deadlock. Batches share the lock, so they
+ * still run side by side. PostgreSQL only.
+ */
+export function withMonthsSteady<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock_shared(hashtext(${LOCK}))`.execute(trx);
+    return work(trx);
+  });
+}
 
 /**
  * How long attaching or dropping a partition waits for its lock on `events`: requests that come
@@ -59,9 +75,12 @@ const DDL_LOCK_TIMEOUT = sql.raw(`set local lock_timeout = '1s'`);
 /**
  * Makes the partitions of the current month and the next MONTHS_AHEAD ones, where missing. Rows
  * of such a month already in the default partition (written while it was missing) move into it.
- * The partition is made apart and attached, which locks `events` only against other changes of
- * its partitions (SHARE UPDATE EXCLUSIVE), not against reads and writes; attaching scans the
- * default partition, which holds next to nothing.
+ * The partition is made apart and attached. That locks `events` itself only against other
+ * changes of its partitions (SHARE UPDATE EXCLUSIVE), but the default partition against
+ * everything (ACCESS EXCLUSIVE) until the commit, so a query of `events` that cannot leave the
+ * default partition out when it is planned (most cannot) waits meanwhile: at most about a
+ * second (DDL_LOCK_TIMEOUT), once a month. Attaching scans the default partition, which holds
+ * next to nothing.
  */
 export async function prepareMonths(db: Kysely<Database>, dialect: Dialect, now: number): Promise<string[]> {
   return dialect.oneAtATime(db, LOCK, async (trx) => {

@@ -1,6 +1,7 @@
 import type { Expression, ExpressionBuilder, Kysely, SqlBool, Transaction } from 'kysely';
 import type { ActivityEvent, EventType, StoredEvent } from '../../core/activity.js';
 import type { Dialect } from './dialect.js';
+import { withMonthsSteady } from './event-months.js';
 import type { Database, EventsTable } from './tables.js';
 import type { EventPage } from '../store.js';
 
@@ -66,21 +67,24 @@ async function deleteOldest(db: Kysely<Database>, dialect: Dialect, condition: E
   }
   // Nothing references a partitioned `events` (migration 0013): its outbox rows and reports go
   // in the same statement. The condition is repeated on the DELETE so that it reads only the
-  // partitions that can hold such rows; (id, at) is each partition's primary key.
-  const row = await db
-    .with('doomed', (qb) => qb.selectFrom('events').select(['id', 'at']).where(condition).orderBy('at').limit(limit))
-    .with('gone', (qb) =>
-      qb
-        .deleteFrom('events')
-        .where(condition)
-        .where((eb) => eb(eb.refTuple('id', 'at'), 'in', eb.selectFrom('doomed').select(['id', 'at']).$asTuple('id', 'at')))
-        .returning('id'),
-    )
-    .with('outbox', (qb) => qb.deleteFrom('webhook_deliveries').where('event_id', 'in', (eb) => eb.selectFrom('gone').select('id')))
-    .with('reports', (qb) => qb.deleteFrom('sign_in_reports').where('event_id', 'in', (eb) => eb.selectFrom('gone').select('id')))
-    .selectFrom('gone')
-    .select((eb) => eb.fn.countAll<number | string>().as('deleted'))
-    .executeTakeFirstOrThrow();
+  // partitions that can hold such rows; (id, at) is each partition's primary key. It waits for a
+  // making or dropping of months under way (a drop and a batch would deadlock).
+  const row = await withMonthsSteady(db, (trx) =>
+    trx
+      .with('doomed', (qb) => qb.selectFrom('events').select(['id', 'at']).where(condition).orderBy('at').limit(limit))
+      .with('gone', (qb) =>
+        qb
+          .deleteFrom('events')
+          .where(condition)
+          .where((eb) => eb(eb.refTuple('id', 'at'), 'in', eb.selectFrom('doomed').select(['id', 'at']).$asTuple('id', 'at')))
+          .returning('id'),
+      )
+      .with('outbox', (qb) => qb.deleteFrom('webhook_deliveries').where('event_id', 'in', (eb) => eb.selectFrom('gone').select('id')))
+      .with('reports', (qb) => qb.deleteFrom('sign_in_reports').where('event_id', 'in', (eb) => eb.selectFrom('gone').select('id')))
+      .selectFrom('gone')
+      .select((eb) => eb.fn.countAll<number | string>().as('deleted'))
+      .executeTakeFirstOrThrow(),
+  );
   return Number(row.deleted);
 }
 

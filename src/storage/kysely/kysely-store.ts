@@ -16,7 +16,7 @@ import type { Dialect } from './dialect.js';
 import { sessionsEndedBySignIn } from '../../core/sessions-ended-by-sign-in.js';
 import { selectSessionWithUser } from './session-with-user.js';
 import { importUser, selectImportedRows, selectTakenEmailKeys, updateImportedUser } from './imports.js';
-import { countOpenSessions, foldOpenSessionChanges, noteOpenSessions } from './open-sessions.js';
+import { countOpenSessions, foldOpenSessionChanges, noteOpenSessions, recountOpenSessions } from './open-sessions.js';
 import { selectUsersByEmail, setUserDisabled, setUserRole } from './admin-users.js';
 import { fromNewSession, fromUser, toSession, toUser } from './rows.js';
 import { insertSigningKey, insertSigningKeyIfNoneSince, retireSigningKey, sealSigningKey, selectSigningKeys } from './signing-keys.js';
@@ -61,6 +61,11 @@ export class KyselyStore implements Store {
 
   get dialect(): Dialect['name'] {
     return this.sqlDialect.name;
+  }
+
+  get onTheEventLoop(): boolean {
+    // better-sqlite3 runs each statement synchronously; pg sends it to the server and waits.
+    return this.sqlDialect.name === 'sqlite';
   }
 
   async createUser(user: NewUser, activity: { events?: ActivityEvent[]; device?: string } = {}): Promise<UserRecord> {
@@ -239,6 +244,10 @@ export class KyselyStore implements Store {
 
   settleOpenSessionCount(): Promise<void> {
     return foldOpenSessionChanges(this.db);
+  }
+
+  recountOpenSessions(): Promise<number> {
+    return recountOpenSessions(this.db);
   }
 
   markReauthenticated(sessionId: string, at: number, events: ActivityEvent[] = []): Promise<boolean> {

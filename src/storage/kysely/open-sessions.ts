@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './tables.js';
 
 /**
@@ -11,14 +11,12 @@ import type { Database } from './tables.js';
  * it sums a handful of rows.
  */
 
-type Db = Kysely<Database> | Transaction<Database>;
-
-/** Appends a change of `delta` open sessions; call it in the transaction that made the change. */
-export async function noteOpenSessions(db: Db, delta: number): Promise<void> {
+/** Appends a change of `delta` open sessions, in the transaction that made the change. */
+export async function noteOpenSessions(db: Transaction<Database>, delta: number): Promise<void> {
   if (delta !== 0) await db.insertInto('open_session_changes').values({ delta }).execute();
 }
 
-export async function countOpenSessions(db: Db): Promise<number> {
+export async function countOpenSessions(db: Kysely<Database>): Promise<number> {
   const row = await db
     .selectFrom('open_session_changes')
     .select((eb) => eb.fn.sum<number | string | bigint | null>('delta').as('open'))
@@ -53,4 +51,23 @@ export async function foldOpenSessionChanges(db: Kysely<Database>): Promise<void
       folded.reduce((total, row) => total + Number(row.delta), 0),
     );
   });
+}
+
+/**
+ * Sets the count to what the sessions table says, by appending the difference; returns it.
+ * One statement, so the count and the sum are read at one moment (SQLite holds the write lock
+ * for it; PostgreSQL reads one snapshot): a change committed meanwhile is in both or in neither.
+ * It reads every open session, so only `gatehouse migrate` runs it, not a node: nodes of a
+ * version before the ledger (migration 0011) open and close sessions without noting it.
+ */
+export async function recountOpenSessions(db: Kysely<Database>): Promise<number> {
+  const { rows } = await sql<{ delta: number | string }>`
+    insert into open_session_changes (delta)
+    select difference from (
+      select (select count(*) from sessions where revoked_at is null and expiry_recorded_at is null)
+           - (select coalesce(sum(delta), 0) from open_session_changes) as difference
+    ) as recount
+    where difference <> 0
+    returning delta`.execute(db);
+  return Number(rows[0]?.delta ?? 0);
 }

@@ -18,11 +18,11 @@ export async function markReauthenticated(db: Db, sessionId: string, at: number)
 /**
  * Revokes the not-yet-revoked sessions a filter selects, in one statement, and returns them.
  * Sessions past their expiry are revoked too: an access token minted just before the expiry
- * may still be alive, and "sign out everywhere" must end it as well. Run it in a transaction:
- * the open-session count changes with it.
+ * may still be alive, and "sign out everywhere" must end it as well. In a transaction: the
+ * open-session count changes with it.
  */
 export async function revokeWhere(
-  db: Db,
+  db: Transaction<Database>,
   dialect: Dialect,
   revocation: Revocation,
   filter: (eb: ExpressionBuilder<Database, 'sessions'>) => Expression<SqlBool>,

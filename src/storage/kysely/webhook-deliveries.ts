@@ -50,10 +50,15 @@ export async function claimDeliveries(db: Db, dialect: Dialect, now: number, lim
     )
     .execute();
   const byId = new Map(rows.map((row) => [row.id, row]));
+  // A delivery whose event is gone has nothing left to send. The purge deletes both together,
+  // but a node of a version before migration 0013 purges events alone (it counted on a cascade
+  // the partitioned table no longer has): left, such a row would be claimed at every lease.
+  const orphans = claimed.filter((c) => !byId.has(c.event_id)).map((c) => c.event_id);
+  if (orphans.length > 0) await db.deleteFrom('webhook_deliveries').where('event_id', 'in', orphans).execute();
   const deliveries: WebhookDelivery[] = [];
   for (const c of claimed) {
     const row = byId.get(c.event_id);
-    if (!row) continue; // deleted with its event by a purge in between: nothing left to send
+    if (!row) continue;
     const user = row.user_id !== null && row.u_email !== null ? { id: row.user_id, email: row.u_email, name: row.u_name } : null;
     deliveries.push({ type: c.type as WebhookType, event: toEvent(row), user, attempts: c.attempts, claimedUntil });
   }

@@ -23,6 +23,10 @@ const MONTHS_BACK = 121;
 // (docs/operations.md says how long that takes, and what a very large installation can do).
 export async function up(db: Kysely<any>): Promise<void> {
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+  // Dropping the foreign keys below locks the outbox and the reports before `events`, where a
+  // sign-in locks `events` first and then the outbox: taken all at once here, in a sign-in's
+  // order, the locks cannot deadlock with the traffic of nodes still running.
+  await sql`lock table events, webhook_deliveries, sign_in_reports in access exclusive mode`.execute(db);
   const references = await sql<{ table: string; name: string }>`
     select t.relname as table, c.conname as name
       from pg_constraint c join pg_class t on t.oid = c.conrelid
@@ -57,6 +61,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     await sql`create index on ${table} (at)`.execute(db);
     await sql`alter table ${table} add foreign key (user_id) references users (id) on delete cascade`.execute(db);
   }
+  // Every row is in one partition, or the migration rolls back with the old table whole.
+  const { rows } = await sql<{ copied: number | string; kept: number | string }>`
+    select (select count(*) from events) as copied, (select count(*) from events_unpartitioned) as kept`.execute(db);
+  const { copied, kept } = rows[0]!;
+  if (Number(copied) !== Number(kept)) throw new Error(`migration 0013 copied ${copied} of ${kept} events`);
   await sql`drop table events_unpartitioned`.execute(db);
 
   await sql`alter table events add constraint events_pkey primary key (id, at)`.execute(db);

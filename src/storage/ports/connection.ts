@@ -4,6 +4,8 @@
  */
 export interface StoreConnection {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Whether statements run on this process's event loop (SQLite), so background work must come in short batches. */
+  readonly onTheEventLoop: boolean;
 
   /** Round-trips to the database; throws when it cannot. */
   ping(): Promise<void>;

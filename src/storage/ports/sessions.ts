@@ -93,6 +93,11 @@ export interface SessionStore {
   /** Compacts what the open count is kept in; the expiry sweep calls it after each run. */
   settleOpenSessionCount(): Promise<void>;
   /**
+   * Corrects the open count from a count of the sessions themselves (every open one is read:
+   * `gatehouse migrate` only); returns the correction, 0 when it was right.
+   */
+  recountOpenSessions(): Promise<number>;
+  /**
    * Writes the history of up to `limit` sessions that ran out (idle or absolute expiry at or
    * before `now`) without being revoked and whose expiry is not yet recorded, each once, even
    * with several nodes doing this at once; returns how many.

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newEvent, type ActivityEvent } from '../../../src/core/activity.js';
 import { eventMonths } from '../../../src/storage/kysely/event-months.js';
 import { connect, type Connection } from '../../../src/storage/kysely/connect.js';
-import { KyselyStore } from '../../../src/storage/kysely/kysely-store.js';
+import { KyselyStore, openStore } from '../../../src/storage/kysely/kysely-store.js';
 import { SqliteSync } from '../../../src/storage/kysely/sqlite-sync.js';
 import { createTestDatabase, createTestStore, DATABASES, type TestDatabase } from '../../helpers/databases.js';
 import { recordStatements } from '../../helpers/query-plans.js';
@@ -122,6 +122,36 @@ describe('history by month on postgres', () => {
     expect(await months()).toContain('events_2026_07');
     expect(await partitionOf(july.id)).toBe('events_2026_07');
     expect(await store.purgeEventMonths(JULY + 10 * DAY)).toBe(0);
+  });
+
+  it('one node drops the month the cut-off just left while another batch-deletes in it: neither fails', async () => {
+    const other = await openStore(database.location);
+    const client = new pg.Client({ connectionString: (database.location as { url: string }).url });
+    await client.connect();
+    try {
+      const userId = await aUser('ann');
+      await store.prepareEventMonths(JUNE);
+      const june = newEvent('signed_in', JUNE + DAY, { userId, detail: { new_device: true } }, true);
+      await store.recordEvents([june, signIn(userId, JULY - DAY)]);
+      // A webhook delivery settling meanwhile holds its outbox row: the drop waits for it
+      // between locking the month and dropping it, and the batch comes in that gap.
+      await client.query('begin');
+      await client.query('update webhook_deliveries set attempts = attempts where event_id = $1', [june.id]);
+      const errors: unknown[] = [];
+      const drop = store.purgeEventMonths(JULY + DAY).catch((error: unknown) => errors.push(error));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const batch = other.purgeEvents(JULY - 2 * DAY, 500).catch((error: unknown) => errors.push(error));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await client.query('commit');
+      await Promise.all([drop, batch]);
+      expect(errors).toEqual([]);
+      expect(await months()).not.toContain('events_2026_06');
+      expect(await store.listUserEvents(userId, { limit: 10 })).toEqual([]);
+      expect((await store.webhookBacklog()).pending).toBe(0);
+    } finally {
+      await client.end();
+      await other.close();
+    }
   });
 });
 
