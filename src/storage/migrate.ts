@@ -2,6 +2,12 @@ import { Migrator, PostgresAdapter, sql, type Kysely } from 'kysely';
 import { connect, type DatabaseLocation } from './kysely/connect.js';
 import { migrationProvider } from './migrations/index.js';
 
+/** Whether any migration is still to be applied (none of a fresh database is applied yet). */
+export async function hasPendingMigrations(db: Kysely<any>): Promise<boolean> {
+  const migrations = await new Migrator({ db, provider: migrationProvider }).getMigrations();
+  return migrations.some((migration) => migration.executedAt === undefined);
+}
+
 /** Brings the schema to the latest version; throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: migrationProvider });

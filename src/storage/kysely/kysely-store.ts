@@ -21,7 +21,7 @@ import { selectUsersByEmail, setUserDisabled, setUserRole } from './admin-users.
 import { fromNewSession, fromUser, toSession, toUser } from './rows.js';
 import { insertSigningKey, insertSigningKeyIfNoneSince, retireSigningKey, sealSigningKey, selectSigningKeys } from './signing-keys.js';
 import type { Database } from './tables.js';
-import { migrateDatabase, migrateToLatest } from '../migrate.js';
+import { hasPendingMigrations, migrateDatabase, migrateToLatest } from '../migrate.js';
 import { reportingUnavailable } from './unavailable.js';
 import { SqliteSync } from './sqlite-sync.js';
 import { countAddressAttempt, deleteStaleAddressAttempts } from './address-attempts.js';
@@ -34,16 +34,17 @@ const mostRecentlyActiveFirst = (a: SessionRecord, b: SessionRecord): number =>
 
 /** Opens the database at `location`, brings its schema up to date and returns the store. */
 export async function openStore(location: DatabaseLocation): Promise<KyselyStore> {
-  // PostgreSQL migrates on a connection of its own, which lets a long migration's statements
-  // run their course; SQLite has no statement limit, and an in-memory database is per connection.
-  if (location.kind === 'postgres') await migrateDatabase(location);
   const { db, dialect, sqlite } = connect(location);
   try {
-    if (location.kind === 'sqlite') await migrateToLatest(db);
+    // The first statement also starts Kysely's driver, which starts on first use: a store
+    // closed before any statement would otherwise open its pool again at the next one.
+    if (await hasPendingMigrations(db)) {
+      // PostgreSQL migrates on a connection of its own, which lets a long migration's statements
+      // run their course; SQLite has no statement limit, and an in-memory database is per connection.
+      if (location.kind === 'postgres') await migrateDatabase(location);
+      else await migrateToLatest(db);
+    }
     await dialect.refreshStatistics(db, true);
-    // Also starts Kysely's driver, which starts on first use: a store closed before any
-    // statement would otherwise open its pool again at the next one.
-    await sql`select 1`.execute(db);
   } catch (error) {
     await db.destroy();
     throw error;
