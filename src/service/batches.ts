@@ -29,7 +29,7 @@ export function nextBatchSize(size: number, tookMs: number, targetMs: number): n
 /**
  * Runs `batch` (which deletes or records at most `limit` rows and says how many) until a batch
  * comes back short, yielding to other work between them (requests waiting on the event loop go
- * first); returns the total. With a `targetMs`, each batch is sized from how long the last took;
+ * first, and with a target, other processes waiting for the database); returns the total. With a `targetMs`, each batch is sized from how long the last took;
  * when a smaller batch took about as long as a larger one, the time is the commit's (an fsync),
  * not the rows', and batches get no smaller than that: more of them would only cost more commits.
  */
@@ -43,12 +43,18 @@ export async function inBatches(batch: (limit: number) => Promise<number>, clock
     const done = await batch(limit);
     total += done;
     if (done < limit) return total;
-    if (targetMs !== undefined) {
-      const tookMs = clock.monotonic() - started;
-      if (tookMs > targetMs && previous !== undefined && previous.size > limit && tookMs > previous.tookMs * 0.75) floor = limit;
-      previous = { size: limit, tookMs };
-      limit = Math.max(floor, nextBatchSize(limit, tookMs, targetMs));
+    if (targetMs === undefined) {
+      await new Promise((resolve) => setImmediate(resolve));
+      continue;
     }
-    await new Promise((resolve) => setImmediate(resolve));
+    const tookMs = clock.monotonic() - started;
+    if (tookMs > targetMs && previous !== undefined && previous.size > limit && tookMs > previous.tookMs * 0.75) floor = limit;
+    previous = { size: limit, tookMs };
+    limit = Math.max(floor, nextBatchSize(limit, tookMs, targetMs));
+    // A pause as long as the batch: another process writing to the SQLite file (the server,
+    // beside a `gatehouse purge`) waits in SQLite's busy handler, which looks again at growing
+    // intervals (1, 2, 5, 10, 15, 20 ms…); batches back to back would leave it almost no moment
+    // to find the lock free, and a request could wait through many of them.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(tookMs, 4 * targetMs))));
   }
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BATCH_TARGET_MS, batchTarget, FIRST_BATCH_SIZE, inBatches, MAX_BATCH_SIZE, MIN_BATCH_SIZE, nextBatchSize } from '../../src/service/batches.js';
 
 /** A database where a batch of n rows takes `fixedMs + n * perRowMs`, on a clock the batches move. */
@@ -54,6 +54,22 @@ describe('background work in batches', () => {
     const db = database(1200, { fixedMs: 10, perRowMs: 1 });
     expect(await inBatches(db.batch, db.clock)).toBe(1200);
     expect(db.limits).toEqual([FIRST_BATCH_SIZE, FIRST_BATCH_SIZE, FIRST_BATCH_SIZE]);
+  });
+
+  it('pauses as long as the last batch took, so another process waiting for the SQLite file gets its turn', async () => {
+    vi.useFakeTimers();
+    try {
+      const db = database(1000, { fixedMs: 4, perRowMs: 0 });
+      const run = inBatches(db.batch, db.clock, BATCH_TARGET_MS);
+      await vi.advanceTimersByTimeAsync(3.9);
+      expect(db.limits).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(0.1);
+      expect(db.limits).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(4);
+      expect(await run).toBe(1000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('lets other work run between batches', async () => {
