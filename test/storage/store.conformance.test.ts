@@ -1190,6 +1190,16 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       expect(await store.listRevokedSince(0)).toEqual([]);
     });
 
+    it('fills every batch while sessions are left, sessions past both lifetimes included, so a short batch means done', async () => {
+      const user = await aStoredUser();
+      await signIn(user.id, { client: fromAddress(0), idleExpiresAt: BEFORE - 3, expiresAt: BEFORE - 1 }); // past both
+      await signIn(user.id, { client: fromAddress(1), idleExpiresAt: BEFORE - 2 });
+      await signIn(user.id, { client: fromAddress(2), idleExpiresAt: BEFORE - 1 });
+      const counts: number[] = [];
+      for (let call = 0; call < 3; call++) counts.push(await store.purgeEndedSessions(BEFORE, 2));
+      expect(counts).toEqual([2, 1, 0]);
+    });
+
     it('deletes nothing when nothing has ended', async () => {
       const user = await aStoredUser();
       const session = await signIn(user.id);

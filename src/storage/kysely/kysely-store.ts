@@ -207,13 +207,21 @@ export class KyselyStore implements Store {
   }
 
   purgeEndedSessions(before: number, limit: number): Promise<number> {
-    // Three ranges, each on an index that holds only what it looks for (migrations 0009, 0010):
-    // revoked before `before`, and not revoked but run out by either lifetime. One OR of them
-    // would walk every live session for each batch.
+    // Three ranges, each on an index that holds only what it looks for (migrations 0009, 0010),
+    // read in that index's order: revoked before `before`, and not revoked but run out by either
+    // lifetime. One OR of them would walk every live session for each batch. The ranges share
+    // no row (a session past both lifetimes is only in the second), so a batch of `limit` ids is
+    // `limit` sessions, and a short batch means the purge is done.
     const ended = [
-      this.db.selectFrom('sessions').select('id').where('revoked_at', '<', before),
-      this.db.selectFrom('sessions').select('id').where('revoked_at', 'is', null).where('expires_at', '<', before),
-      this.db.selectFrom('sessions').select('id').where('revoked_at', 'is', null).where('idle_expires_at', '<', before),
+      this.db.selectFrom('sessions').select('id').where('revoked_at', '<', before).orderBy('revoked_at'),
+      this.db.selectFrom('sessions').select('id').where('revoked_at', 'is', null).where('expires_at', '<', before).orderBy('expires_at'),
+      this.db
+        .selectFrom('sessions')
+        .select('id')
+        .where('revoked_at', 'is', null)
+        .where('idle_expires_at', '<', before)
+        .where('expires_at', '>=', before)
+        .orderBy('idle_expires_at'),
     ].map((range, i) => this.db.selectFrom(range.limit(limit).as(`ended${i}`)).select('id'));
     return this.db.transaction().execute(async (trx) => {
       const deleted = await trx
