@@ -7,18 +7,19 @@ import { deleteEventsBefore, insertEvents, selectEvent, selectUserEvents } from 
 import { dropMonthsBefore, prepareMonths } from './event-months.js';
 import { forgetDevice, rememberDevice } from './known-devices.js';
 import { markExpiriesRecorded } from './session-expiries.js';
+import { purgeEndedSessions } from './session-purge.js';
+import { startSession } from './session-start.js';
 import { claimDeliveries, countBacklog, deleteSettledDeliveries, settleDelivery } from './webhook-deliveries.js';
 import { reportSignIn } from './sign-in-reports.js';
 import { connect, isUniqueViolation, type DatabaseLocation } from './connect.js';
 import { markReauthenticated, revokeWhere } from './session-writes.js';
 import { activeAt } from './active-sessions.js';
 import type { Dialect } from './dialect.js';
-import { sessionsEndedBySignIn } from '../../core/sessions-ended-by-sign-in.js';
 import { selectSessionWithUser } from './session-with-user.js';
 import { importUser, selectImportedRows, selectTakenEmailKeys, updateImportedUser } from './imports.js';
-import { countOpenSessions, foldOpenSessionChanges, noteOpenSessions, recountOpenSessions } from './open-sessions.js';
+import { countOpenSessions, foldOpenSessionChanges, recountOpenSessions } from './open-sessions.js';
 import { selectUsersByEmail, setUserDisabled, setUserRole } from './admin-users.js';
-import { fromNewSession, fromUser, toSession, toUser } from './rows.js';
+import { fromUser, toSession, toUser } from './rows.js';
 import { insertSigningKey, insertSigningKeyIfNoneSince, retireSigningKey, sealSigningKey, selectSigningKeys } from './signing-keys.js';
 import type { Database } from './tables.js';
 import { hasPendingMigrations, migrateDatabase, migrateToLatest } from '../migrate.js';
@@ -119,59 +120,7 @@ export class KyselyStore implements Store {
   }
 
   startSession(session: NewSession, options: SessionStartOptions, events?: EventsFor<SessionStart>): Promise<SessionStart> {
-    return this.db.transaction().execute(async (trx) => {
-      // Sign-ins of one user take turns (a row lock on the user where writers run concurrently;
-      // SQLite's one writer holds everything from the insert on), so two parallel sign-ins cannot
-      // both count the sessions before either is inserted, and a password change either waits
-      // for this sign-in (and then revokes it) or goes first.
-      const owner = () => trx.selectFrom('users').select(['password_hash', 'disabled_at']).where('id', '=', session.userId);
-      const locked = this.sqlDialect.concurrentWriters ? await this.sqlDialect.lockOwner(owner()).executeTakeFirst() : undefined;
-      await trx.insertInto('sessions').values(fromNewSession(session)).execute();
-      await noteOpenSessions(trx, 1);
-      // Which sessions the sign-in ends is core's rule; here they are read and ended under the
-      // lock (not read at all when neither rule is on).
-      const rulesOn = options.replaceSameDevice || options.maxSessions > 0;
-      const open = !rulesOn
-        ? []
-        : await trx
-            .selectFrom('sessions')
-            .select(['id', 'user_agent', 'ip', 'last_active_at', 'created_at', 'idle_expires_at', 'expires_at'])
-            .where('user_id', '=', session.userId)
-            .where('id', '!=', session.id)
-            .where('revoked_at', 'is', null)
-            .execute();
-      const ending = sessionsEndedBySignIn(
-        open.map((s) => ({
-          id: s.id,
-          userAgent: s.user_agent,
-          ip: s.ip,
-          lastActiveAt: s.last_active_at,
-          createdAt: s.created_at,
-          idleExpiresAt: s.idle_expires_at,
-          expiresAt: s.expires_at,
-        })),
-        { userAgent: session.client.userAgent, ip: session.client.ip, at: session.createdAt },
-        options,
-      );
-      const end = (ids: string[], reason: 'replaced' | 'session_limit') =>
-        ids.length === 0
-          ? Promise.resolve([])
-          : revokeWhere(trx, this.sqlDialect, { reason, by: session.userId, at: session.createdAt }, (eb) => eb('id', 'in', ids));
-      const replaced = await end(ending.replaced, 'replaced');
-      const evicted = await end(ending.evicted, 'session_limit');
-      // On SQLite this read comes after the first write, so it sees the latest commit.
-      const user = locked ?? (await owner().executeTakeFirst());
-      if (!user || user.password_hash !== options.passwordHash || user.disabled_at !== null) {
-        throw new GatehouseError('invalid_credentials', 'The email or password is incorrect.');
-      }
-      const newDevice = options.device !== undefined && (await rememberDevice(trx, session.userId, options.device, session.createdAt));
-      // Last: the counters' rows (an address's is shared by everyone signing in from it) stay
-      // locked only until the commit, and nothing is waited for while they are held.
-      if (options.signInSuccess) await releaseSuccessfulAttempt(trx, options.signInSuccess);
-      const outcome = { replaced, evicted, newDevice };
-      await insertEvents(trx, events?.(outcome) ?? []);
-      return outcome;
-    });
+    return startSession(this.db, this.sqlDialect, session, options, events);
   }
 
   findSessionWithUser(id: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
@@ -207,32 +156,7 @@ export class KyselyStore implements Store {
   }
 
   purgeEndedSessions(before: number, limit: number): Promise<number> {
-    // Three ranges, each on an index that holds only what it looks for (migrations 0009, 0010),
-    // read in that index's order: revoked before `before`, and not revoked but run out by either
-    // lifetime. One OR of them would walk every live session for each batch. The ranges share
-    // no row (a session past both lifetimes is only in the second), so a batch of `limit` ids is
-    // `limit` sessions, and a short batch means the purge is done.
-    const ended = [
-      this.db.selectFrom('sessions').select('id').where('revoked_at', '<', before).orderBy('revoked_at'),
-      this.db.selectFrom('sessions').select('id').where('revoked_at', 'is', null).where('expires_at', '<', before).orderBy('expires_at'),
-      this.db
-        .selectFrom('sessions')
-        .select('id')
-        .where('revoked_at', 'is', null)
-        .where('idle_expires_at', '<', before)
-        .where('expires_at', '>=', before)
-        .orderBy('idle_expires_at'),
-    ].map((range, i) => this.db.selectFrom(range.limit(limit).as(`ended${i}`)).select('id'));
-    return this.db.transaction().execute(async (trx) => {
-      const deleted = await trx
-        .deleteFrom('sessions')
-        .where('id', 'in', (eb) => eb.selectFrom(ended[0]!.unionAll(ended[1]!).unionAll(ended[2]!).as('ended')).select('id').limit(limit))
-        .returning(['revoked_at', 'expiry_recorded_at'])
-        .execute();
-      // Only a session that ran out before the sweep recorded it was still counted open.
-      await noteOpenSessions(trx, -deleted.filter((row) => row.revoked_at === null && row.expiry_recorded_at === null).length);
-      return deleted.length;
-    });
+    return purgeEndedSessions(this.db, before, limit);
   }
 
   async findSession(id: string): Promise<SessionRecord | undefined> {
