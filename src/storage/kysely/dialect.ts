@@ -20,6 +20,8 @@ export interface Dialect {
    * whole database from the first write to the commit.
    */
   readonly concurrentWriters: boolean;
+  /** Whether statements run on this process's event loop (better-sqlite3 is synchronous; pg sends them to a server). */
+  readonly onTheEventLoop: boolean;
   /**
    * Locks the sessions a subquery picks to change, in id order (ORDER BY id FOR UPDATE), as every
    * multi-row write takes them, so two of them (a sign-out everywhere and an activity batch)
@@ -51,6 +53,7 @@ export interface Dialect {
 export const postgresDialect: Dialect = {
   name: 'postgres',
   concurrentWriters: true,
+  onTheEventLoop: false,
   lockRows: (query) => query.orderBy('id').forUpdate(),
   claimRows: (query) => query.forUpdate().skipLocked(),
   // FOR NO KEY UPDATE, not FOR UPDATE: it makes sign-ins and password changes take turns, but
@@ -79,6 +82,7 @@ export const postgresDialect: Dialect = {
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
   concurrentWriters: false,
+  onTheEventLoop: true,
   lockRows: (query) => query,
   claimRows: (query) => query,
   lockOwner: (query) => query,

@@ -66,8 +66,7 @@ export class KyselyStore implements Store {
   }
 
   get onTheEventLoop(): boolean {
-    // better-sqlite3 runs each statement synchronously; pg sends it to the server and waits.
-    return this.sqlDialect.name === 'sqlite';
+    return this.sqlDialect.onTheEventLoop;
   }
 
   async createUser(user: NewUser, activity: { events?: ActivityEvent[]; device?: string } = {}): Promise<UserRecord> {
