@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
+import { WEBHOOK_TYPES, type WebhookType } from './core/activity.js';
 import type { GeoipDatabase } from './geo/open-locator.js';
 import type { DatabaseLocation } from './storage/kysely/connect.js';
 
@@ -35,6 +36,8 @@ export interface Config {
   signInIpMaxFailures: number;
   /** Registrations tried from one address per 15 minutes; 0: no limit. */
   registrationIpMax: number;
+  /** Password-reset requests from one address per 15 minutes; 0: no limit. */
+  passwordResetIpMax: number;
   /** false: the socket address is the client; otherwise which proxies may set X-Forwarded-For. */
   trustProxy: boolean | number | string[];
   secret: string | undefined;
@@ -58,10 +61,27 @@ export interface Config {
   publicUrl: string;
   /** How long a "this wasn't me" link works. */
   notMeLinkTtlSeconds: number;
+  /** How mail leaves: an SMTP server, `.eml` files (outside production, without SMTP), or not at all. */
+  mail: MailSetting;
+  /** The From of every message (GATEHOUSE_MAIL_FROM). */
+  mailFrom: string;
+  /** The name messages and the page call the product (GATEHOUSE_PRODUCT_NAME). */
+  productName: string;
+  /** The alerts also mailed to the account's address (GATEHOUSE_MAIL_ALERTS); by default all four. */
+  mailAlerts: WebhookType[];
+  /** `required`: an account signs in only once its address is proved (GATEHOUSE_EMAIL_VERIFICATION). */
+  emailVerification: 'optional' | 'required';
   /** How long a node may take to stop after SIGTERM or SIGINT before it exits anyway, with code 1. */
   shutdownTimeoutSeconds: number;
   logLevel: string;
 }
+
+/**
+ * Where messages go. `starttls`: `required` refuses a server that does not offer STARTTLS (the
+ * default for any host but loopback: credentials and reset links must not cross a network in
+ * clear), `opportunistic` uses it when offered, `off` never (a test server on loopback).
+ */
+export type MailSetting = { kind: 'smtp'; url: string; starttls: 'required' | 'opportunistic' | 'off' } | { kind: 'files'; dir: string } | { kind: 'off' };
 
 /** A configuration mistake: the server prints this one line and exits. */
 export class ConfigError extends Error {
@@ -88,6 +108,8 @@ export function loadConfig(env: Env = environmentIn(process.cwd(), process.env))
   if (sessionIdleTtlSeconds > sessionMaxAgeSeconds) {
     throw new ConfigError(`GATEHOUSE_SESSION_IDLE_TTL (${sessionIdleTtlSeconds}) must not be longer than GATEHOUSE_SESSION_MAX_AGE (${sessionMaxAgeSeconds})`);
   }
+  const publicUrl = url(env, 'GATEHOUSE_PUBLIC_URL', url(env, 'GATEHOUSE_ISSUER', `http://localhost:${port}`)).replace(/\/+$/, '');
+  const productName = productNameOf(env);
   const config: Config = {
     port,
     host: text(env, 'HOST', '127.0.0.1'),
@@ -114,6 +136,8 @@ export function loadConfig(env: Env = environmentIn(process.cwd(), process.env))
     signInIpMaxFailures: integer(env, 'GATEHOUSE_SIGNIN_IP_MAX_FAILURES', 100, 0, 1_000_000),
     // 30 per 15 min: a family or a class signing up together fits, a flood of argon2 work does not.
     registrationIpMax: integer(env, 'GATEHOUSE_REGISTER_IP_MAX', 30, 0, 1_000_000),
+    // 20 per 15 min: a household's forgotten passwords fit; a run through a list of addresses does not.
+    passwordResetIpMax: integer(env, 'GATEHOUSE_PASSWORD_RESET_IP_MAX', 20, 0, 1_000_000),
     trustProxy: trustProxy(env.GATEHOUSE_TRUST_PROXY),
     secret: secret(env.GATEHOUSE_SECRET, production),
     production,
@@ -123,7 +147,12 @@ export function loadConfig(env: Env = environmentIn(process.cwd(), process.env))
     geoipDatabase: geoipDatabase(env.GATEHOUSE_GEOIP_DATABASE),
     eventRetentionSeconds: integer(env, 'GATEHOUSE_EVENT_RETENTION', 365 * DAY, DAY, TEN_YEARS),
     ...webhooks(env),
-    publicUrl: url(env, 'GATEHOUSE_PUBLIC_URL', url(env, 'GATEHOUSE_ISSUER', `http://localhost:${port}`)).replace(/\/+$/, ''),
+    publicUrl,
+    mail: mail(env, production),
+    mailFrom: mailFrom(env, productName, publicUrl),
+    productName,
+    emailVerification: emailVerification(env),
+    mailAlerts: mailAlerts(env),
     notMeLinkTtlSeconds: integer(env, 'GATEHOUSE_NOT_ME_LINK_TTL', 7 * DAY, 60, 90 * DAY),
     // At least the 1 s idle-connection grace and the 3 s webhook grace, with room for requests.
     shutdownTimeoutSeconds: integer(env, 'GATEHOUSE_SHUTDOWN_TIMEOUT', 10, 5, 3600),
@@ -139,9 +168,10 @@ export function loadConfig(env: Env = environmentIn(process.cwd(), process.env))
  */
 export function loadConfigIn(cwd: string, env: Env): Readonly<Config> {
   const config = loadConfig(environmentIn(cwd, env));
-  const { database, geoipDatabase } = config;
+  const { database, geoipDatabase, mail } = config;
   return Object.freeze({
     ...config,
+    mail: mail.kind === 'files' ? { ...mail, dir: resolve(cwd, mail.dir) } : mail,
     database: database.kind === 'sqlite' && database.path !== ':memory:' ? { ...database, path: resolve(cwd, database.path) } : database,
     geoipDatabase: geoipDatabase.kind === 'file' ? { ...geoipDatabase, path: resolve(cwd, geoipDatabase.path) } : geoipDatabase,
   });
@@ -297,4 +327,78 @@ function geoipDatabase(value: string | undefined): GeoipDatabase {
     fail('GATEHOUSE_GEOIP_DATABASE', 'a path to a GeoIP2/GeoLite2 Country or City .mmdb file, or off (unset: the bundled database)', v);
   }
   return { kind: 'file', path: v };
+}
+
+function mail(env: Env, production: boolean): MailSetting {
+  const setting = present(env, 'GATEHOUSE_MAIL')?.toLowerCase();
+  if (setting !== undefined && setting !== 'off') fail('GATEHOUSE_MAIL', 'off (or unset: send mail)', setting);
+  const smtp = present(env, 'GATEHOUSE_SMTP_URL');
+  if (setting === 'off') {
+    if (smtp !== undefined) throw new ConfigError('GATEHOUSE_SMTP_URL is set but GATEHOUSE_MAIL=off: unset one of them');
+    return { kind: 'off' };
+  }
+  if (smtp === undefined) {
+    // Password reset is how people get back into their accounts: in production it must reach
+    // them, not a directory on one node. Turning it off is a decision to write down.
+    if (production) {
+      throw new ConfigError(
+        'GATEHOUSE_SMTP_URL must be set when NODE_ENV=production (smtp://user:password@host:587), or GATEHOUSE_MAIL=off to run without email',
+      );
+    }
+    return { kind: 'files', dir: './data/mail' };
+  }
+  return smtpSetting(smtp);
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function smtpSetting(value: string): MailSetting {
+  const shown = withoutPassword(value);
+  if (!URL.canParse(value)) fail('GATEHOUSE_SMTP_URL', 'smtp://user:password@host:port or smtps://…', shown);
+  const parsed = new URL(value);
+  if (!['smtp:', 'smtps:'].includes(parsed.protocol) || parsed.hostname === '')
+    fail('GATEHOUSE_SMTP_URL', 'smtp://user:password@host:port or smtps://…', shown);
+  const unknown = [...parsed.searchParams.keys()].filter((key) => key !== 'starttls');
+  if (unknown.length > 0) fail('GATEHOUSE_SMTP_URL', 'a URL whose only option is ?starttls=required|opportunistic|off', shown);
+  const given = parsed.searchParams.get('starttls');
+  if (given !== null && !['required', 'opportunistic', 'off'].includes(given))
+    fail('GATEHOUSE_SMTP_URL', 'a URL with ?starttls=required, opportunistic or off', shown);
+  const loopback = LOOPBACK_HOSTS.has(parsed.hostname) || /^127\./.test(parsed.hostname);
+  const starttls = (given ?? (loopback ? 'opportunistic' : 'required')) as 'required' | 'opportunistic' | 'off';
+  return { kind: 'smtp', url: value, starttls };
+}
+
+function productNameOf(env: Env): string {
+  const name = text(env, 'GATEHOUSE_PRODUCT_NAME', 'Gatehouse');
+  // It goes into subjects and a From header: one short line, nothing a header could be split on.
+  if (name.length > 60 || /[\p{Cc}<>"]/u.test(name)) fail('GATEHOUSE_PRODUCT_NAME', 'at most 60 characters, without control characters, <, > or "', name);
+  return name;
+}
+
+function mailFrom(env: Env, productName: string, publicUrl: string): string {
+  const value = present(env, 'GATEHOUSE_MAIL_FROM');
+  if (value === undefined) return `"${productName}" <no-reply@${new URL(publicUrl).hostname}>`;
+  // A display name and an address, or an address: `"Gatehouse" <no-reply@example.com>`.
+  const address = /^(?:"[^"\p{Cc}]{1,100}"\s*|[^"<>\p{Cc}]{1,100}\s*)?<([^<>\s@]+@[^<>\s@]+)>$|^([^<>\s@"]+@[^<>\s@"]+)$/u.exec(value);
+  if (!address) fail('GATEHOUSE_MAIL_FROM', 'an address, or a name and an address: "Gatehouse" <no-reply@example.com>', value);
+  return value;
+}
+
+function emailVerification(env: Env): 'optional' | 'required' {
+  const value = oneOf(env, 'GATEHOUSE_EMAIL_VERIFICATION', 'optional', ['optional', 'required']) as 'optional' | 'required';
+  // Nobody could ever prove an address: every new account would be shut out.
+  if (value === 'required' && present(env, 'GATEHOUSE_MAIL')?.toLowerCase() === 'off') {
+    throw new ConfigError('GATEHOUSE_EMAIL_VERIFICATION=required needs mail: it cannot be used with GATEHOUSE_MAIL=off');
+  }
+  return value;
+}
+
+function mailAlerts(env: Env): WebhookType[] {
+  const value = present(env, 'GATEHOUSE_MAIL_ALERTS');
+  if (value === undefined) return [...WEBHOOK_TYPES];
+  if (value.toLowerCase() === 'none') return [];
+  const chosen = [...new Set(value.split(',').map((v) => v.trim()))];
+  const unknown = chosen.filter((v) => !(WEBHOOK_TYPES as readonly string[]).includes(v));
+  if (unknown.length > 0 || chosen.length === 0) fail('GATEHOUSE_MAIL_ALERTS', `none, or a comma-separated list of ${WEBHOOK_TYPES.join(', ')}`, value);
+  return chosen as WebhookType[];
 }

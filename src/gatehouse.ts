@@ -28,6 +28,10 @@ import type { SecurityEvent } from './service/security-log.js';
 import { openStore } from './storage/kysely/kysely-store.js';
 import type { Store } from './storage/store.js';
 import { WebhookDeliverer } from './webhooks/deliverer.js';
+import { accountTokenKey } from './core/account-tokens.js';
+import { MailDeliverer } from './mail/deliverer.js';
+import { purgeExpiredLinks, purgeSettledMail } from './mail/retention.js';
+import { openMailTransport } from './mail/transport.js';
 import { purgeSettledDeliveries } from './webhooks/retention.js';
 
 export interface Gatehouse {
@@ -44,6 +48,8 @@ export interface Gatehouse {
   metrics: GatehouseMetrics;
   /** Sends the webhook outbox; undefined when GATEHOUSE_WEBHOOK_URL is not set. */
   webhooks?: WebhookDeliverer;
+  /** Sends the mail outbox; undefined when GATEHOUSE_MAIL=off. */
+  mail?: MailDeliverer;
   /** Deletes sessions and history past their retention and stale sign-in failure counters now (it also runs every hour). */
   purge(): Promise<number>;
   /**
@@ -104,6 +110,8 @@ export function purgePhases(config: Readonly<Config>): PurgePhase[] {
     { name: 'sign-in failure counters', run: (ctx) => purgeSignInFailures(ctx) },
     { name: 'registration counters', run: (ctx) => purgeAddressAttempts(ctx) },
     { name: 'settled webhook deliveries', run: (ctx) => purgeSettledDeliveries(ctx) },
+    { name: 'sent mail', run: (ctx) => purgeSettledMail(ctx) },
+    { name: 'expired email links', run: (ctx) => purgeExpiredLinks(ctx) },
     { name: 'login history events', run: (ctx) => purgeEvents(ctx, config.eventRetentionSeconds) },
   ];
 }
@@ -154,6 +162,8 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
     });
     metrics = measured;
 
+    let mailer: MailDeliverer | undefined;
+    const tokenKey = accountTokenKey(secret.value);
     const ctx: ServiceContext = {
       store,
       clock,
@@ -189,10 +199,25 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       registrationIpMax: config.registrationIpMax,
       locator,
       webhooks: config.webhookUrl !== undefined,
-      notMeLinks:
-        config.webhookSecret === undefined
+      // Keyed from the webhook secret where there is one (links already sent keep working), else
+      // from the key secret: alerts by mail carry these links with no webhook configured.
+      notMeLinks: { key: notMeKey(config.webhookSecret ?? secret.value), ttlSeconds: config.notMeLinkTtlSeconds, publicUrl: config.publicUrl },
+      mailAlerts: new Set(config.mail.kind === 'off' ? [] : config.mailAlerts),
+      emailVerification: config.emailVerification,
+      mail:
+        config.mail.kind === 'off'
           ? undefined
-          : { key: notMeKey(config.webhookSecret), ttlSeconds: config.notMeLinkTtlSeconds, publicUrl: config.publicUrl },
+          : {
+              queued: () => {
+                measured.mailAttempt('queued');
+                // After the answer, not in it: on SQLite the deliverer's first claim would run on
+                // the event loop before the reply, and make a request that mails slower than one
+                // that does not, which is what a password reset must not be.
+                setImmediate(() => mailer?.kick());
+              },
+              resetIpMax: config.passwordResetIpMax,
+              tokenKey,
+            },
     };
     const activity = new LastActivity(store, clock, ctx.sessions);
     let closing = false;
@@ -256,6 +281,18 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
             log: built.log.child({ component: 'webhooks' }),
           });
     webhooks?.start();
+    const transport = openMailTransport(config.mail);
+    mailer =
+      transport &&
+      new MailDeliverer({
+        transport,
+        settings: { from: config.mailFrom, productName: config.productName, publicUrl: config.publicUrl, tokenKey, notMeLinks: ctx.notMeLinks! },
+        store,
+        clock,
+        log: built.log.child({ component: 'mail' }),
+        onAttempt: (outcome) => measured.mailAttempt(outcome),
+      });
+    mailer?.start();
     const timers = [
       every(PRUNE_INTERVAL_MS, 'revocation view pruning', () => view.prune()),
       every(ACTIVITY_FLUSH_MS, 'last-activity write', () => activity.flush()),
@@ -297,6 +334,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       } while (activity.backlog > 0 && failures < 3);
       // Attempts in flight finish (or are handed back) while the database is still there.
       await webhooks?.close();
+      await mailer?.close();
       await store.close();
     });
     // Every plugin loaded and the OpenAPI document built and checked now (after the last hook
@@ -309,7 +347,21 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
         await connections.stopAccepting();
         await built.close();
       })());
-    return { app: built, store, view, sync, keys, keySecret: secret.value, activity, ctx, metrics: measured, ...(webhooks ? { webhooks } : {}), purge, close };
+    return {
+      app: built,
+      store,
+      view,
+      sync,
+      keys,
+      keySecret: secret.value,
+      activity,
+      ctx,
+      metrics: measured,
+      ...(webhooks ? { webhooks } : {}),
+      ...(mailer ? { mail: mailer } : {}),
+      purge,
+      close,
+    };
   } catch (error) {
     metrics?.close();
     await store.close();

@@ -228,7 +228,7 @@ describe('production and signing-key configuration', () => {
   });
 
   it('starts in production with a secret, and elsewhere without one', () => {
-    expect(loadConfig({ NODE_ENV: 'production', GATEHOUSE_SECRET: SECRET })).toMatchObject({ production: true, secret: SECRET });
+    expect(loadConfig({ NODE_ENV: 'production', GATEHOUSE_SECRET: SECRET, GATEHOUSE_MAIL: 'off' })).toMatchObject({ production: true, secret: SECRET });
     expect(loadConfig({ NODE_ENV: 'development' })).toMatchObject({ production: false, secret: undefined });
     expect(loadConfig({})).toMatchObject({ production: false, secret: undefined });
   });
@@ -240,5 +240,57 @@ describe('production and signing-key configuration', () => {
     for (const value of ['-1', '3651', '1.5', 'monthly']) {
       expect(() => loadConfig({ GATEHOUSE_KEY_ROTATION_DAYS: value })).toThrowError(/^GATEHOUSE_KEY_ROTATION_DAYS must be a whole number from 0 to 3650/);
     }
+  });
+});
+
+describe('mail configuration', () => {
+  const SECRET = 'an operator secret of at least 32 chars';
+
+  it('writes .eml files under ./data/mail outside production when no SMTP server is set, from no-reply at the public host', () => {
+    const config = loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://auth.example.com/' });
+    expect(config.mail).toEqual({ kind: 'files', dir: './data/mail' });
+    expect(config.mailFrom).toBe('"Gatehouse" <no-reply@auth.example.com>');
+    expect(config.productName).toBe('Gatehouse');
+    expect(config.passwordResetIpMax).toBe(20);
+  });
+
+  it('requires STARTTLS for any SMTP host but loopback, unless the URL says otherwise', () => {
+    expect(loadConfig({ GATEHOUSE_SMTP_URL: 'smtp://user:pass@smtp.example.com:587' }).mail).toEqual({
+      kind: 'smtp',
+      url: 'smtp://user:pass@smtp.example.com:587',
+      starttls: 'required',
+    });
+    expect(loadConfig({ GATEHOUSE_SMTP_URL: 'smtp://127.0.0.1:2525' }).mail).toMatchObject({ starttls: 'opportunistic' });
+    expect(loadConfig({ GATEHOUSE_SMTP_URL: 'smtp://localhost:25' }).mail).toMatchObject({ starttls: 'opportunistic' });
+    expect(loadConfig({ GATEHOUSE_SMTP_URL: 'smtp://relay.internal:25?starttls=off' }).mail).toMatchObject({ starttls: 'off' });
+    expect(loadConfig({ GATEHOUSE_SMTP_URL: 'smtps://user:pass@smtp.example.com' }).mail).toMatchObject({ kind: 'smtp', starttls: 'required' });
+  });
+
+  it('refuses a malformed SMTP URL in one line, without its password', () => {
+    for (const value of ['http://smtp.example.com', 'smtp://', 'smtp://u:secret@host?tls=no', 'smtp://u:secret@host?starttls=maybe', 'not a url']) {
+      expect(() => loadConfig({ GATEHOUSE_SMTP_URL: value })).toThrowError(ConfigError);
+      expect(() => loadConfig({ GATEHOUSE_SMTP_URL: value })).toThrowError(/^GATEHOUSE_SMTP_URL must be /);
+      expect(() => loadConfig({ GATEHOUSE_SMTP_URL: value })).not.toThrowError(/secret/);
+    }
+  });
+
+  it('refuses to start in production without SMTP unless GATEHOUSE_MAIL=off says so', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', GATEHOUSE_SECRET: SECRET })).toThrowError(
+      /^GATEHOUSE_SMTP_URL must be set when NODE_ENV=production \(smtp:\/\/user:password@host:587\), or GATEHOUSE_MAIL=off to run without email$/,
+    );
+    expect(loadConfig({ NODE_ENV: 'production', GATEHOUSE_SECRET: SECRET, GATEHOUSE_MAIL: 'off' }).mail).toEqual({ kind: 'off' });
+    expect(loadConfig({ NODE_ENV: 'production', GATEHOUSE_SECRET: SECRET, GATEHOUSE_SMTP_URL: 'smtp://smtp.example.com' }).mail.kind).toBe('smtp');
+    expect(() => loadConfig({ GATEHOUSE_MAIL: 'off', GATEHOUSE_SMTP_URL: 'smtp://smtp.example.com' })).toThrowError(/unset one of them/);
+    expect(() => loadConfig({ GATEHOUSE_MAIL: 'on' })).toThrowError(/^GATEHOUSE_MAIL must be off/);
+  });
+
+  it('takes a From address with or without a name, and a product name that cannot break a header', () => {
+    expect(loadConfig({ GATEHOUSE_MAIL_FROM: 'Acme Accounts <accounts@acme.test>' }).mailFrom).toBe('Acme Accounts <accounts@acme.test>');
+    expect(loadConfig({ GATEHOUSE_MAIL_FROM: 'accounts@acme.test' }).mailFrom).toBe('accounts@acme.test');
+    expect(loadConfig({ GATEHOUSE_PRODUCT_NAME: 'Acme' }).mailFrom).toBe('"Acme" <no-reply@localhost>');
+    for (const from of ['Acme', '<not an address>', 'a@b\r\nBcc: x@y', '"Unclosed <a@b.test>'])
+      expect(() => loadConfig({ GATEHOUSE_MAIL_FROM: from })).toThrowError(/^GATEHOUSE_MAIL_FROM must be/);
+    for (const name of ['A'.repeat(61), 'Acme\nBcc: x', 'Acme <evil>'])
+      expect(() => loadConfig({ GATEHOUSE_PRODUCT_NAME: name })).toThrowError(/^GATEHOUSE_PRODUCT_NAME must be/);
   });
 });

@@ -92,7 +92,7 @@ export function serverProcessTests(kind: DatabaseKind, flows: readonly ServerFlo
         const first = spawnSync(process.execPath, MIGRATE, { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
         expect(first.status, first.stderr).toBe(0);
         expect(first.stdout).toBe(
-          'gatehouse: applied 0001-initial, 0002-sign-in-limits, 0003-activity, 0004-signing-key-rotation, 0005-imports, 0006-user-email-search, 0007-address-attempts, 0008-ascii-email-domains, 0009-revoked-sessions-index, 0010-live-session-expiries, 0011-open-session-count, 0012-settled-webhook-deliveries, 0013-events-by-month\n',
+          'gatehouse: applied 0001-initial, 0002-sign-in-limits, 0003-activity, 0004-signing-key-rotation, 0005-imports, 0006-user-email-search, 0007-address-attempts, 0008-ascii-email-domains, 0009-revoked-sessions-index, 0010-live-session-expiries, 0011-open-session-count, 0012-settled-webhook-deliveries, 0013-events-by-month, 0014-mail\n',
         );
         const second = spawnSync(process.execPath, MIGRATE, { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
         expect(second.stdout).toBe('gatehouse: schema is up to date\n');

@@ -33,12 +33,13 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 export async function signAccessToken(
   keys: AccessTokenKeys,
   settings: AccessTokenSettings,
-  subject: { userId: string; sessionId: string; authTime: number },
+  subject: { userId: string; sessionId: string; authTime: number; emailVerified?: boolean },
   now: number,
 ): Promise<SignedAccessToken> {
   const { kid, key } = keys.signingKey();
   const iat = seconds(now);
-  const token = await new SignJWT({ sid: subject.sessionId, auth_time: seconds(subject.authTime) })
+  const claims = { sid: subject.sessionId, auth_time: seconds(subject.authTime) };
+  const token = await new SignJWT(subject.emailVerified === undefined ? claims : { ...claims, email_verified: subject.emailVerified })
     .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, typ: ACCESS_TOKEN_TYP, kid })
     .setIssuer(settings.issuer)
     .setAudience(settings.audience)

@@ -31,6 +31,14 @@ export const EVENT_TYPES = [
   'role_changed',
   // `gatehouse import` (src/import/) brought the account from the app Gatehouse replaced.
   'account_imported',
+  // Recovery by email (src/service/password-reset.ts): the request names the client that asked.
+  'password_reset_requested',
+  'password_reset',
+  // The account's address (src/service/email-*.ts).
+  'email_verified',
+  'email_change_requested',
+  'email_changed',
+  'email_change_cancelled',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -52,6 +60,15 @@ export type WebhookType = (typeof WEBHOOK_TYPES)[number];
  * - `signed_out_by_admin`, `account_disabled`: `session_ids` (the sessions it ended)
  * - `role_changed`: `role` and `previous_role`
  * - `account_imported`: `source` (its name), `source_id` (the user's row id there), `sessions`
+ * - `password_reset_requested`: `mailed` (false when the account's mail limit held it back,
+ *   or the account is disabled), `requested_by: 'admin'` when an administrator sent it; without
+ *   a user when the address has no account
+ * - `password_reset`: `session_ids` (every session it ended)
+ * - `email_verified`: `email` (the address proved)
+ * - `email_change_requested`: `email` (the new address, not yet the account's), `mailed`
+ * - `email_changed`: `email`, `previous_email`
+ * - `email_change_cancelled`: `email` (the address kept or restored), `reverted` (the change had
+ *   landed and was undone), `session_ids` (every session it ended)
  * Never a password, token or hash.
  */
 export type EventDetail = Record<string, string | number | boolean | string[] | null>;
@@ -71,10 +88,18 @@ export interface ActivityEvent {
   detail: EventDetail;
   /** The notification this event sends; its outbox row is written with it. */
   notify: WebhookType | null;
+  /** The alert this event mails to the account's address (GATEHOUSE_MAIL_ALERTS); its mail is queued with it. */
+  mailAlert?: WebhookType | null;
 }
 
-/** An event as history shows it: whether it notified is the outbox's business. */
-export type StoredEvent = Omit<ActivityEvent, 'notify'>;
+/** An event as history shows it: whether it notified is the outboxes' business. */
+export type StoredEvent = Omit<ActivityEvent, 'notify' | 'mailAlert'>;
+
+/**
+ * Where an event's notification goes: the webhook receiver (when one is configured) and, for
+ * the kinds in `mail`, the account's inbox. `true`/`false` is webhooks alone.
+ */
+export type NotificationOutputs = boolean | { webhooks: boolean; mail: ReadonlySet<WebhookType> };
 
 /** Builds events from an outcome known only inside the store's transaction. */
 export type EventsFor<T> = (outcome: T) => ActivityEvent[];
@@ -83,9 +108,13 @@ export function newEvent(
   type: EventType,
   at: number,
   fields: { userId: string | null; sessionId?: string | null; actor?: string | null; client?: ClientInfo | null; detail?: EventDetail },
-  webhooks: boolean,
+  outputs: NotificationOutputs,
 ): ActivityEvent {
   const detail = fields.detail ?? {};
+  const kind = webhookFor(type, detail);
+  const webhooks = typeof outputs === 'boolean' ? outputs : outputs.webhooks;
+  // A reset mails its own "your password was changed", whatever the alerts: not a second one.
+  const mailed = typeof outputs !== 'boolean' && kind !== null && type !== 'password_reset' && outputs.mail.has(kind);
   return {
     id: eventId(at),
     type,
@@ -95,7 +124,8 @@ export function newEvent(
     actor: fields.actor ?? null,
     client: fields.client ?? null,
     detail,
-    notify: webhooks ? webhookFor(type, detail) : null,
+    notify: webhooks ? kind : null,
+    ...(mailed ? { mailAlert: kind } : {}),
   };
 }
 
@@ -123,6 +153,7 @@ export function webhookFor(type: EventType, detail: EventDetail): WebhookType | 
     case 'signed_in':
       return detail.new_device === true ? 'new_device_login' : null;
     case 'password_changed':
+    case 'password_reset':
       return 'password_changed';
     case 'refresh_token_reused':
       return 'refresh_token_reused';
@@ -131,6 +162,7 @@ export function webhookFor(type: EventType, detail: EventDetail): WebhookType | 
     case 'all_sessions_revoked':
     case 'sessions_evicted':
     case 'sign_in_reported':
+    case 'email_change_cancelled':
     case 'signed_out_by_admin':
     case 'account_disabled':
       // A report of a session that had already ended signed nothing out, nor did disabling an

@@ -13,6 +13,8 @@ export interface UserRecord {
   createdAt: number;
   updatedAt: number;
   passwordChangedAt: number;
+  /** When the account's current address was proved (a link in a mail to it); null: not proved. */
+  emailVerifiedAt: number | null;
 }
 
 /** What a sign-in learned about the client that made it. */
@@ -46,7 +48,11 @@ export type RevocationReason =
   | 'reported'
   // An administrator (or the `gatehouse` CLI) signed the session out; `by` says who.
   | 'admin'
-  | 'account_disabled';
+  | 'account_disabled'
+  // A password reset by email link ends every session, the one it might have come from included.
+  | 'password_reset'
+  // The old address's "this wasn't me" of an email change: whoever changed it is signed out.
+  | 'email_change_cancelled';
 
 export interface Revocation {
   reason: RevocationReason;

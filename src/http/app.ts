@@ -22,7 +22,9 @@ import { meRoutes } from './routes/me.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { notMeRoutes } from './routes/not-me.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { emailRoutes } from './routes/email.js';
 import { openApiRoutes } from './routes/openapi.js';
+import { passwordResetRoutes } from './routes/password-reset.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { webRoutes } from '../web/routes.js';
@@ -90,6 +92,10 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
 
   const authenticate = authenticator(parts.ctx, parts.view, parts.activity, parts.sync);
   await app.register(authRoutes, { ctx: parts.ctx, authenticate, publicUrl: parts.publicUrl });
+  if (parts.ctx.mail) {
+    await app.register(passwordResetRoutes, { ctx: parts.ctx });
+    await app.register(emailRoutes, { ctx: parts.ctx, authenticate });
+  }
   await app.register(meRoutes, { ctx: parts.ctx, authenticate });
   await app.register(sessionRoutes, { ctx: parts.ctx, authenticate });
   await app.register(activityRoutes, { ctx: parts.ctx, authenticate });
@@ -100,7 +106,8 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
   await app.register(notMeRoutes, { ctx: parts.ctx });
   await app.register(healthRoutes, { store: parts.store, sync: parts.sync, keys: parts.keys, closing: parts.closing });
   await app.register(metricsRoutes, { metrics: parts.metrics, token: parts.metricsToken });
-  await app.register(webRoutes);
+  // The page offers "Forgot password?" only where a reset mail can be sent.
+  await app.register(webRoutes, { mail: parts.ctx.mail !== undefined });
   await app.register(openApiRoutes, { routes, publicUrl: parts.publicUrl });
   return app;
 }

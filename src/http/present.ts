@@ -9,7 +9,7 @@ import type { ActivityEventJson, AdminUserJson, RevocationFeedJson, SessionJson,
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function presentUser(user: UserRecord): UserJson {
-  return { id: user.id, email: user.email, name: user.name, created_at: iso(user.createdAt) };
+  return { id: user.id, email: user.email, name: user.name, email_verified: user.emailVerifiedAt !== null, created_at: iso(user.createdAt) };
 }
 
 /** An account for administrators: role and state, never the password hash. */
@@ -19,6 +19,7 @@ export function presentAdminUser(user: UserRecord): AdminUserJson {
     email: user.email,
     name: user.name,
     role: user.role,
+    email_verified: user.emailVerifiedAt !== null,
     disabled_at: user.disabledAt === null ? null : iso(user.disabledAt),
     created_at: iso(user.createdAt),
     updated_at: iso(user.updatedAt),

@@ -48,6 +48,38 @@ export const PasswordChangeBody = Type.Object(
   { ...closed, $id: 'PasswordChangeBody' },
 );
 
+export const PasswordResetBody = Type.Object(
+  { email: Type.String({ minLength: 1, maxLength: 320, pattern: '^[^\\u0000]*$' }) },
+  { ...closed, $id: 'PasswordResetBody' },
+);
+
+// The token from the link's fragment (`#token=…`): an id and a MAC, base64url.
+export const PasswordResetConfirmBody = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: 256 }), new_password: Type.String({ maxLength: 1024 }) },
+  { ...closed, $id: 'PasswordResetConfirmBody' },
+);
+
+// The same words for every address, known or not: nothing in the answer tells them apart.
+export const PASSWORD_RESET_ACCEPTED =
+  'If an account has this address, a link to choose a new password is on its way. It works for 30 minutes, and only the newest link works.';
+export const PasswordResetAccepted = Type.Object({ detail: Type.String() }, { $id: 'PasswordResetAccepted' });
+
+// An emailed link's token, from its fragment: what verification, a change and its cancel take.
+export const LinkTokenBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 256 }) }, { ...closed, $id: 'LinkTokenBody' });
+
+export const EmailVerificationBody = Type.Object(
+  { email: Type.String({ minLength: 1, maxLength: 320, pattern: '^[^\\u0000]*$' }) },
+  { ...closed, $id: 'EmailVerificationBody' },
+);
+
+export const EmailChangeBody = Type.Object(
+  { email: Type.String({ minLength: 1, maxLength: 320, pattern: '^[^\\u0000]*$' }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { ...closed, $id: 'EmailChangeBody' },
+);
+
+/** What a request that may mail answers: words for the person, the same whatever happened where it must be. */
+export const Accepted = Type.Object({ detail: Type.String() }, { $id: 'Accepted' });
+
 // Session ids are base64url; anything else cannot name a session (and a NUL would reach SQL).
 export const SessionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }, closed);
 
@@ -60,6 +92,8 @@ export const User = Type.Object(
     id: Type.String(),
     email: Type.String(),
     name: Type.Union([Type.String(), Type.Null()]),
+    /** Whether the address was proved by a link mailed to it (or a password reset). */
+    email_verified: Type.Boolean(),
     created_at: Timestamp,
   },
   { $id: 'User' },
@@ -203,6 +237,7 @@ export const AdminUser = Type.Object(
     email: Type.String(),
     name: Type.Union([Type.String(), Type.Null()]),
     role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
+    email_verified: Type.Boolean(),
     disabled_at: Type.Union([Timestamp, Type.Null()]),
     created_at: Timestamp,
     updated_at: Timestamp,

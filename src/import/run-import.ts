@@ -17,6 +17,8 @@ export interface ImportRun {
   /** The source's name (`--source`): what `imported_rows` files its rows under. */
   source: string;
   dryRun: boolean;
+  /** `--emails-verified`: the old app proved its addresses, so the accounts come verified (by default they do not). */
+  emailsVerified?: boolean;
   policy: ImportPolicy;
   locator: Locator;
   now: number;
@@ -105,7 +107,10 @@ async function importUser({ run, report, logins, devices }: UserContext, user: S
     return;
   }
   const { layout } = run.reader;
-  const account = newUserFrom({ ...user, passwordHash: user.passwordHash as string }, checked.email, run.now);
+  const account = {
+    ...newUserFrom({ ...user, passwordHash: user.passwordHash as string }, checked.email, run.now),
+    emailVerifiedAt: run.emailsVerified ? run.now : null,
+  };
   const sessions = importedSessions(run, logins, account.id);
   if (run.dryRun) {
     report.users.imported++;

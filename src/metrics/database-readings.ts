@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import type { MailOutboxStore } from '../storage/ports/mail-outbox.js';
 import type { OutboxStore } from '../storage/ports/outbox.js';
 import type { SessionStore } from '../storage/ports/sessions.js';
 
@@ -7,6 +8,8 @@ export interface Readings {
   webhookPending: number;
   /** When the oldest undelivered notification was written; null when none waits. */
   webhookOldestCreatedAt: number | null;
+  mailPending: number;
+  mailOldestCreatedAt: number | null;
 }
 
 export interface DatabaseReadingsOptions {
@@ -17,7 +20,7 @@ export interface DatabaseReadingsOptions {
 }
 
 /**
- * The figures only the database knows (active sessions, the webhook outbox), read at most once
+ * The figures only the database knows (active sessions, the webhook and mail outboxes), read at most once
  * per `maxAgeMs` however many scrapers ask: /metrics may be open to anyone who can reach it,
  * and database reads on every request would let them load the database. The
  * first scrape after the interval asks (one query at a time, others wait for it); a node nobody
@@ -30,7 +33,7 @@ export class DatabaseReadings {
   private asking: Promise<void> | undefined;
 
   constructor(
-    private readonly store: Pick<SessionStore, 'countOpenSessions'> & Pick<OutboxStore, 'webhookBacklog'>,
+    private readonly store: Pick<SessionStore, 'countOpenSessions'> & Pick<OutboxStore, 'webhookBacklog'> & Pick<MailOutboxStore, 'mailBacklog'>,
     private readonly clock: Clock,
     private readonly options: DatabaseReadingsOptions,
     private readonly onError: (error: unknown) => void,
@@ -50,8 +53,14 @@ export class DatabaseReadings {
 
   private async ask(): Promise<void> {
     try {
-      const [activeSessions, backlog] = await Promise.all([this.store.countOpenSessions(), this.store.webhookBacklog()]);
-      this.last = { activeSessions, webhookPending: backlog.pending, webhookOldestCreatedAt: backlog.oldestCreatedAt };
+      const [activeSessions, backlog, mail] = await Promise.all([this.store.countOpenSessions(), this.store.webhookBacklog(), this.store.mailBacklog()]);
+      this.last = {
+        activeSessions,
+        webhookPending: backlog.pending,
+        webhookOldestCreatedAt: backlog.oldestCreatedAt,
+        mailPending: mail.pending,
+        mailOldestCreatedAt: mail.oldestCreatedAt,
+      };
     } catch (error) {
       // The last readings stay: a scrape during an outage still answers, and /readyz says why.
       this.onError(error);

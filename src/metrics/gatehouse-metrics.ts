@@ -28,7 +28,12 @@ const REVOCATION_REASONS: readonly RevocationReason[] = [
   'reported',
   'admin',
   'account_disabled',
+  'password_reset',
 ];
+
+/** What became of mail: queued by a request, then sent, retried or given up by a deliverer. */
+export const MAIL_OUTCOMES = ['queued', 'sent', 'retried', 'failed'] as const;
+export type MailOutcome = (typeof MAIL_OUTCOMES)[number];
 
 export const SIGN_IN_OUTCOMES = ['success', 'invalid_credentials', 'rate_limited', 'unavailable', 'forbidden', 'invalid_request', 'error'] as const;
 export type SignInOutcome = (typeof SIGN_IN_OUTCOMES)[number];
@@ -93,6 +98,19 @@ export class GatehouseMetrics {
   private readonly webhookAge = this.registry.register(
     new Gauge('gatehouse_webhook_backlog_oldest_age_seconds', 'Age of the oldest undelivered webhook notification, in seconds; 0 when none waits.', []),
   );
+  private readonly mailMessages = this.registry.register(
+    new Counter(
+      'gatehouse_mail_messages_total',
+      'Mail messages queued by this node, and attempts it made: sent, retried (failed, will retry) and failed (given up).',
+      ['outcome'],
+    ),
+  );
+  private readonly mailPending = this.registry.register(
+    new Gauge('gatehouse_mail_backlog', 'Mail messages neither sent nor given up, in the whole database (read at most every 15 s).', []),
+  );
+  private readonly mailAge = this.registry.register(
+    new Gauge('gatehouse_mail_backlog_oldest_age_seconds', 'Age of the oldest unsent mail message, in seconds; 0 when none waits.', []),
+  );
   private readonly readings: DatabaseReadings;
   private readonly stops: Array<() => void> = [];
   /** Per route, method and status: the series to move, so a request costs one Map lookup. */
@@ -101,6 +119,7 @@ export class GatehouseMetrics {
   constructor(private readonly sources: MetricsSources) {
     for (const outcome of SIGN_IN_OUTCOMES.slice(0, 4)) this.signIns.labels({ outcome });
     for (const reason of REVOCATION_REASONS) this.revocations.labels({ reason });
+    for (const outcome of MAIL_OUTCOMES) this.mailMessages.labels({ outcome });
     this.readings = new DatabaseReadings(sources.store, sources.clock, DATABASE_READINGS, sources.onError);
     this.stops.push(registerProcessMetrics(this.registry));
     this.registry.onCollect(() => {
@@ -126,6 +145,10 @@ export class GatehouseMetrics {
 
   signIn(outcome: SignInOutcome): void {
     this.signIns.inc({ outcome });
+  }
+
+  mailAttempt(outcome: MailOutcome): void {
+    this.mailMessages.inc({ outcome });
   }
 
   /** Told every security event (service/security-log.ts); counts the sign-outs among them. */
@@ -161,5 +184,8 @@ export class GatehouseMetrics {
     this.webhookPending.set({}, readings.webhookPending);
     const oldest = readings.webhookOldestCreatedAt;
     this.webhookAge.set({}, oldest === null ? 0 : Math.max(0, this.sources.clock.now() - oldest) / 1000);
+    this.mailPending.set({}, readings.mailPending);
+    const oldestMail = readings.mailOldestCreatedAt;
+    this.mailAge.set({}, oldestMail === null ? 0 : Math.max(0, this.sources.clock.now() - oldestMail) / 1000);
   }
 }

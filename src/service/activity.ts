@@ -3,13 +3,13 @@ import { decodeEventCursor, encodeEventCursor } from '../core/event-cursor.js';
 import type { ClientInfo } from '../core/records.js';
 import type { Caller, ServiceContext } from './context.js';
 
-/** An event happening now, with its webhook when one is configured (core/activity.ts). */
+/** An event happening now, with its webhook when one is configured and its alert mail when chosen (core/activity.ts). */
 export function event(
   ctx: ServiceContext,
   type: EventType,
   fields: { userId: string | null; sessionId?: string | null; actor?: string | null; client?: ClientInfo | null; detail?: EventDetail },
 ) {
-  return newEvent(type, ctx.clock.now(), fields, ctx.webhooks);
+  return newEvent(type, ctx.clock.now(), fields, { webhooks: ctx.webhooks, mail: ctx.mailAlerts });
 }
 
 export interface ActivityPage {

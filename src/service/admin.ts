@@ -15,7 +15,7 @@ import type { Caller, ServiceContext } from './context.js';
  * the CLI can make one from a store. Its revocations reach running servers the way another
  * node's do (PostgreSQL NOTIFY, and the one-second catch-up on both databases).
  */
-export type AdminContext = Pick<ServiceContext, 'store' | 'clock' | 'revocations' | 'log' | 'webhooks'>;
+export type AdminContext = Pick<ServiceContext, 'store' | 'clock' | 'revocations' | 'log' | 'webhooks' | 'mailAlerts'>;
 
 /** Who does an admin action: a signed-in administrator (and from where), or the CLI. */
 export type AdminActor = { kind: 'admin'; userId: string; ip: string } | { kind: 'cli' };
@@ -60,7 +60,7 @@ export async function requireRecentSignIn(ctx: Pick<ServiceContext, 'store' | 'c
  * know. The actor's id is kept, and the address goes to the security log (`logAdminAction`).
  */
 export function adminEvent(ctx: AdminContext, type: EventType, userId: string, actor: AdminActor, detail: EventDetail = {}): ActivityEvent {
-  return newEvent(type, ctx.clock.now(), { userId, actor: actorId(actor), detail }, ctx.webhooks);
+  return newEvent(type, ctx.clock.now(), { userId, actor: actorId(actor), detail }, { webhooks: ctx.webhooks, mail: ctx.mailAlerts });
 }
 
 export function logAdminAction(ctx: AdminContext, action: string, userId: string, actor: AdminActor): void {

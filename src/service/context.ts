@@ -1,4 +1,5 @@
 import type { AccessTokenKeys, AccessTokenSettings } from '../core/access-token.js';
+import type { WebhookType } from '../core/activity.js';
 import type { Clock } from '../core/clock.js';
 import type { NotMeLinks } from '../core/not-me-link.js';
 import type { PasswordHasher } from '../core/password-hasher.js';
@@ -35,8 +36,23 @@ export interface ServiceContext {
   locator: Locator;
   /** A webhook receiver is configured: events that notify are written with an outbox row. */
   webhooks: boolean;
-  /** "This wasn't me" links in new-device notifications; undefined without webhooks. */
+  /** "This wasn't me" links in new-device notifications (webhooks and mail); undefined: none are made or accepted. */
   notMeLinks: NotMeLinks | undefined;
+  /** The alerts mailed to the account's address as well (GATEHOUSE_MAIL_ALERTS); empty when mail is off. */
+  mailAlerts: ReadonlySet<WebhookType>;
+  /** Email (src/mail/); undefined when GATEHOUSE_MAIL=off, and then nothing queues a message. */
+  mail: MailContext | undefined;
+  /** `required`: a correct password on an unverified account answers `email_not_verified`, and no session starts. */
+  emailVerification: 'optional' | 'required';
+}
+
+export interface MailContext {
+  /** Wakes this node's mail deliverer after a transaction queued a message. */
+  queued(): void;
+  /** Password-reset requests one client address may make per 15 minutes; 0: no limit. */
+  resetIpMax: number;
+  /** Keys the tokens of emailed links (core/account-tokens.ts). */
+  tokenKey: Buffer;
 }
 
 /** The signed-in caller of a Bearer route, as the authentication plugin established it. */

@@ -3,7 +3,7 @@ import { SECOND } from '../core/clock.js';
 import type { SessionRecord } from '../core/records.js';
 import { sessionEndsAt } from '../core/session-policy.js';
 import { IP_WINDOW_MS } from '../core/sign-in-limits.js';
-import { ADDRESS_WINDOW_MS } from '../core/address-limits.js';
+import { LONGEST_WINDOW_MS } from '../core/address-limits.js';
 import { batchTarget, inBatches } from './batches.js';
 import type { ServiceContext } from './context.js';
 
@@ -35,9 +35,10 @@ export async function purgeSignInFailures(ctx: Pick<ServiceContext, 'store' | 'c
   return inBatches((limit) => ctx.store.purgeSignInFailures(now - SIGN_IN_FAILURE_RETENTION_MS, now - IP_WINDOW_MS, limit), ctx.clock, batchTarget(ctx.store));
 }
 
-/** Deletes per-address counters (registrations) whose window has closed. */
+/** Deletes per-address counters (registrations, resets, mail per recipient) whose window has closed. */
 export async function purgeAddressAttempts(ctx: Pick<ServiceContext, 'store' | 'clock'>): Promise<number> {
-  const before = ctx.clock.now() - ADDRESS_WINDOW_MS;
+  // By the longest window: a recipient's hour must not be cut short by the addresses' 15 minutes.
+  const before = ctx.clock.now() - LONGEST_WINDOW_MS;
   return inBatches((limit) => ctx.store.purgeAddressAttempts(before, limit), ctx.clock, batchTarget(ctx.store));
 }
 

@@ -116,6 +116,6 @@ async function refuse(ctx: ServiceContext, judgement: RefreshJudgement, s: Sessi
 }
 
 async function signedIn(ctx: ServiceContext, session: SessionRecord, user: UserRecord, refreshToken: string): Promise<SignedIn> {
-  const access = await issueAccessToken(ctx, session);
+  const access = await issueAccessToken(ctx, session, user);
   return { user, session, accessToken: access.token, expiresIn: access.expiresIn, refreshToken };
 }

@@ -7,6 +7,8 @@ import { newId } from '../core/random.js';
 import { deviceKey } from '../core/activity.js';
 import type { ClientInfo, UserRecord } from '../core/records.js';
 import { event } from './activity.js';
+import { verificationLink } from './email-verification.js';
+import { mayMail } from './mail.js';
 import type { ServiceContext } from './context.js';
 
 export const MAX_NAME_LENGTH = 100;
@@ -29,6 +31,10 @@ export async function register(ctx: ServiceContext, input: Registration, client:
   // of registrations would cost): every attempt from the address counts, taken or not.
   await countRegistration(ctx, client.ip);
   const id = newId();
+  const now = ctx.clock.now();
+  // The address gets its verification link with the account, unless mail is off or it has had
+  // its hour's share of messages (someone registering a stranger's address again and again).
+  const link = ctx.mail && (await mayMail(ctx, email.key)) ? verificationLink({ id, email: email.address }, now) : undefined;
   // The device the account was created on is one it has used: its first sign-in there is no news.
   const user = await ctx.store.createUser(
     {
@@ -38,11 +44,12 @@ export async function register(ctx: ServiceContext, input: Registration, client:
       name,
       passwordHash: await ctx.hasher.hash(password, 'registration'),
       role: 'user',
-      createdAt: ctx.clock.now(),
+      createdAt: now,
     },
-    { events: [event(ctx, 'account_created', { userId: id, actor: id, client })], device: deviceKey(client) },
+    { events: [event(ctx, 'account_created', { userId: id, actor: id, client })], device: deviceKey(client), ...(link ? { link } : {}) },
   );
   ctx.log({ event: 'user_registered', userId: user.id });
+  if (link) ctx.mail?.queued();
   return user;
 }
 

@@ -12,7 +12,7 @@ import { rehashIfOutdated } from './password-rehash.js';
 import { announce } from './sessions.js';
 import { deviceKey } from '../core/activity.js';
 import { event } from './activity.js';
-import { claimAttempt, limitedPasswordCheck, recordPasswordFailure, successOf, type AllowedAttempt } from './sign-in-limits.js';
+import { claimAttempt, countSuccess, limitedPasswordCheck, recordPasswordFailure, successOf, type AllowedAttempt } from './sign-in-limits.js';
 
 export interface SignedIn {
   user: UserRecord;
@@ -34,6 +34,13 @@ export async function signIn(ctx: ServiceContext, input: { email: string; passwo
   // burst cannot outrun a limit); a refused one costs no hash and counts nothing.
   const claim = await claimAttempt(ctx, key, client.ip, 'sign-in');
   const user = await checkPassword(ctx, input, client, claim);
+  if (ctx.emailVerification === 'required' && user.emailVerifiedAt === null) {
+    // Only now that the password was right, so it tells a guesser nothing; and it was a
+    // success for the limits, or an owner waiting for the mail would lock themselves out.
+    await countSuccess(ctx, key, client.ip, claim);
+    ctx.log({ event: 'login_failed', reason: 'email_not_verified', userId: user.id, ip: client.ip });
+    throw new GatehouseError('email_not_verified', 'Confirm your email address first: follow the link in the email we sent you, or ask for a new one.');
+  }
   const now = ctx.clock.now();
   const id = newId();
   const refreshKey = newRefreshKey();
@@ -83,7 +90,7 @@ export async function signIn(ctx: ServiceContext, input: { email: string; passwo
   announce(ctx, user.id, 'replaced', user.id, replaced);
   announce(ctx, user.id, 'session_limit', user.id, evicted);
   await rehashIfOutdated(ctx, user.id, passwordHash, input.password);
-  const access = await issueAccessToken(ctx, session);
+  const access = await issueAccessToken(ctx, session, user);
   return { user, session, accessToken: access.token, expiresIn: access.expiresIn, refreshToken: refresh.token };
 }
 

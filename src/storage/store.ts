@@ -1,7 +1,9 @@
+import type { AccountTokenStore } from './ports/account-tokens.js';
 import type { AddressCounterStore } from './ports/address-counters.js';
 import type { StoreConnection } from './ports/connection.js';
 import type { EventStore } from './ports/events.js';
 import type { ImportStore } from './ports/imports.js';
+import type { MailOutboxStore } from './ports/mail-outbox.js';
 import type { OutboxStore } from './ports/outbox.js';
 import type { SessionStore } from './ports/sessions.js';
 import type { SignInCounterStore } from './ports/sign-in-counters.js';
@@ -9,10 +11,12 @@ import type { SignInReportStore } from './ports/sign-in-reports.js';
 import type { SigningKeyStore } from './ports/signing-keys.js';
 import type { UserStore } from './ports/users.js';
 
+export type * from './ports/account-tokens.js';
 export type * from './ports/address-counters.js';
 export type * from './ports/connection.js';
 export type * from './ports/events.js';
 export type * from './ports/imports.js';
+export type * from './ports/mail-outbox.js';
 export type * from './ports/outbox.js';
 export type * from './ports/sessions.js';
 export type * from './ports/sign-in-counters.js';
@@ -32,6 +36,8 @@ export interface Store
     SessionStore,
     EventStore,
     OutboxStore,
+    MailOutboxStore,
+    AccountTokenStore,
     SignInReportStore,
     SigningKeyStore,
     ImportStore,

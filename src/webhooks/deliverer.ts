@@ -1,7 +1,8 @@
 import { SECOND, type Clock } from '../core/clock.js';
 import type { NotMeLinks } from '../core/not-me-link.js';
 import type { OutboxStore, WebhookDelivery } from '../storage/ports/outbox.js';
-import { nextAttemptAt } from './backoff.js';
+import { OutboxPump } from '../outbox/pump.js';
+import { nextAttemptAt } from '../outbox/backoff.js';
 import { webhookPayload } from './payload.js';
 import { webhookHeaders, webhookKey } from './signature.js';
 
@@ -51,12 +52,7 @@ export interface DeliveryPass {
 export class WebhookDeliverer {
   readonly #options: Required<Omit<WebhookDelivererOptions, 'notMeLinks' | 'secret'>> & Pick<WebhookDelivererOptions, 'notMeLinks'>;
   readonly #key: Buffer;
-  readonly #passes = new Set<Promise<unknown>>();
-  /** Cuts off attempts in flight when `close()` has waited long enough. */
-  readonly #cutOff = new AbortController();
-  #timer: NodeJS.Timeout | undefined;
-  #kicked = false;
-  #closing = false;
+  readonly #pump: OutboxPump<DeliveryPass>;
 
   constructor(options: WebhookDelivererOptions) {
     const timeoutMs = options.timeoutMs ?? 10 * SECOND;
@@ -70,20 +66,21 @@ export class WebhookDeliverer {
       timeoutMs,
     };
     this.#key = webhookKey(options.secret);
+    this.#pump = new OutboxPump(() => this.#pass(), {
+      intervalMs: this.#options.intervalMs,
+      closeGraceMs: this.#options.closeGraceMs,
+      onError: (error) => this.#options.log.error({ err: error }, 'webhook outbox could not be read; trying again'),
+    });
   }
 
   /** Checks the outbox every `intervalMs` from now on, starting at once. */
   start(): void {
-    if (this.#closing || this.#timer) return;
-    this.#timer = setInterval(() => this.#run(), this.#options.intervalMs).unref();
-    this.kick();
+    this.#pump.start();
   }
 
   /** Checks the outbox now (say, right after a notifying event was written) instead of at the next tick. */
   kick(): void {
-    if (this.#closing) return;
-    if (this.#passes.size > 0) this.#kicked = true;
-    else this.#run();
+    this.#pump.kick();
   }
 
   /**
@@ -92,38 +89,21 @@ export class WebhookDeliverer {
    * log that instead.
    */
   deliverDue(): Promise<DeliveryPass> {
-    const pass = this.#pass();
-    this.#passes.add(pass);
-    void pass.finally(() => this.#passes.delete(pass)).catch(() => {});
-    return pass;
+    return this.#pump.runNow();
   }
 
   /**
    * Stops: no new claims; attempts in flight get `closeGraceMs` to finish, then are cut off
    * and handed back for an immediate retry by whichever node runs next. Call before the store closes.
    */
-  async close(): Promise<void> {
-    this.#closing = true;
-    clearInterval(this.#timer);
-    const grace = setTimeout(() => this.#cutOff.abort(), this.#options.closeGraceMs);
-    await Promise.allSettled([...this.#passes]);
-    clearTimeout(grace);
-  }
-
-  #run(): void {
-    if (this.#closing || this.#passes.size > 0) return; // one pass at a time; it drains the outbox
-    this.#kicked = false;
-    this.deliverDue()
-      .catch((error: unknown) => this.#options.log.error({ err: error }, 'webhook outbox could not be read; trying again'))
-      .finally(() => {
-        if (this.#kicked) setImmediate(() => this.kick());
-      });
+  close(): Promise<void> {
+    return this.#pump.close();
   }
 
   async #pass(): Promise<DeliveryPass> {
     const { store, clock, maxInFlight, leaseMs } = this.#options;
     const result: DeliveryPass = { delivered: 0, failed: 0 };
-    while (!this.#closing) {
+    while (!this.#pump.closing) {
       const batch = await store.claimWebhookDeliveries(clock.now(), maxInFlight, leaseMs);
       const outcomes = await Promise.all(batch.map((delivery) => this.#deliver(delivery)));
       for (const delivered of outcomes) result[delivered ? 'delivered' : 'failed']++;
@@ -147,13 +127,13 @@ export class WebhookDeliverer {
         body,
         // A redirect is a misconfiguration to fix, not an address to send account news to.
         redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.#cutOff.signal]),
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.#pump.cutOff.signal]),
       });
       await response.body?.cancel().catch(() => {});
       if (response.status >= 200 && response.status < 300) return await this.#settled(delivery);
       error = `HTTP ${response.status}`;
     } catch (thrown) {
-      error = this.#cutOff.signal.aborted ? 'interrupted by shutdown' : describe(thrown, timeoutMs);
+      error = this.#pump.cutOff.signal.aborted ? 'interrupted by shutdown' : describe(thrown, timeoutMs);
     }
     await this.#failed(delivery, error);
     return false;
@@ -176,7 +156,7 @@ export class WebhookDeliverer {
     const now = clock.now();
     const attempts = delivery.attempts + 1;
     // Cut off by a shutdown: due at once, for the next node (or this one after its restart).
-    const next = this.#cutOff.signal.aborted ? now : nextAttemptAt(attempts, delivery.event.at, now, random);
+    const next = this.#pump.cutOff.signal.aborted ? now : nextAttemptAt(attempts, delivery.event.at, now, random);
     const about = { webhook_id: delivery.event.id, webhook_type: delivery.type, attempts, error };
     try {
       await store.markWebhookFailed(delivery.event.id, { at: now, error, nextAttemptAt: next, claimedUntil: delivery.claimedUntil });

@@ -58,7 +58,7 @@ export interface WebhookData {
     client: ClientJson | null;
   };
   sessions_revoked: {
-    /** The event that ended them: session_revoked, other_sessions_revoked, all_sessions_revoked, sessions_evicted, sign_in_reported, signed_out_by_admin or account_disabled. */
+    /** The event that ended them: session_revoked, other_sessions_revoked, all_sessions_revoked, sessions_evicted, sign_in_reported, email_change_cancelled, signed_out_by_admin or account_disabled. */
     reason: string;
     session_ids: string[];
     /** Who ended them: the user's id, an administrator's, or `system`. */

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Migrator } from 'kysely';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/core/clock.js';
 import { newSigningKey } from '../../src/keys/new-key.js';
 import { connect, type DatabaseLocation } from '../../src/storage/kysely/connect.js';
@@ -11,11 +11,13 @@ import { openStore } from '../../src/storage/kysely/kysely-store.js';
 import { migrationProvider } from '../../src/storage/migrations/index.js';
 import { runGatehouse, spawnGatehouse, type Run } from '../helpers/cli.js';
 import { createTestDatabase, DATABASES, type TestDatabase } from '../helpers/databases.js';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 
 /**
  * `gatehouse doctor` run in-process (runCli, with its own environment and directory), before
- * any database and on SQLite and PostgreSQL databases in every state it tells apart. One failing
- * run spawns the real binary, for the exit code a monitoring script reads.
+ * any database and on SQLite and PostgreSQL databases in every state it tells apart, and its
+ * mail check against a real SMTP server on loopback. One failing run spawns the real binary,
+ * for the exit code a monitoring script reads.
  */
 
 const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-cli-doctor-'));
@@ -53,6 +55,15 @@ function readReport(result: Run) {
   return { code: result.code, stdout: result.stdout, stderr: result.stderr, lines, checks };
 }
 
+/** A port on loopback that nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  return port;
+}
+
 /** A clock that stands still at `now`, as far as the time of day goes. */
 function clockAt(now: number): Clock {
   return { now: () => now, monotonic: () => performance.now() };
@@ -72,6 +83,14 @@ describe('gatehouse doctor, before any database', () => {
     expect(report.checks.config).toEqual({ status: 'fail', detail: expect.stringMatching(/^GATEHOUSE_SECRET must be set when NODE_ENV=production/) });
   });
 
+  it('fails in production without GATEHOUSE_SMTP_URL, unless mail is turned off', async () => {
+    const report = await doctor({ NODE_ENV: 'production', GATEHOUSE_SECRET: SECRET });
+    expect(report.code).toBe(1);
+    expect(report.checks.config).toEqual({ status: 'fail', detail: expect.stringMatching(/^GATEHOUSE_SMTP_URL must be set when NODE_ENV=production/) });
+    const off = await doctor({ NODE_ENV: 'production', GATEHOUSE_SECRET: SECRET, GATEHOUSE_MAIL: 'off', DATABASE_URL: `sqlite:${join(cwd, 'none', 'g.db')}` });
+    expect(off.checks.config!.status).toBe('ok');
+  });
+
   it('warns about a SQLite database that does not exist yet, without creating it, and exits 0', async () => {
     const path = join(cwd, 'not-yet', 'gatehouse.db');
     const report = await doctor({ DATABASE_URL: `sqlite:${path}`, GATEHOUSE_SECRET: SECRET });
@@ -79,15 +98,13 @@ describe('gatehouse doctor, before any database', () => {
     expect(report.lines).toEqual([
       'ok   config    loads; not production (NODE_ENV is not "production")',
       `warn database  no database at ${path} yet: the server creates it at its first start`,
+      `warn mail      writes .eml files to ${join(cwd, 'data', 'mail')} (GATEHOUSE_SMTP_URL is not set): messages do not leave this machine`,
     ]);
     expect(existsSync(join(cwd, 'not-yet'))).toBe(false);
   });
 
   it('fails when PostgreSQL cannot be reached', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await closedPort();
     const report = await doctor({ DATABASE_URL: `postgres://gatehouse:pw@127.0.0.1:${port}/gatehouse`, GATEHOUSE_SECRET: SECRET });
     expect(report.code).toBe(1);
     expect(report.checks.database).toEqual({ status: 'fail', detail: expect.stringMatching(/^cannot be reached: .*ECONNREFUSED/) });
@@ -100,7 +117,8 @@ describe.each(DATABASES)('gatehouse doctor on %s', (kind) => {
   beforeEach(async () => {
     // Empty, as some tests migrate it only part of the way.
     database = await createTestDatabase(kind, { empty: true });
-    env = { DATABASE_URL: databaseUrl(database.location), GATEHOUSE_SECRET: SECRET };
+    // Mail off: these are the database's checks (the mail check has its own tests below).
+    env = { DATABASE_URL: databaseUrl(database.location), GATEHOUSE_SECRET: SECRET, GATEHOUSE_MAIL: 'off' };
   });
   afterEach(() => database.drop());
 
@@ -120,7 +138,7 @@ describe.each(DATABASES)('gatehouse doctor on %s', (kind) => {
     const report = await doctor(env);
     expect(report.code).toBe(0);
     expect(report.stderr).toBe('');
-    expect(Object.keys(report.checks)).toEqual(['config', 'database', 'schema', 'keys', 'clock']);
+    expect(Object.keys(report.checks)).toEqual(['config', 'database', 'schema', 'keys', 'clock', 'mail']);
     for (const check of Object.values(report.checks)) expect(check.status).toBe('ok');
     expect(report.checks.schema!.detail).toMatch(/^up to date \(\d+ migrations\)$/);
     expect(report.checks.keys!.detail).toMatch(/^signing with \S+$/);
@@ -152,7 +170,7 @@ describe.each(DATABASES)('gatehouse doctor on %s', (kind) => {
       status: 'fail',
       detail: expect.stringMatching(/^signing key \S+ cannot be decrypted: GATEHOUSE_SECRET is not the secret it was stored with$/),
     });
-    const without = await doctor({ DATABASE_URL: env.DATABASE_URL! });
+    const without = await doctor({ DATABASE_URL: env.DATABASE_URL!, GATEHOUSE_MAIL: 'off' });
     expect(without.checks.keys).toEqual({ status: 'fail', detail: expect.stringMatching(/is encrypted: set GATEHOUSE_SECRET/) });
   });
 
@@ -162,6 +180,7 @@ describe.each(DATABASES)('gatehouse doctor on %s', (kind) => {
       status: 'warn',
       detail: expect.stringMatching(/^1 private key is stored in plain text: a server started with GATEHOUSE_SECRET seals them/),
     });
+    // Production needs GATEHOUSE_SMTP_URL or GATEHOUSE_MAIL=off, which env has.
     const production = await doctor({ ...env, NODE_ENV: 'production' });
     expect(production.code).toBe(1);
     expect(production.checks.keys!.status).toBe('fail');
@@ -182,5 +201,61 @@ describe.each(DATABASES)('gatehouse doctor on %s', (kind) => {
       status: 'fail',
       detail: expect.stringMatching(/^the system clock \(\S+\) is behind a time the database already holds \(\S+\): was it set back\?$/),
     });
+  });
+});
+
+describe("gatehouse doctor's mail check", () => {
+  // No database: the mail line is checked on its own, after the database's warning.
+  const base = { DATABASE_URL: `sqlite:${join(cwd, 'no-database', 'gatehouse.db')}`, GATEHOUSE_SECRET: SECRET };
+  const credentials = { user: 'gatehouse', pass: 'the relay p@ssword' };
+  let smtp: TestSmtpServer;
+  beforeAll(async () => {
+    smtp = await startSmtpServer({ credentials });
+  });
+  afterAll(() => smtp.close());
+  const smtpUrl = (pass: string, port = smtp.port) => `smtp://${credentials.user}:${encodeURIComponent(pass)}@127.0.0.1:${port}?starttls=off`;
+
+  it('is ok when the SMTP server answers and accepts the login, and sends nothing', async () => {
+    const report = await doctor({ ...base, GATEHOUSE_SMTP_URL: smtpUrl(credentials.pass) });
+    expect(report.code).toBe(0);
+    expect(report.checks.mail).toEqual({ status: 'ok', detail: `127.0.0.1:${smtp.port} accepts mail (no TLS)` });
+    expect(smtp.received).toEqual([]);
+  });
+
+  it('fails with the server’s refusal when the login is refused, never showing the password', async () => {
+    const wrong = 'not the p@ssword';
+    const report = await doctor({ ...base, GATEHOUSE_SMTP_URL: smtpUrl(wrong) });
+    expect(report.code).toBe(1);
+    expect(report.checks.mail).toEqual({
+      status: 'fail',
+      detail: expect.stringMatching(new RegExp(`^cannot send through 127\\.0\\.0\\.1:${smtp.port} \\(no TLS\\): EAUTH 535 `)),
+    });
+    for (const spelling of [wrong, encodeURIComponent(wrong), 'p@ss']) expect(report.stdout).not.toContain(spelling);
+  });
+
+  it('fails when nothing listens at GATEHOUSE_SMTP_URL, and exits 1', async () => {
+    const port = await closedPort();
+    const report = await doctor({ ...base, GATEHOUSE_SMTP_URL: smtpUrl(credentials.pass, port) });
+    expect(report.code).toBe(1);
+    expect(report.checks.mail).toEqual({
+      status: 'fail',
+      detail: expect.stringMatching(new RegExp(`^cannot send through 127\\.0\\.0\\.1:${port} \\(no TLS\\): .*ECONNREFUSED`)),
+    });
+    expect(report.stdout).not.toContain('p@ssword');
+  });
+
+  it('warns that .eml files do not leave this machine, without making their directory', async () => {
+    const report = await doctor(base);
+    expect(report.code).toBe(0);
+    expect(report.checks.mail).toEqual({
+      status: 'warn',
+      detail: `writes .eml files to ${join(cwd, 'data', 'mail')} (GATEHOUSE_SMTP_URL is not set): messages do not leave this machine`,
+    });
+    expect(existsSync(join(cwd, 'data'))).toBe(false);
+  });
+
+  it('is ok, and says what it means, when mail is off', async () => {
+    const report = await doctor({ ...base, GATEHOUSE_MAIL: 'off' });
+    expect(report.checks.mail).toEqual({ status: 'ok', detail: 'mail is off (GATEHOUSE_MAIL=off): no password reset' });
   });
 });

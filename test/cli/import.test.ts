@@ -50,7 +50,9 @@ describe('gatehouse import', () => {
   it('has help, with its options and what exit code 0 means', async () => {
     const { code, stdout } = await gatehouse(['import', '--help']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^Usage: gatehouse import --from postgres:\/\/… \[--source NAME\] \[--schema NAME\] \[--dry-run\] \[--json\]\n/);
+    expect(stdout).toMatch(
+      /^Usage: gatehouse import --from postgres:\/\/… \[--source NAME\] \[--schema NAME\] \[--emails-verified\] \[--dry-run\] \[--json\]\n/,
+    );
     expect(stdout).toMatch(/^ {2}--dry-run {2,}read and check everything, write nothing/m);
     expect(stdout).toContain('  0  done (users it could not import are counted in the report, by reason)\n');
     expect((await gatehouse(['--help'])).stdout).toMatch(/^ {2}import +bring users and their sign-ins from an Express \+ Sequelize app$/m);

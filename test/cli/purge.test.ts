@@ -102,7 +102,7 @@ describe.each(DATABASES)('gatehouse purge on %s', (kind) => {
     const { code, stdout, stderr } = await gatehouse(['purge'], env);
     expect(code, stderr).toBe(0);
     expect(stdout).toBe(
-      'gatehouse: purged 1203 ended sessions, 0 sign-in failure counters, 0 registration counters, 0 settled webhook deliveries, 510 login history events\n',
+      'gatehouse: purged 1203 ended sessions, 0 sign-in failure counters, 0 registration counters, 0 settled webhook deliveries, 0 sent mail, 0 expired email links, 510 login history events\n',
     );
     // Not a terminal: plain lines a log can keep, never a redrawn bar.
     expect(stderr).not.toContain('\r');
@@ -135,7 +135,7 @@ describe.each(DATABASES)('gatehouse purge on %s', (kind) => {
     const { code, stdout } = await gatehouse(['purge'], env);
     expect(code).toBe(0);
     expect(stdout).toBe(
-      'gatehouse: purged 0 ended sessions, 0 sign-in failure counters, 0 registration counters, 0 settled webhook deliveries, 0 login history events\n',
+      'gatehouse: purged 0 ended sessions, 0 sign-in failure counters, 0 registration counters, 0 settled webhook deliveries, 0 sent mail, 0 expired email links, 0 login history events\n',
     );
     expect(await remaining()).toEqual({ sessions: ['live-0'], events: 1 });
   });

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -25,9 +27,16 @@ export interface TestGatehouse {
   close(): Promise<void>;
 }
 
+/**
+ * Where test nodes write mail by default: `.eml` files, as a fresh install outside production
+ * does, but under the system's temp directory rather than the checkout's ./data/mail. Tests
+ * that read mail give a real SMTP server instead (helpers/smtp.ts).
+ */
+export const TEST_MAIL_DIR = join(tmpdir(), `gatehouse-test-mail-${process.pid}`);
+
 /** Configuration as a fresh install has it, with the test's changes on top. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}), logLevel: 'silent', ...overrides };
+  return { ...loadConfig({}), logLevel: 'silent', mail: { kind: 'files', dir: TEST_MAIL_DIR }, ...overrides };
 }
 
 /**

@@ -1,4 +1,6 @@
-import type { ClientInfo } from '../../src/core/records.js';
+import type { ClientInfo, UserRecord } from '../../src/core/records.js';
+import { fromUser } from '../../src/storage/kysely/rows.js';
+import type { UsersTable } from '../../src/storage/kysely/tables.js';
 import type { NewSession } from '../../src/storage/store.js';
 
 /** Records for tests that talk to the store directly, without HTTP. */
@@ -26,4 +28,10 @@ export function newSessionRecord(id: string, userId: string, createdAt = T0, cli
     client,
     refresh: { hash: `sha256:${id}`, key: `key-${id}`, generation: 0, rotatedAt: null, previousRotatedAt: null, sealedSuccessor: null },
   };
+}
+
+/** A users row as the schema had it before migration 0014 (no `email_verified_at`), for migration tests. */
+export function usersRowBefore0014(user: Omit<UserRecord, 'emailVerifiedAt'>): Omit<UsersTable, 'email_verified_at'> {
+  const { email_verified_at: _, ...row } = fromUser({ ...user, emailVerifiedAt: null });
+  return row;
 }

@@ -2,7 +2,9 @@ import { dereference } from '@readme/openapi-parser';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Check, Errors } from 'typebox/schema';
+import { accountToken, type AccountTokenPurpose } from '../../src/core/account-tokens.js';
 import { notMeLink } from '../../src/core/not-me-link.js';
+import type { KyselyStore } from '../../src/storage/kysely/kysely-store.js';
 import { setRole } from '../../src/service/admin-users.js';
 import { bearer, PASSWORD, registerUser, signIn, startTestGatehouse, type SignedIn, type TestGatehouse } from '../helpers/app.js';
 import { instantHasher } from '../helpers/hashers.js';
@@ -124,6 +126,55 @@ describe('the answers of the server, against its OpenAPI document', () => {
     await call('POST', '/v1/auth/refresh', 204, { headers: { 'gatehouse-refresh-token': 'cookie', 'sec-fetch-site': 'same-origin' } });
   });
 
+  it('answers password reset by email as documented', async () => {
+    const { id } = await registerUser(t.app, 'grace@example.com');
+    await call('POST', '/v1/auth/password-reset', 202, { headers: json(), payload: { email: 'grace@example.com' } });
+    await call('POST', '/v1/auth/password-reset', 202, { headers: json(), payload: { email: 'nobody@example.com' } });
+    await call('POST', '/v1/auth/password-reset', 400, { headers: json(), payload: {} });
+    const [link] = await (t.gatehouse.store as KyselyStore).db
+      .selectFrom('account_tokens')
+      .select('id')
+      .where('user_id', '=', id)
+      .where('purpose', '=', 'password_reset')
+      .execute();
+    const token = accountToken(t.gatehouse.ctx.mail!.tokenKey, 'password_reset', link!.id);
+    const confirm = (payload: object, status: number) => call('POST', '/v1/auth/password-reset/confirm', status, { headers: json(), payload });
+    await confirm({ token: 'not-a-token', new_password: 'a passphrase for grace' }, 400);
+    await confirm({ token, new_password: '123456789012' }, 400);
+    await confirm({ token, new_password: 'a passphrase for grace' }, 204);
+    await confirm({ token, new_password: 'a passphrase for grace' }, 410);
+  });
+
+  it('answers the address routes (verification, change) as documented', async () => {
+    const { id } = await registerUser(t.app, 'mary@example.com');
+    const mary = await signIn(t.app, 'mary@example.com');
+    const db = (t.gatehouse.store as KyselyStore).db;
+    const link = async (purpose: AccountTokenPurpose) => {
+      const row = await db
+        .selectFrom('account_tokens')
+        .select('id')
+        .where('user_id', '=', id)
+        .where('purpose', '=', purpose)
+        .where('used_at', 'is', null)
+        .where('voided_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      return accountToken(t.gatehouse.ctx.mail!.tokenKey, purpose, row.id);
+    };
+    await call('POST', '/v1/auth/email-verification', 202, { headers: json(), payload: { email: 'mary@example.com' } });
+    await call('POST', '/v1/auth/email-verification', 400, { headers: json(), payload: { email: 7 } });
+    await call('POST', '/v1/me/email-verification', 202, { headers: bearer(mary.access_token) });
+    await call('POST', '/v1/auth/email-verification/confirm', 400, { headers: json(), payload: { token: 'not-a-token' } });
+    await call('POST', '/v1/auth/email-verification/confirm', 204, { headers: json(), payload: { token: await link('email_verification') } });
+    await call('POST', '/v1/me/email', 401, { headers: json(mary.access_token), payload: { email: 'mary@new.example', password: 'not her password' } });
+    await call('POST', '/v1/me/email', 409, { headers: json(mary.access_token), payload: { email: 'ada@example.com', password: PASSWORD } });
+    await call('POST', '/v1/me/email', 202, { headers: json(mary.access_token), payload: { email: 'mary@new.example', password: PASSWORD } });
+    const cancel = await link('email_change_cancel');
+    await call('POST', '/v1/auth/email-change/confirm', 204, { headers: json(), payload: { token: await link('email_change') } });
+    await call('POST', '/v1/auth/email-change/confirm', 400, { headers: json(), payload: { token: 'not-a-token' } });
+    await call('POST', '/v1/auth/email-change/cancel', 204, { headers: json(), payload: { token: cancel } });
+    await call('POST', '/v1/auth/email-change/cancel', 410, { headers: json(), payload: { token: cancel } });
+  });
+
   it('answers the admin routes as documented', async () => {
     const { id } = await registerUser(t.app, 'root@example.com');
     await setRole(t.gatehouse.ctx, { kind: 'cli' }, id, 'admin');
@@ -137,6 +188,8 @@ describe('the answers of the server, against its OpenAPI document', () => {
     await call('GET', '/v1/admin/users/{id}/activity', 200, { headers: bearer(token), params: user });
     const spare = await signIn(t.app, 'ada@example.com');
     await call('DELETE', '/v1/admin/users/{id}/sessions/{session_id}', 204, { headers: bearer(token), params: { ...user, session_id: spare.session.id } });
+    await call('POST', '/v1/admin/users/{id}/password-reset', 202, { headers: json(token), params: user, payload: {} });
+    await call('POST', '/v1/admin/users/{id}/password-reset', 404, { headers: json(token), params: { id: 'AAAAAAAAAAAAAAAAAAAAAA' }, payload: {} });
     await call('POST', '/v1/admin/users/{id}/disable', 200, { headers: json(token), params: user, payload: {} });
     await call('POST', '/v1/admin/users/{id}/enable', 200, { headers: json(token), params: user, payload: {} });
     await call('DELETE', '/v1/admin/users/{id}/sessions', 200, { headers: bearer(token), params: user });
@@ -182,6 +235,10 @@ describe('the answers of the server, against its OpenAPI document', () => {
     await call('GET', '/assets/{file}', 200, { params: { file: 'app.js' } });
     await call('GET', '/assets/{file}', 200, { params: { file: 'style.css' } });
     await call('GET', '/assets/{file}', 404, { params: { file: 'no-such-file.js' } });
+    const reset = await call('GET', '/reset-password', 200);
+    await call('GET', '/reset-password', 304, { headers: { 'if-none-match': String(reset.headers.etag) } });
+    // The pages of the other links in mail: the same page, each on its own path.
+    for (const path of ['/verify-email', '/confirm-email-change', '/cancel-email-change']) await call('GET', path, 200);
     await call('GET', '/openapi.json', 200);
     await call('GET', '/docs', 200);
     await call('GET', '/docs/style.css', 200);

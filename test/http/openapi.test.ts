@@ -37,15 +37,22 @@ interface Doc {
  * part of the contract, so they come from each schema's `$id`, never from a variable's name.
  */
 const COMPONENT_NAMES = [
+  'Accepted',
   'ActivityEvent',
   'ActivityResponse',
   'AdminUser',
   'AdminUserResponse',
   'AdminUsersResponse',
+  'EmailChangeBody',
+  'EmailVerificationBody',
   'IntrospectionResponse',
+  'LinkTokenBody',
   'LoginBody',
   'OAuthTokenBody',
   'PasswordChangeBody',
+  'PasswordResetAccepted',
+  'PasswordResetBody',
+  'PasswordResetConfirmBody',
   'ReauthBody',
   'RegisterBody',
   'Revocation',

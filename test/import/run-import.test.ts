@@ -112,7 +112,9 @@ describe.each(DATABASES)('gatehouse import from PostgreSQL into %s', (kind) => {
     await source.drop();
   });
 
-  async function importNow(options: { dryRun?: boolean; now?: number; into?: Store; policy?: ImportPolicy } = {}): Promise<ImportReport> {
+  async function importNow(
+    options: { dryRun?: boolean; now?: number; into?: Store; policy?: ImportPolicy; emailsVerified?: boolean } = {},
+  ): Promise<ImportReport> {
     const reader = await SourceReader.open(sourceDatabase(source.url)!, 'public');
     try {
       return await runImport({
@@ -120,6 +122,7 @@ describe.each(DATABASES)('gatehouse import from PostgreSQL into %s', (kind) => {
         store: options.into ?? store,
         source: 'app',
         dryRun: options.dryRun ?? false,
+        ...(options.emailsVerified ? { emailsVerified: true } : {}),
         policy: options.policy ?? POLICY,
         locator,
         now: options.now ?? T0,
@@ -170,6 +173,19 @@ describe.each(DATABASES)('gatehouse import from PostgreSQL into %s', (kind) => {
     expect(bob.name).toBeNull();
     expect(await store.listUserSessions(bob.id, T0)).toEqual([]);
     for (const skipped of ['dave@example.com', 'eve@example.com', 'frank@example.com']) expect(await store.findUserByEmail(skipped)).toBeUndefined();
+  });
+
+  it('imports addresses unverified, unless told the old app verified them', async () => {
+    await importNow();
+    const imported = await store.db.selectFrom('users').select('email_verified_at').where('id', '!=', carolId).execute();
+    expect(imported.length).toBeGreaterThan(0);
+    expect(imported.every((u) => u.email_verified_at === null)).toBe(true);
+  });
+
+  it('imports addresses verified with --emails-verified', async () => {
+    await importNow({ emailsVerified: true, now: T0 });
+    const imported = await store.db.selectFrom('users').select('email_verified_at').where('id', '!=', carolId).execute();
+    expect(imported.every((u) => Number(u.email_verified_at) === T0)).toBe(true);
   });
 
   it('never touches an account Gatehouse has, whatever the case of its email in the source', async () => {

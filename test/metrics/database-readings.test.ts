@@ -27,6 +27,7 @@ describe('the database readings behind the metrics', () => {
       return store.countOpenSessions();
     },
     webhookBacklog: () => store.webhookBacklog(),
+    mailBacklog: () => store.mailBacklog(),
   });
 
   it('asks the database once per interval, however many scrapes come, even all at once', async () => {
@@ -52,11 +53,12 @@ describe('the database readings behind the metrics', () => {
         return store.countOpenSessions();
       },
       webhookBacklog: () => store.webhookBacklog(),
+      mailBacklog: () => store.mailBacklog(),
     };
     const readings = new DatabaseReadings(slow, clock, OPTIONS, (e) => errors.push(e));
     expect(await readings.current()).toBeUndefined(); // after the 50 ms timeout: nothing known yet
     release(); // the question still running is waited for, not asked again
-    expect(await readings.current()).toEqual({ activeSessions: 0, webhookPending: 0, webhookOldestCreatedAt: null });
+    expect(await readings.current()).toEqual({ activeSessions: 0, webhookPending: 0, webhookOldestCreatedAt: null, mailPending: 0, mailOldestCreatedAt: null });
   });
 
   it('keeps its last readings when the database fails, reports the failure, and does not ask again before the interval', async () => {

@@ -152,7 +152,7 @@ describe.each(DATABASES)('the store on %s', (kind) => {
       const input = aUser({ role: 'admin', createdAt: T0 + 123 });
       const created = await store.createUser(input);
 
-      const expected: UserRecord = { ...input, disabledAt: null, updatedAt: T0 + 123, passwordChangedAt: T0 + 123 };
+      const expected: UserRecord = { ...input, disabledAt: null, updatedAt: T0 + 123, passwordChangedAt: T0 + 123, emailVerifiedAt: null };
       expect(created).toStrictEqual(expected);
       expect(await store.findUserById(input.id)).toStrictEqual(expected);
       expect(await store.findUserByEmail(input.emailKey)).toStrictEqual(expected);

@@ -1,12 +1,16 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EMAIL_CHANGE_CANCEL_PAGE, EMAIL_CHANGE_PAGE, RESET_PAGE, VERIFY_PAGE } from '../../src/mail/compose.js';
 import { expectProblem, startTestGatehouse, type TestGatehouse } from '../helpers/app.js';
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const PUBLIC_DIR = fileURLToPath(new URL('../../src/web/public/', import.meta.url));
+/** Where emailed links lead (src/mail/compose.ts): the page is served there too. */
+const LINK_PAGES = [RESET_PAGE, VERIFY_PAGE, EMAIL_CHANGE_PAGE, EMAIL_CHANGE_CANCEL_PAGE];
 
 function expectSecurityHeaders(response: LightMyRequestResponse): void {
   expect(response.headers).toMatchObject({
@@ -122,6 +126,30 @@ describe('the devices page', () => {
     }
   });
 
+  it('serves the same page, with the same ETag, at each path an emailed link leads to', async () => {
+    const page = await get('/');
+    for (const url of LINK_PAGES) {
+      const linked = await get(url);
+      expect(linked.statusCode, url).toBe(200);
+      expect(linked.headers['content-type'], url).toBe('text/html; charset=utf-8');
+      expectSecurityHeaders(linked);
+      expect(linked.body, url).toBe(page.body);
+      expect(linked.headers.etag, url).toBe(page.headers.etag);
+    }
+  });
+
+  it('serves the page at no other path: a name near a link page finds nothing', async () => {
+    for (const url of ['/verify-email/', '/verify-email/x', '/verify', '/cancel-email-change.html']) {
+      expect((await get(url)).statusCode, url).toBe(404);
+    }
+  });
+
+  it('leaves <body> unmarked when mail is on, so the page offers "Forgot password?"', async () => {
+    const html = (await get('/')).body;
+    expect(html).toContain('<body>');
+    expect(html).not.toContain('data-mail');
+  });
+
   it('keeps its policy to itself: API answers are unchanged', async () => {
     const response = await get('/healthz');
     expect(response.headers['content-security-policy']).toBeUndefined();
@@ -148,5 +176,26 @@ describe('the devices page behind a trusted TLS proxy', () => {
     expect(asset.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
     const plain = await t.app.inject({ method: 'GET', url: '/' });
     expect(plain.headers['strict-transport-security']).toBeUndefined();
+  });
+});
+
+describe('the devices page with mail off (GATEHOUSE_MAIL=off)', () => {
+  let t: TestGatehouse;
+  beforeAll(async () => {
+    t = await startTestGatehouse('sqlite', { mail: { kind: 'off' } });
+  });
+  afterAll(() => t.close());
+
+  it('marks <body data-mail="off"> at / and every link page, with an ETag of its own', async () => {
+    const onDisk = readFileSync(`${PUBLIC_DIR}/index.html`, 'utf8');
+    for (const url of ['/', ...LINK_PAGES]) {
+      const response = await t.app.inject({ method: 'GET', url });
+      expect(response.statusCode, url).toBe(200);
+      expect(response.body, url).toBe(onDisk.replace('<body>', '<body data-mail="off">'));
+      // Not the unmarked page's: a browser's copy from before mail was turned off is not reused.
+      expect(response.headers.etag).not.toBe(`"${createHash('sha256').update(onDisk).digest('base64url').slice(0, 22)}"`);
+      const again = await t.app.inject({ method: 'GET', url, headers: { 'if-none-match': response.headers.etag as string } });
+      expect(again.statusCode, url).toBe(304);
+    }
   });
 });

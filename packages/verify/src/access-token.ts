@@ -38,6 +38,8 @@ export interface AccessClaims {
   expiresAt: number;
   /** When the session last proved the password, epoch ms. */
   authTime: number;
+  /** The `email_verified` claim: whether the account's address was proved when the token was issued (absent from tokens of older versions). */
+  emailVerified?: boolean;
 }
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -133,7 +135,7 @@ async function keyFor(keys: VerificationKeys, header: JWTHeaderParameters): Prom
 }
 
 function readClaims(payload: JWTPayload, now: number, toleranceSeconds: number): AccessClaims {
-  const { sub, sid, jti, iat, exp, auth_time: authTime } = payload as Record<string, unknown>;
+  const { sub, sid, jti, iat, exp, auth_time: authTime, email_verified: emailVerified } = payload as Record<string, unknown>;
   const valid =
     typeof sub === 'string' &&
     typeof sid === 'string' &&
@@ -145,5 +147,6 @@ function readClaims(payload: JWTPayload, now: number, toleranceSeconds: number):
     iat <= seconds(now) + toleranceSeconds &&
     authTime <= iat;
   if (!valid) throw new GatehouseError('token_invalid', 'The access token is not valid.');
-  return { userId: sub, sessionId: sid, tokenId: jti, issuedAt: iat * 1000, expiresAt: exp * 1000, authTime: authTime * 1000 };
+  const claims: AccessClaims = { userId: sub, sessionId: sid, tokenId: jti, issuedAt: iat * 1000, expiresAt: exp * 1000, authTime: authTime * 1000 };
+  return typeof emailVerified === 'boolean' ? { ...claims, emailVerified } : claims;
 }

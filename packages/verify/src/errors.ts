@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'not_found',
   'link_used',
   'link_expired',
+  'link_invalid',
+  'email_not_verified',
   'rate_limited',
   'unavailable',
   'internal',

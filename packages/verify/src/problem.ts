@@ -21,6 +21,8 @@ const STATUS: Record<ErrorCode, [number, string]> = {
   not_found: [404, 'Not found'],
   link_used: [410, 'This link has already been used'],
   link_expired: [410, 'This link has expired'],
+  link_invalid: [400, 'This link is not valid'],
+  email_not_verified: [403, 'The email address is not verified'],
   rate_limited: [429, 'Too many requests'],
   unavailable: [503, 'Service unavailable'],
   internal: [500, 'Internal error'],

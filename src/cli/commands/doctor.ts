@@ -6,7 +6,7 @@ import type { Check } from './doctor-checks.js';
 
 export const doctor = command({
   name: 'doctor',
-  summary: 'check the configuration, database, signing keys and clock',
+  summary: 'check the configuration, database, signing keys, clock and mail',
   usage: 'gatehouse doctor',
   description: `Checks what a node needs, one line per check (ok, warn or fail), and changes
 nothing:
@@ -18,6 +18,10 @@ nothing:
             sealed (a plain key fails when NODE_ENV=production)
   clock     within GATEHOUSE_CLOCK_TOLERANCE of the PostgreSQL server's clock, and on
             either database not behind times the database already holds
+  mail      the SMTP server at GATEHOUSE_SMTP_URL answers, with STARTTLS as its
+            ?starttls= asks and the login accepted (within 10 s; nothing is sent: use
+            gatehouse mail test for that); a warning for .eml files, which do not leave
+            this machine; ok when GATEHOUSE_MAIL=off
 A warning is worth reading but does not stop a server from working.`,
   success: 'no check failed (warnings allowed)',
   options: {},
@@ -32,9 +36,11 @@ A warning is worth reading but does not stop a server from working.`,
       checks.push({ name: 'config', status: 'fail', detail: error.message });
       return report(checks, io);
     }
-    // Loaded here, not at the top: `gatehouse --help` should not wait for the database drivers.
+    // Loaded here, not at the top: `gatehouse --help` should not wait for the database drivers or nodemailer.
     const { databaseChecks } = await import('./doctor-checks.js');
     checks.push(...(await databaseChecks(config, io)));
+    const { mailCheck } = await import('./mail-check.js');
+    checks.push(await mailCheck(config));
     return report(checks, io);
   },
 });

@@ -13,7 +13,7 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 export const importCommand = command({
   name: 'import',
   summary: 'bring users and their sign-ins from an Express + Sequelize app',
-  usage: 'gatehouse import --from postgres://… [--source NAME] [--schema NAME] [--dry-run] [--json]',
+  usage: 'gatehouse import --from postgres://… [--source NAME] [--schema NAME] [--emails-verified] [--dry-run] [--json]',
   description: `Reads the users, logins and token blacklist of the app Gatehouse grew from (tables
 "Users", "User_Logins", "BlacklistTokens" in PostgreSQL; README, "Moving from Express +
 Sequelize") and brings them into the database at DATABASE_URL: each user with a bcrypt
@@ -37,6 +37,10 @@ database's name); reruns must use the same one`,
     },
     schema: { value: 'NAME', description: 'the schema holding the tables (default: public)' },
     'dry-run': { description: 'read and check everything, write nothing, print the same report' },
+    'emails-verified': {
+      description: `the old app proved its users' addresses: import them as verified (by
+default they are not, until the owner follows a verification link or resets the password)`,
+    },
     json: { description: 'print the report as JSON' },
   },
   async run(options, io) {
@@ -87,6 +91,7 @@ database's name); reruns must use the same one`,
           store,
           source: name,
           dryRun,
+          emailsVerified: options['emails-verified'] === true,
           policy: { idleTtlSeconds: config.sessionIdleTtlSeconds, maxAgeSeconds: config.sessionMaxAgeSeconds, maxSessions: config.maxSessions },
           locator,
           now: io.clock.now(),

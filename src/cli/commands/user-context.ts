@@ -13,11 +13,18 @@ import { withStore } from '../with-store.js';
  * The use cases of administration, run from the CLI on a store of its own. There is no
  * revocation view in this process to tell: running servers learn of the sessions it ends from
  * the database, as they learn of another node's (PostgreSQL NOTIFY, then the one-second
- * catch-up). Webhooks are written to the outbox whenever the servers send them, so the account's
- * owner hears of what an operator did as of anything else.
+ * catch-up). Webhooks and alert mail are written to their outboxes whenever the servers send
+ * them, so the account's owner hears of what an operator did as of anything else.
  */
 export function cliContext(config: Readonly<Config>, store: Store, clock: Clock): AdminContext {
-  return { store, clock, revocations: { revoked: () => {} }, log: () => {}, webhooks: config.webhookUrl !== undefined };
+  return {
+    store,
+    clock,
+    revocations: { revoked: () => {} },
+    log: () => {},
+    webhooks: config.webhookUrl !== undefined,
+    mailAlerts: new Set(config.mail.kind === 'off' ? [] : config.mailAlerts),
+  };
 }
 
 /**

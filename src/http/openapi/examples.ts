@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../core/errors.js';
+import { PASSWORD_RESET_ACCEPTED } from '../schemas.js';
 
 /**
  * Examples for the shared schemas of ../schemas.ts, by `$id`: every route that sends or
@@ -13,7 +14,7 @@ const ACCESS_TOKEN =
   'c2lnbmF0dXJlLW9mLWV4YW1wbGUtdG9rZW4tc2lnbmVkLXdpdGgtZWQyNTUxOS1rZXk';
 const REFRESH_TOKEN = `${SESSION_ID}.AQAAAAFp0tV6dM3Hk8sQ2wYb5nRzLq7cXe1JvGf9aUo4KiBmTg0hPsWlNyCrDjE6xI`;
 
-const user = { id: USER_ID, email: 'ada@example.com', name: 'Ada Lovelace', created_at: '2026-03-02T09:15:00.000Z' };
+const user = { id: USER_ID, email: 'ada@example.com', name: 'Ada Lovelace', email_verified: true, created_at: '2026-03-02T09:15:00.000Z' };
 
 const firefox = { browser: 'Firefox', os: 'Ubuntu', type: 'desktop', label: 'Firefox 121 on Ubuntu' };
 
@@ -38,6 +39,13 @@ export const SCHEMA_EXAMPLES: Readonly<Record<string, unknown>> = {
   RefreshBody: { refresh_token: REFRESH_TOKEN },
   ReauthBody: { password: 'correct horse battery staple' },
   PasswordChangeBody: { current_password: 'correct horse battery staple', new_password: 'a longer passphrase nobody guesses' },
+  PasswordResetBody: { email: 'ada@example.com' },
+  PasswordResetConfirmBody: { token: 'q3GmU3C7yUl0bE7n3k2w0A.Zt1kJ6Vd0qf8mPpQy2v4ZHmF0sYw8bH3r9oG6xq1Lfs', new_password: 'a longer passphrase nobody guesses' },
+  PasswordResetAccepted: { detail: PASSWORD_RESET_ACCEPTED },
+  LinkTokenBody: { token: 'q3GmU3C7yUl0bE7n3k2w0A.Zt1kJ6Vd0qf8mPpQy2v4ZHmF0sYw8bH3r9oG6xq1Lfs' },
+  EmailVerificationBody: { email: 'ada@example.com' },
+  EmailChangeBody: { email: 'ada@lovelace.example', password: 'correct horse battery staple' },
+  Accepted: { detail: 'A link to confirm the new address is on its way to ada@lovelace.example. Until it is used, your address stays as it is.' },
   OAuthTokenBody: { token: REFRESH_TOKEN, token_type_hint: 'refresh_token' },
   UserResponse: { user },
   TokenResponse: { access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 900, refresh_token: REFRESH_TOKEN, session, user },
@@ -134,6 +142,8 @@ export const PROBLEM_DETAILS: Readonly<Partial<Record<ErrorCode, string>>> = {
   not_found: 'There is no such session on this account.',
   link_used: 'This link has already been used: that sign-in was reported.',
   link_expired: 'This link has expired. Sign in and review your sessions instead.',
+  link_invalid: 'This link is not valid. Copy the whole link from the email, or ask for a new one.',
+  email_not_verified: 'Confirm your email address first: follow the link in the email we sent you, or ask for a new one.',
   rate_limited: 'Too many failed sign-in attempts. Try again later.',
   unavailable: 'The database cannot be reached right now; try again shortly.',
 };

@@ -9,6 +9,7 @@ const user = {
   email: 'ada@example.com',
   name: 'Ada Lovelace',
   role: 'user',
+  email_verified: true,
   disabled_at: null,
   created_at: '2026-03-02T09:15:00.000Z',
   updated_at: '2026-03-02T09:15:00.000Z',
@@ -17,7 +18,7 @@ const user = {
 
 const disabled = { ...user, disabled_at: '2026-03-04T10:45:00.000Z', updated_at: '2026-03-04T10:45:00.000Z' };
 
-/** On the actions that lock someone out (service/admin.ts, `requireRecentSignIn`). */
+/** On the actions that lock someone out or act on their sign-in (service/admin.ts, `requireRecentSignIn`). */
 const RECENT_SIGN_IN =
   "Needs the administrator's recent sign-in, as `DELETE /v1/me/sessions` does: within GATEHOUSE_REAUTH_WINDOW (10 minutes by default) of signing in, " +
   'or of `POST /v1/auth/reauth`; otherwise 403 `reauth_required`, asked before the account is looked up, changing nothing.';
@@ -76,5 +77,17 @@ export const ADMIN_DOCS = {
     'Lets a disabled account sign in again; the sessions that disabling ended stay ended.',
     { 200: { description: 'The account, enabled.', example: { user } } },
     { requestExample: {} },
+  ),
+  sendPasswordReset: docs(
+    'Mail an account a password-reset link',
+    "Queues the mail that `POST /v1/auth/password-reset` would send the account's address: a link valid 30 minutes that lets its owner choose a new password; " +
+      'earlier links of the account stop working. Nothing else changes: no password is set or shown, and no session ends until the owner uses the link. ' +
+      'The account\'s history gets a `password_reset_requested` event with the administrator\'s id as `actor` and `requested_by: "admin"`. ' +
+      'The message is sent in the background, retried for 3 days; the 202 says it is queued, not delivered. ' +
+      'A disabled account is refused with 403 `forbidden`, sending nothing (a disabled account cannot reset its password): enable it first. ' +
+      'Only when mail is on (GATEHOUSE_MAIL is not `off`); otherwise this path answers 404. ' +
+      RECENT_SIGN_IN,
+    { 202: { description: 'The account; its reset mail is queued.', example: { user } } },
+    { requestExample: {}, errors: ['forbidden', 'not_found', 'reauth_required'] },
   ),
 } satisfies Record<string, RouteDocs>;

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { requireAdmin, requireRecentSignIn, type AdminActor } from '../../service/admin.js';
 import { activityOf, revokeAllSessionsOf, revokeSessionOf, sessionsOf } from '../../service/admin-sessions.js';
-import { disableUser, enableUser, findUsers, getUser } from '../../service/admin-users.js';
+import { disableUser, enableUser, findUsers, getUser, sendPasswordReset } from '../../service/admin-users.js';
 import { callerOf } from '../plugins/authenticate.js';
 import { presentAdminUser, presentEvent, presentSession } from '../present.js';
 import {
@@ -23,9 +23,10 @@ import type { RouteOptions } from './route-options.js';
 
 /**
  * /v1/admin/…: finding accounts and acting on them, for users whose role is `admin` (anyone
- * else signed in gets 403 `forbidden`). Disabling and signing out all sessions also need a
- * recent sign-in (`requireRecentSignIn`). Role changes and account creation are not here, only
- * in the CLI on the server (service/admin-users.ts says why).
+ * else signed in gets 403 `forbidden`). Disabling, signing out all sessions and sending a reset
+ * link also need a recent sign-in (`requireRecentSignIn`). Role changes and account creation are
+ * not here, only in the CLI on the server (service/admin-users.ts says why); nor is setting
+ * someone's password: an administrator can only mail them a reset link.
  */
 export const adminRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { ctx, authenticate }) => {
   app.addHook('onRequest', authenticate);
@@ -103,4 +104,19 @@ export const adminRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, 
     { config: { docs: ADMIN_DOCS.enable }, schema: { params: AdminUserParams, body: AdminActionBody, response: { 200: AdminUserResponse } } },
     async (request) => ({ user: presentAdminUser((await enableUser(ctx, actor(request), request.params.id)).user) }),
   );
+
+  // Like the public reset routes, only with mail on: otherwise the path answers 404.
+  if (ctx.mail !== undefined) {
+    app.post(
+      '/v1/admin/users/:id/password-reset',
+      { config: { docs: ADMIN_DOCS.sendPasswordReset }, schema: { params: AdminUserParams, body: AdminActionBody, response: { 202: AdminUserResponse } } },
+      async (request, reply) => {
+        // It acts on someone else's account (mails them, voids the link they may be using): as for
+        // disabling, a stolen token or an unattended laptop alone must not be enough.
+        await requireRecentSignIn(ctx, callerOf(request));
+        const user = await sendPasswordReset(ctx, actor(request), request.params.id);
+        return reply.code(202).send({ user: presentAdminUser(user) });
+      },
+    );
+  }
 };

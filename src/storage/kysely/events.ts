@@ -2,18 +2,22 @@ import type { Expression, ExpressionBuilder, Kysely, SqlBool, Transaction } from
 import type { ActivityEvent, EventType, StoredEvent } from '../../core/activity.js';
 import type { Dialect } from './dialect.js';
 import { withMonthsSteady } from './event-months.js';
+import { insertMail } from './mail-outbox.js';
+import { alertMail } from '../../core/alert-mail.js';
 import type { Database, EventsTable } from './tables.js';
 import type { EventPage } from '../store.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 /**
- * Appends events and, for those that notify, their outbox rows: always called with the
- * transaction of the change they describe (or alone, for events that change nothing else).
+ * Appends events and, for those that notify, their outbox rows (a webhook delivery, an alert
+ * mail): always called with the transaction of the change they describe (or alone, for events
+ * that change nothing else).
  */
 export async function insertEvents(db: Db, events: ActivityEvent[]): Promise<void> {
   if (events.length === 0) return;
   await db.insertInto('events').values(events.map(fromEvent)).execute();
+  await insertMail(db, events.flatMap(alertMail));
   const deliveries = events.filter((e) => e.notify !== null);
   if (deliveries.length === 0) return;
   await db

@@ -26,7 +26,7 @@ export async function importUser(db: Kysely<Database>, entry: ImportedUser): Pro
   try {
     return await db.transaction().execute(async (trx) => {
       if (!(await claimSourceRow(trx, entry.source, entry.userTable, entry.sourceId, user.id, at))) return 'already_imported';
-      const record = { ...user, disabledAt: null, updatedAt: user.createdAt, passwordChangedAt: user.createdAt };
+      const record = { ...user, disabledAt: null, updatedAt: user.createdAt, passwordChangedAt: user.createdAt, emailVerifiedAt: user.emailVerifiedAt ?? null };
       try {
         await trx.insertInto('users').values(fromUser(record)).execute();
       } catch (error) {

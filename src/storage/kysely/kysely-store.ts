@@ -26,6 +26,20 @@ import { hasPendingMigrations, migrateDatabase, migrateToLatest } from '../migra
 import { reportingUnavailable } from './unavailable.js';
 import { SqliteSync } from './sqlite-sync.js';
 import { countAddressAttempt, deleteStaleAddressAttempts } from './address-attempts.js';
+import {
+  cancelEmailChange,
+  changeEmail,
+  deleteExpiredAccountTokens,
+  insertAccountTokens,
+  issueAccountTokens,
+  resetPassword,
+  selectAccountToken,
+  verifyEmail,
+  voidAccountTokens,
+} from './account-tokens.js';
+import { claimMail, countMailBacklog, deleteSettledMail, insertMail, settleMail } from './mail-outbox.js';
+import type { AccountTokenRecord, EmailChange, EmailChangeCancel, LinkUse, NewAccountToken, PasswordReset } from '../ports/account-tokens.js';
+import type { NewMail, OutgoingMail } from '../../core/mail.js';
 import { claimSignInAttempt, deleteStaleSignInFailures, readSignInCounters, releaseSuccessfulAttempt } from './sign-in-failures.js';
 import type { SignInClaim, SignInCounters, SignInLimitPolicy } from '../../core/sign-in-limits.js';
 
@@ -69,12 +83,25 @@ export class KyselyStore implements Store {
     return this.sqlDialect.onTheEventLoop;
   }
 
-  async createUser(user: NewUser, activity: { events?: ActivityEvent[]; device?: string } = {}): Promise<UserRecord> {
-    const record: UserRecord = { ...user, disabledAt: null, updatedAt: user.createdAt, passwordChangedAt: user.createdAt };
+  async createUser(
+    user: NewUser,
+    activity: { events?: ActivityEvent[]; device?: string; link?: { token: NewAccountToken; mail: NewMail[] } } = {},
+  ): Promise<UserRecord> {
+    const record: UserRecord = {
+      ...user,
+      disabledAt: null,
+      updatedAt: user.createdAt,
+      passwordChangedAt: user.createdAt,
+      emailVerifiedAt: user.emailVerifiedAt ?? null,
+    };
     try {
       await this.db.transaction().execute(async (trx) => {
         await trx.insertInto('users').values(fromUser(record)).execute();
         if (activity.device !== undefined) await rememberDevice(trx, user.id, activity.device, user.createdAt);
+        if (activity.link) {
+          await insertAccountTokens(trx, [activity.link.token]);
+          await insertMail(trx, activity.link.mail);
+        }
         await insertEvents(trx, activity.events ?? []);
       });
     } catch (error) {
@@ -113,6 +140,8 @@ export class KyselyStore implements Store {
       const kept = await trx.selectFrom('sessions').select('revoked_at').where('id', '=', keepSessionId).executeTakeFirst();
       if (!kept || kept.revoked_at !== null) throw new GatehouseError('session_revoked', 'This session has ended.');
       const revoked = await revokeWhere(trx, this.sqlDialect, revocation, (eb) => eb.and([eb('user_id', '=', userId), eb('id', '!=', keepSessionId)]));
+      // A reset link sent before the change would undo it.
+      await voidAccountTokens(trx, userId, ['password_reset'], revocation.at);
       await insertEvents(trx, events?.(revoked) ?? []);
       return revoked;
     });
@@ -259,6 +288,62 @@ export class KyselyStore implements Store {
 
   purgeWebhookDeliveries(before: number, limit: number): Promise<number> {
     return deleteSettledDeliveries(this.db, before, limit);
+  }
+
+  queueMail(mail: NewMail[]): Promise<void> {
+    return insertMail(this.db, mail);
+  }
+
+  claimMail(now: number, limit: number, leaseMs: number): Promise<OutgoingMail[]> {
+    return claimMail(this.db, this.sqlDialect, now, limit, leaseMs);
+  }
+
+  markMailSent(id: string, at: number): Promise<void> {
+    return settleMail(this.db, id, { sent: true, at });
+  }
+
+  markMailFailed(id: string, failure: { at: number; error: string; nextAttemptAt: number | null; claimedUntil?: number }): Promise<void> {
+    return settleMail(this.db, id, { sent: false, ...failure });
+  }
+
+  mailBacklog(): Promise<{ pending: number; oldestCreatedAt: number | null }> {
+    return countMailBacklog(this.db);
+  }
+
+  purgeSettledMail(before: number, limit: number): Promise<number> {
+    return deleteSettledMail(this.db, before, limit);
+  }
+
+  issueAccountToken(token: NewAccountToken, effects: { mail: NewMail[]; events: ActivityEvent[] }): Promise<void> {
+    return issueAccountTokens(this.db, [token], effects);
+  }
+
+  issueAccountTokens(tokens: NewAccountToken[], effects: { mail: NewMail[]; events: ActivityEvent[] }): Promise<void> {
+    return issueAccountTokens(this.db, tokens, effects);
+  }
+
+  verifyEmail(use: LinkUse): Promise<UserRecord> {
+    return verifyEmail(this.db, use);
+  }
+
+  changeEmail(use: EmailChange): Promise<{ user: UserRecord; previous: UserRecord }> {
+    return changeEmail(this.db, use);
+  }
+
+  cancelEmailChange(cancel: EmailChangeCancel): Promise<{ user: UserRecord; reverted: boolean; revoked: RevokedSession[] }> {
+    return cancelEmailChange(this.db, this.sqlDialect, cancel);
+  }
+
+  findAccountToken(id: string): Promise<AccountTokenRecord | undefined> {
+    return selectAccountToken(this.db, id);
+  }
+
+  resetPassword(reset: PasswordReset): Promise<{ user: UserRecord; revoked: RevokedSession[] }> {
+    return resetPassword(this.db, this.sqlDialect, reset);
+  }
+
+  purgeAccountTokens(before: number, limit: number): Promise<number> {
+    return deleteExpiredAccountTokens(this.db, before, limit);
   }
 
   async isSignInReported(eventId: string): Promise<boolean> {

@@ -16,6 +16,7 @@ export function toUser(row: UsersTable): UserRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     passwordChangedAt: row.password_changed_at,
+    emailVerifiedAt: row.email_verified_at,
   };
 }
 
@@ -31,6 +32,7 @@ export function fromUser(user: UserRecord): UsersTable {
     created_at: user.createdAt,
     updated_at: user.updatedAt,
     password_changed_at: user.passwordChangedAt,
+    email_verified_at: user.emailVerifiedAt,
   };
 }
 

@@ -4,6 +4,7 @@ import { GatehouseError } from '../../core/errors.js';
 import { sessionsEndedBySignIn } from '../../core/sessions-ended-by-sign-in.js';
 import type { NewSession, SessionStart, SessionStartOptions } from '../store.js';
 import type { Dialect } from './dialect.js';
+import { voidAccountTokens } from './account-tokens.js';
 import { insertEvents } from './events.js';
 import { rememberDevice } from './known-devices.js';
 import { noteOpenSessions } from './open-sessions.js';
@@ -15,8 +16,8 @@ import type { Database } from './tables.js';
 /**
  * A sign-in's session, in one transaction: inserted and counted open, the sessions core's rule
  * ends (same-device replacement, the per-user cap) revoked, the password and the account checked
- * once more under the user's lock, the device remembered, the address's counter released, and
- * the events written. The store's `startSession`.
+ * once more under the user's lock, open reset links voided, the device remembered, the
+ * address's counter released, and the events written. The store's `startSession`.
  */
 export function startSession(
   db: Kysely<Database>,
@@ -68,6 +69,8 @@ export function startSession(
     if (!user || user.password_hash !== options.passwordHash || user.disabled_at !== null) {
       throw new GatehouseError('invalid_credentials', 'The email or password is incorrect.');
     }
+    // Whoever signs in has the password: a reset link still in a mailbox is now only a risk.
+    await voidAccountTokens(trx, session.userId, ['password_reset'], session.createdAt);
     const newDevice = options.device !== undefined && (await rememberDevice(trx, session.userId, options.device, session.createdAt));
     // Last: the counters' rows (an address's is shared by everyone signing in from it) stay
     // locked only until the commit, and nothing is waited for while they are held.

@@ -19,6 +19,7 @@ export async function selectSessionWithUser(db: Kysely<Database>, id: string): P
       'users.created_at as u_created_at',
       'users.updated_at as u_updated_at',
       'users.password_changed_at as u_password_changed_at',
+      'users.email_verified_at as u_email_verified_at',
     ])
     .where('sessions.id', '=', id)
     .executeTakeFirst();
@@ -34,6 +35,7 @@ export async function selectSessionWithUser(db: Kysely<Database>, id: string): P
     created_at: row.u_created_at,
     updated_at: row.u_updated_at,
     password_changed_at: row.u_password_changed_at,
+    email_verified_at: row.u_email_verified_at,
   });
   return { session: toSession(row), user };
 }

@@ -16,6 +16,7 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   password_changed_at: number;
+  email_verified_at: number | null;
 }
 
 export interface SessionsTable {
@@ -140,6 +141,35 @@ export interface OpenSessionChangesTable {
   delta: number;
 }
 
+/** The mail outbox (src/mail/): one row per message, until an SMTP server took it or it was given up. */
+export interface MailOutboxTable {
+  id: string;
+  kind: string;
+  recipient: string | null;
+  user_id: string | null;
+  /** JSON text. */
+  data: string;
+  created_at: number;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  claimed_until: number | null;
+  sent_at: number | null;
+  gave_up_at: number | null;
+  last_error: string | null;
+}
+
+/** What each emailed link may do (src/core/account-tokens.ts); the link's MAC is not stored. */
+export interface AccountTokensTable {
+  id: string;
+  user_id: string;
+  purpose: string;
+  email: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  voided_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -153,4 +183,6 @@ export interface Database {
   sign_in_reports: SignInReportsTable;
   imported_rows: ImportedRowsTable;
   open_session_changes: OpenSessionChangesTable;
+  mail_outbox: MailOutboxTable;
+  account_tokens: AccountTokensTable;
 }

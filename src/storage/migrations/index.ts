@@ -12,6 +12,7 @@ import * as liveSessionExpiries from './0010-live-session-expiries.js';
 import * as openSessionCount from './0011-open-session-count.js';
 import * as settledWebhookDeliveries from './0012-settled-webhook-deliveries.js';
 import * as eventsByMonth from './0013-events-by-month.js';
+import * as mail from './0014-mail.js';
 
 /**
  * Every migration, in order. Names sort lexically (Kysely applies them in that order), so they
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-open-session-count': openSessionCount,
   '0012-settled-webhook-deliveries': settledWebhookDeliveries,
   '0013-events-by-month': eventsByMonth,
+  '0014-mail': mail,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,7 +1,10 @@
 import type { ActivityEvent, EventsFor } from '../../core/activity.js';
+import type { NewMail } from '../../core/mail.js';
 import type { Revocation, RevokedSession, Role, UserRecord } from '../../core/records.js';
+import type { NewAccountToken } from './account-tokens.js';
 
-export type NewUser = Omit<UserRecord, 'updatedAt' | 'passwordChangedAt' | 'disabledAt'>;
+/** A new account; its address is unverified unless `emailVerifiedAt` says otherwise. */
+export type NewUser = Omit<UserRecord, 'updatedAt' | 'passwordChangedAt' | 'disabledAt' | 'emailVerifiedAt'> & { emailVerifiedAt?: number | null };
 
 /** What an administrative change did: the user after it, and what was ended with it. */
 export interface UserChange {
@@ -19,10 +22,10 @@ export interface UserChange {
  */
 export interface UserStore {
   /**
-   * Inserts the user with its `events`, and remembers `device` (a core `deviceKey`) as one the
-   * account has used; throws GatehouseError `email_taken` (storing nothing) when the email key exists.
+   * Inserts the user with its `events` and its address's verification `link` (its row and its
+   * mail), and remembers `device` (a core `deviceKey`) as one the account has used; throws GatehouseError `email_taken` (storing nothing) when the email key exists.
    */
-  createUser(user: NewUser, activity?: { events?: ActivityEvent[]; device?: string }): Promise<UserRecord>;
+  createUser(user: NewUser, activity?: { events?: ActivityEvent[]; device?: string; link?: { token: NewAccountToken; mail: NewMail[] } }): Promise<UserRecord>;
   findUserById(id: string): Promise<UserRecord | undefined>;
   findUserByEmail(emailKey: string): Promise<UserRecord | undefined>;
   /**

@@ -43,6 +43,10 @@ const PHRASES = {
   account_disabled: 'Account disabled by an administrator',
   account_enabled: 'Account enabled again by an administrator',
   role_changed: 'Role changed by an administrator',
+  email_verified: 'Email address confirmed',
+  email_change_requested: 'Email change asked for',
+  email_changed: 'Email address changed',
+  email_change_cancelled: 'Email change cancelled: signed out everywhere',
 };
 
 /**

@@ -6,7 +6,10 @@
 // The API's JSON as the page receives it: the response schemas of src/http/schemas.ts, which the
 // server serialises every answer through. Timestamps are ISO 8601 strings.
 
-/** @typedef {{ id: string, email: string, name: string | null, created_at: string }} User */
+/**
+ * `email_verified`: the address was proved with a link mailed to it (a password reset proves it too).
+ * @typedef {{ id: string, email: string, name: string | null, email_verified: boolean, created_at: string }} User
+ */
 /** @typedef {{ browser: string | null, os: string | null, type: string, label: string }} Device */
 /**
  * One signed-in device (`GET /v1/me/sessions`); `current` marks the session of the caller.
@@ -24,6 +27,9 @@
 /** @typedef {{ sessions: Session[] }} SessionsResponse */
 /** @typedef {{ revoked: number }} RevokedResponse */
 /** @typedef {{ user: User }} UserResponse */
+/** @typedef {{ detail: string }} PasswordResetAccepted */
+/** A request taken on (202); `detail` says what happens next, in words for the person. */
+/** @typedef {{ detail: string }} Accepted */
 /**
  * An error answer, `application/problem+json` (RFC 9457); `code` is Gatehouse's error code.
  * @typedef {{ type: string, title: string, status: number, code: string, detail?: string, errors?: { pointer: string, detail: string }[] }} Problem
@@ -241,6 +247,67 @@ export async function register(email, password, name) {
 }
 
 /**
+ * Asks for a password-reset link by email. The answer is the same whether or not the address
+ * has an account. Neither reset call is in browser mode: no session is involved.
+ * @param {string} email
+ * @returns {Promise<PasswordResetAccepted>}
+ */
+export async function requestPasswordReset(email) {
+  return /** @type {Promise<PasswordResetAccepted>} */ (send('POST', '/v1/auth/password-reset', { body: { email } }));
+}
+
+/**
+ * Sets a new password with a reset link's token; the server then ends every session of the account.
+ * @param {string} token
+ * @param {string} newPassword
+ * @returns {Promise<void>}
+ */
+export async function confirmPasswordReset(token, newPassword) {
+  await send('POST', '/v1/auth/password-reset/confirm', { body: { token, new_password: newPassword } });
+}
+
+/**
+ * Asks for a new verification link for `email`, as the sign-in form does after
+ * `email_not_verified`. The answer is the same whatever the address.
+ * @param {string} email
+ * @returns {Promise<Accepted>}
+ */
+export async function requestEmailVerification(email) {
+  return /** @type {Promise<Accepted>} */ (send('POST', '/v1/auth/email-verification', { body: { email } }));
+}
+
+// The links mailed about the address. Like the reset calls, none is in browser mode: the link,
+// not a session of this browser, is the proof, and its holder need not be signed in here.
+
+/**
+ * Proves the address with a verification link's token.
+ * @param {string} token
+ * @returns {Promise<void>}
+ */
+export async function confirmEmailVerification(token) {
+  await send('POST', '/v1/auth/email-verification/confirm', { body: { token } });
+}
+
+/**
+ * Makes the new address the account's, with the token of the link mailed to it.
+ * @param {string} token
+ * @returns {Promise<void>}
+ */
+export async function confirmEmailChange(token) {
+  await send('POST', '/v1/auth/email-change/confirm', { body: { token } });
+}
+
+/**
+ * Cancels (or undoes) an email change with the token mailed to the old address; the server then
+ * ends every session of the account.
+ * @param {string} token
+ * @returns {Promise<void>}
+ */
+export async function cancelEmailChange(token) {
+  await send('POST', '/v1/auth/email-change/cancel', { body: { token } });
+}
+
+/**
  * "Sign out" on this device. The page forgets its session only once the server has ended it (or
  * says it was over already, 401); if the request failed (offline, a 5xx) it throws and the page
  * stays signed in and usable, since the cookie's session would otherwise live on unseen.
@@ -293,6 +360,19 @@ export async function signOut() {
  * @param {'/v1/me/password'} path
  * @param {{ current_password: string, new_password: string }} body
  * @returns {Promise<null>}
+ */
+/**
+ * @overload
+ * @param {'POST'} method
+ * @param {'/v1/me/email-verification'} path
+ * @returns {Promise<Accepted>}
+ */
+/**
+ * @overload
+ * @param {'POST'} method
+ * @param {'/v1/me/email'} path
+ * @param {{ email: string, password: string }} body
+ * @returns {Promise<Accepted>}
  */
 /**
  * A Bearer call. A 401 that a fresh access token could cure gets one renewal and one retry; if

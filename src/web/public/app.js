@@ -1,11 +1,14 @@
 // @ts-check
 // The devices page: sign in or register, then the account with its devices, activity and
-// password. Plain ES modules, no build step; src/web/routes.ts serves them.
+// password; a forgotten password is reset by email (reset.js), and the address is proved and
+// changed by email (email.js). Plain ES modules, no build step; src/web/routes.ts serves them.
 import * as api from './api.js';
 import { loadActivity, mountActivity, refreshActivity } from './activity.js';
 import { loadDevices, mountDevices, onSessionsChanged, pollNow, startPolling, stopPolling } from './devices.js';
 import { $, clearAnnouncements, errorText, refreshTimes, showMessage } from './dom.js';
+import { isEmailLinkPage, isUnverified, mountAccountEmail, mountEmail, mountSignInLink, showEmailLink } from './email.js';
 import { cancelPasswordPrompt, mountPasswordPrompt } from './reauth.js';
+import { mailIsOn, mountReset, RESET_PATH, showResetConfirm, showResetRequest, takeResetToken } from './reset.js';
 
 /** @import { MessageKind } from './dom.js' */
 
@@ -16,7 +19,7 @@ let timesTimer = null;
 
 /**
  * A new copy of a view from its template; nothing of an earlier visit (typed text, lists) remains.
- * @param {'sign-in' | 'register' | 'account'} name
+ * @param {'sign-in' | 'register' | 'account' | 'reset-request' | 'reset-confirm' | 'verify-email' | 'confirm-email-change' | 'cancel-email-change'} name
  * @returns {HTMLElement}
  */
 function build(name) {
@@ -88,16 +91,29 @@ function onSubmit(form, action) {
 }
 
 /**
- * @param {{ focus?: boolean, kind?: MessageKind, message?: string | null }} [options] A `message` comes with its `kind`.
+ * @param {{ focus?: boolean, kind?: MessageKind, message?: string | null, email?: string, unverified?: boolean }} [options]
+ *   A `message` comes with its `kind`; `unverified` offers a new link for `email`, which the form starts with.
  */
-function showSignIn({ focus = true, kind, message } = {}) {
+function showSignIn({ focus = true, kind, message, email = '', unverified = false } = {}) {
   const view = build('sign-in');
+  const offerLink = mountSignInLink(view);
+  /** @type {HTMLInputElement} */ ($('input[name="email"]', view)).value = email;
   onSubmit(/** @type {HTMLFormElement} */ ($('form', view)), async (data) => {
-    await api.signIn(String(data.get('email')), String(data.get('password')));
+    try {
+      await api.signIn(String(data.get('email')), String(data.get('password')));
+    } catch (error) {
+      offerLink(isUnverified(error));
+      throw error;
+    }
     await showAccount({ focus: true });
   });
   $('[data-show="register"]', view).addEventListener('click', () => showRegister());
+  $('[data-part="forgot"]', view).hidden = !mailIsOn();
+  $('[data-show="reset-request"]', view).addEventListener('click', () =>
+    showResetRequest({ email: /** @type {HTMLInputElement} */ ($('input[name="email"]', view)).value.trim() }),
+  );
   attach(view, { focus });
+  offerLink(unverified);
   if (message) say(view, /** @type {MessageKind} */ (kind), message);
 }
 
@@ -107,7 +123,18 @@ function showRegister() {
     const email = String(data.get('email'));
     const password = String(data.get('password'));
     await api.register(email, password, String(data.get('name') ?? '').trim() || undefined);
-    await api.signIn(email, password);
+    try {
+      await api.signIn(email, password);
+    } catch (error) {
+      if (!isUnverified(error)) throw error;
+      // GATEHOUSE_EMAIL_VERIFICATION=required: the account exists, and signs in once its address is proved.
+      return showSignIn({
+        kind: 'info',
+        message: `Your account is created. Open the link we sent to ${email} to confirm your address, then sign in.`,
+        email,
+        unverified: true,
+      });
+    }
     await showAccount({ focus: true });
   });
   $('[data-show="sign-in"]', view).addEventListener('click', () => showSignIn());
@@ -120,6 +147,7 @@ async function showAccount({ focus }) {
   const user = api.currentUser();
   $('#account-who', view).textContent = user ? `Signed in as ${user.name ? `${user.name} (${user.email})` : user.email}` : '';
   for (const input of /** @type {NodeListOf<HTMLInputElement>} */ (view.querySelectorAll('input[name="username"]'))) input.defaultValue = user?.email ?? ''; // survives form.reset()
+  mountAccountEmail(view, user);
   mountDevices(view);
   mountActivity(view);
   mountPasswordPrompt(view);
@@ -182,11 +210,31 @@ signOutButton.addEventListener('click', async () => {
   showSignIn({ kind: 'info', message: 'You signed out on this device.' });
 });
 
-// On load: a browser with a live cookie goes straight to its account.
-try {
-  const { tokens, reason } = await api.restore();
-  if (tokens) await showAccount({ focus: false });
-  else showSignIn({ focus: false, kind: 'error', message: reason ? endedMessage(reason) : null });
-} catch (error) {
-  showSignIn({ focus: false, kind: 'error', message: errorText(error) });
+/**
+ * The page at `/`: a browser with a live cookie goes straight to its account, else to sign-in.
+ * @param {{ focus?: boolean }} [options]
+ */
+async function showStart({ focus = true } = {}) {
+  try {
+    const { tokens, reason } = await api.restore();
+    if (tokens) await showAccount({ focus });
+    else showSignIn({ focus, kind: 'error', message: reason ? endedMessage(reason) : null });
+  } catch (error) {
+    showSignIn({ focus, kind: 'error', message: errorText(error) });
+  }
+}
+
+mountReset({ build, attach, say, onSubmit, showSignIn });
+mountEmail({ build, attach, say, onSubmit, showStart });
+
+// On load, the start, except at a link from an email: that is for whoever holds the email, who
+// need not be the account signed in here.
+if (location.pathname === RESET_PATH && mailIsOn()) {
+  const token = takeResetToken();
+  if (token) showResetConfirm(token, { focus: false });
+  else showResetRequest({ focus: false });
+} else if (isEmailLinkPage()) {
+  showEmailLink({ focus: false });
+} else {
+  await showStart({ focus: false });
 }

@@ -1,5 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Role } from '../../../src/core/records.js';
 import type { KyselyStore } from '../../../src/storage/kysely/kysely-store.js';
 import {
@@ -15,6 +15,7 @@ import {
   USER_AGENTS,
 } from '../../helpers/app.js';
 import { HTTP_DATABASES } from '../../helpers/databases.js';
+import { linkIn, startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../../helpers/smtp.js';
 
 const WEBHOOKS = { webhookUrl: 'http://127.0.0.1:9/hooks', webhookSecret: 'a-webhook-secret-of-at-least-32-characters' };
 
@@ -59,6 +60,9 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
       .where('webhook_deliveries.type', '=', 'sessions_revoked')
       .orderBy('events.at')
       .execute();
+  /** The messages queued for a user (the mail outbox), whatever became of them. */
+  const mailOf = async (userId: string) =>
+    (t.gatehouse.store as KyselyStore).db.selectFrom('mail_outbox').select('kind').where('user_id', '=', userId).where('kind', '=', 'password_reset').execute();
 
   /** Every admin route, for an account and a session of it. */
   const routes = (userId: string, sessionId: string): Array<[method: 'GET' | 'POST' | 'DELETE', url: string]> => [
@@ -70,6 +74,7 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
     ['DELETE', `/v1/admin/users/${userId}/sessions`],
     ['POST', `/v1/admin/users/${userId}/disable`],
     ['POST', `/v1/admin/users/${userId}/enable`],
+    ['POST', `/v1/admin/users/${userId}/password-reset`],
   ];
 
   describe('who may use it', () => {
@@ -137,6 +142,7 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
             email: 'zed@zeta.example',
             name: null,
             role: 'user',
+            email_verified: false,
             disabled_at: null,
             created_at: '2026-11-27T09:00:00.000Z',
             updated_at: '2026-11-27T09:00:00.000Z',
@@ -395,11 +401,14 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
     }
     const reauth = (token: string) => t.app.inject({ method: 'POST', url: '/v1/auth/reauth', headers: bearer(token), payload: { password: PASSWORD } });
 
-    it('refuses to disable an account or sign out all its sessions without one: 403 reauth_required, changing nothing', async () => {
+    it('refuses to disable an account, sign out all its sessions or mail it a reset link without one: 403 reauth_required, changing nothing', async () => {
       const deputy = await staleAdmin();
       const target = await anAccount();
       expectProblem(await call('POST', `/v1/admin/users/${target.id}/disable`, deputy.token, {}), 403, 'reauth_required');
       expectProblem(await call('DELETE', `/v1/admin/users/${target.id}/sessions`, deputy.token), 403, 'reauth_required');
+      expectProblem(await call('POST', `/v1/admin/users/${target.id}/password-reset`, deputy.token, {}), 403, 'reauth_required');
+      expect(await mailOf(target.id)).toEqual([]);
+      expect(await history(target.id, '?type=password_reset_requested')).toEqual([]);
       expect((await me(target.session.access_token)).statusCode).toBe(200);
       expect(await t.gatehouse.store.findUserById(target.id)).toMatchObject({ disabledAt: null });
       expect(await history(target.id, '?type=account_disabled')).toEqual([]);
@@ -407,11 +416,12 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
       expect(await outbox(target.id)).toEqual([]);
     });
 
-    it('does both once the administrator has confirmed the password (POST /v1/auth/reauth)', async () => {
+    it('does them once the administrator has confirmed the password (POST /v1/auth/reauth)', async () => {
       const deputy = await staleAdmin();
       const target = await anAccount();
       const other = await anAccount();
       expect((await reauth(deputy.token)).statusCode).toBe(204);
+      expect(json(await call('POST', `/v1/admin/users/${other.id}/password-reset`, deputy.token, {}), 202).user).toMatchObject({ id: other.id });
       expect(json(await call('DELETE', `/v1/admin/users/${other.id}/sessions`, deputy.token))).toEqual({ revoked: 1 });
       expect(json(await call('POST', `/v1/admin/users/${target.id}/disable`, deputy.token, {})).user).toMatchObject({
         id: target.id,
@@ -424,6 +434,7 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
       const deputy = await staleAdmin();
       expectProblem(await call('POST', '/v1/admin/users/AAAAAAAAAAAAAAAAAAAAAA/disable', deputy.token, {}), 403, 'reauth_required');
       expectProblem(await call('DELETE', '/v1/admin/users/AAAAAAAAAAAAAAAAAAAAAA/sessions', deputy.token), 403, 'reauth_required');
+      expectProblem(await call('POST', '/v1/admin/users/AAAAAAAAAAAAAAAAAAAAAA/password-reset', deputy.token, {}), 403, 'reauth_required');
     });
 
     it('is not asked for reading, signing out one session, or enabling', async () => {
@@ -442,5 +453,129 @@ describe.each(HTTP_DATABASES)('the admin API on %s', (kind) => {
       await t.gatehouse.store.setUserDisabled({ userId: target.id, disabled: true, at: t.clock.now(), by: 'cli', events: () => [] });
       expect(json(await call('POST', `/v1/admin/users/${target.id}/enable`, deputy.token, {})).user).toMatchObject({ disabled_at: null });
     });
+  });
+});
+
+describe.each(HTTP_DATABASES)('an administrator mailing a password-reset link, on %s', (kind) => {
+  const PUBLIC_URL = 'https://auth.example.com';
+  const NEW_PASSWORD = 'a passphrase only the owner knows';
+  let smtp: TestSmtpServer;
+  let t: TestGatehouse;
+  let admin: SignedIn;
+  let adminId: string;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    // No alerts: what reaches an account here is its verification link and the reset mails.
+    t = await startTestGatehouse(kind, { mail: { kind: 'smtp', url: smtp.url, starttls: 'off' }, publicUrl: PUBLIC_URL, mailAlerts: [] });
+    adminId = (await registerUser(t.app, 'root@example.com')).id;
+    await t.gatehouse.store.setUserRole({ userId: adminId, role: 'admin', at: t.clock.now(), events: () => [] });
+    admin = await signIn(t.app, 'root@example.com');
+  });
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  let n = 0;
+  async function anAccount(): Promise<{ id: string; email: string; session: SignedIn }> {
+    const email = `owner-${++n}@example.com`;
+    const { id } = await registerUser(t.app, email);
+    return { id, email, session: await signIn(t.app, email) };
+  }
+  const sendReset = (userId: string, token = admin.access_token) =>
+    t.app.inject({ method: 'POST', url: `/v1/admin/users/${userId}/password-reset`, headers: bearer(token) });
+  const confirm = (token: string) => t.app.inject({ method: 'POST', url: '/v1/auth/password-reset/confirm', payload: { token, new_password: NEW_PASSWORD } });
+  /** The `count`-th reset mail that has reached `email` (the outbox sends in the background). */
+  const mailTo = (email: string, count = 1) =>
+    vi.waitFor(
+      () => {
+        const mails = smtp.received.filter((m) => m.to.includes(email) && (m.parsed.text ?? '').includes('/reset-password#token='));
+        if (mails.length < count) throw new Error(`${mails.length} of ${count} messages to ${email} so far`);
+        return mails[count - 1] as ReceivedMail;
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+  const tokenOf = (mail: ReceivedMail) => new URL(linkIn(mail, `${PUBLIC_URL}/reset-password#token=`)).hash.slice('#token='.length);
+
+  it('mails the account a link with which its owner chooses a new password and signs in, changing nothing before', async () => {
+    const target = await anAccount();
+    const hashBefore = (await t.gatehouse.store.findUserById(target.id))!.passwordHash;
+    const answer = await sendReset(target.id);
+    expect(answer.statusCode, answer.body).toBe(202);
+    expect(answer.json()).toEqual({ user: expect.objectContaining({ id: target.id, email: target.email, disabled_at: null }) });
+
+    const mail = await mailTo(target.email);
+    expect(mail.parsed.subject).toBe('Reset your Gatehouse password');
+    // Until the owner uses the link, the password and the sessions stay as they were.
+    expect((await t.gatehouse.store.findUserById(target.id))!.passwordHash).toBe(hashBefore);
+    expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(target.session.access_token) })).statusCode).toBe(200);
+
+    expect((await confirm(tokenOf(mail))).statusCode).toBe(204);
+    expectProblem(await t.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(target.session.access_token) }), 401, 'session_revoked');
+    expectProblem(await loginAttempt(t.app, target.email, PASSWORD), 401, 'invalid_credentials');
+    expect((await loginAttempt(t.app, target.email, NEW_PASSWORD)).statusCode).toBe(200);
+  });
+
+  it('is in the account’s history as password_reset_requested, with the administrator as actor and without their address', async () => {
+    const target = await anAccount();
+    expect((await sendReset(target.id)).statusCode).toBe(202);
+    const activity = await t.app.inject({ method: 'GET', url: '/v1/me/activity?type=password_reset_requested', headers: bearer(target.session.access_token) });
+    expect(activity.json().events).toEqual([
+      expect.objectContaining({ type: 'password_reset_requested', actor: adminId, ip: null, device: null, detail: { mailed: true, requested_by: 'admin' } }),
+    ]);
+  });
+
+  it('voids a link the owner asked for before: only the newest one works', async () => {
+    const target = await anAccount();
+    const asked = await t.app.inject({ method: 'POST', url: '/v1/auth/password-reset', payload: { email: target.email } });
+    expect(asked.statusCode).toBe(202);
+    const own = tokenOf(await mailTo(target.email));
+    expect((await sendReset(target.id)).statusCode).toBe(202);
+    const sent = tokenOf(await mailTo(target.email, 2));
+    expectProblem(await confirm(own), 410, 'link_expired');
+    expect((await confirm(sent)).statusCode).toBe(204);
+  });
+
+  it('refuses a disabled account with 403 forbidden, mailing and recording nothing', async () => {
+    const target = await anAccount();
+    await t.gatehouse.store.setUserDisabled({ userId: target.id, disabled: true, at: t.clock.now(), by: 'cli', events: () => [] });
+    const answer = await sendReset(target.id);
+    expectProblem(answer, 403, 'forbidden');
+    expect(answer.json().detail).toBe('This account is disabled: enable it first, then send the reset link.');
+    const history = await t.app.inject({
+      method: 'GET',
+      url: `/v1/admin/users/${target.id}/activity?type=password_reset_requested`,
+      headers: bearer(admin.access_token),
+    });
+    expect(history.json().events).toEqual([]);
+    const queued = await (t.gatehouse.store as KyselyStore).db
+      .selectFrom('mail_outbox')
+      .select('id')
+      .where('user_id', '=', target.id)
+      .where('kind', '=', 'password_reset')
+      .execute();
+    expect(queued).toEqual([]);
+  });
+
+  it('answers 404 not_found for an id no account has, and 403 forbidden to a user who is not an administrator', async () => {
+    expectProblem(await sendReset('AAAAAAAAAAAAAAAAAAAAAA'), 404, 'not_found');
+    const target = await anAccount();
+    const caller = await anAccount();
+    expectProblem(await sendReset(target.id, caller.session.access_token), 403, 'forbidden');
+    await t.gatehouse.mail?.sendDue();
+    expect(smtp.received.filter((m) => m.to.includes(target.email) && (m.parsed.text ?? '').includes('/reset-password#token='))).toEqual([]);
+  });
+
+  it('is not there when mail is off: the path answers 404', async () => {
+    const off = await startTestGatehouse(kind, { mail: { kind: 'off' } });
+    try {
+      const { id } = await registerUser(off.app, 'root@example.com');
+      await off.gatehouse.store.setUserRole({ userId: id, role: 'admin', at: off.clock.now(), events: () => [] });
+      const root = await signIn(off.app, 'root@example.com');
+      const answer = await off.app.inject({ method: 'POST', url: `/v1/admin/users/${id}/password-reset`, headers: bearer(root.access_token) });
+      expectProblem(answer, 404, 'not_found');
+    } finally {
+      await off.close();
+    }
   });
 });

@@ -18,7 +18,13 @@ describe.each(HTTP_DATABASES)('auth routes on %s', (kind) => {
       });
       expect(response.statusCode).toBe(201);
       const { user } = response.json();
-      expect(user).toEqual({ id: expect.any(String), email: 'Ann.Lee@Example.COM', name: 'Ann Lee', created_at: '2026-11-27T09:00:00.000Z' });
+      expect(user).toEqual({
+        id: expect.any(String),
+        email: 'Ann.Lee@Example.COM',
+        name: 'Ann Lee',
+        email_verified: false,
+        created_at: '2026-11-27T09:00:00.000Z',
+      });
       expect(response.body).not.toMatch(/argon2|password/i);
     });
 

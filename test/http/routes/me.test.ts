@@ -19,7 +19,9 @@ describe.each(HTTP_DATABASES)('account routes on %s', (kind) => {
     const response = await me(token);
     expect(response.statusCode).toBe(200);
     expect(response.headers['cache-control']).toBe('no-store');
-    expect(response.json()).toEqual({ user: { id: user.id, email: 'kate@example.com', name: 'Kate', created_at: '2026-11-27T09:00:00.000Z' } });
+    expect(response.json()).toEqual({
+      user: { id: user.id, email: 'kate@example.com', name: 'Kate', email_verified: false, created_at: '2026-11-27T09:00:00.000Z' },
+    });
   });
 
   it('GET /v1/me without a token answers 401 token_missing with a Bearer challenge', async () => {

@@ -2,10 +2,10 @@ import { Migrator, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { deviceKey } from '../../../src/core/activity.js';
 import { connect } from '../../../src/storage/kysely/connect.js';
-import { fromNewSession, fromUser } from '../../../src/storage/kysely/rows.js';
+import { fromNewSession } from '../../../src/storage/kysely/rows.js';
 import { migrationProvider } from '../../../src/storage/migrations/index.js';
 import { createTestDatabase, DATABASES } from '../../helpers/databases.js';
-import { FIREFOX_CLIENT, newSessionRecord, T0 } from '../../helpers/records.js';
+import { FIREFOX_CLIENT, newSessionRecord, T0, usersRowBefore0014 } from '../../helpers/records.js';
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g';
 
@@ -19,7 +19,7 @@ describe.each(DATABASES)('migration 0003 (login history) on %s', (kind) => {
       const user = { id: 'u1', email: 'ann@example.com', emailKey: 'ann@example.com', name: null, passwordHash: HASH, role: 'user' as const };
       await db
         .insertInto('users')
-        .values(fromUser({ ...user, disabledAt: null, createdAt: T0, updatedAt: T0, passwordChangedAt: T0 }))
+        .values(usersRowBefore0014({ ...user, disabledAt: null, createdAt: T0, updatedAt: T0, passwordChangedAt: T0 }))
         .execute();
       const phone = { ...FIREFOX_CLIENT, device: { browser: 'Mobile Safari 17', os: 'iOS 17', type: 'mobile', label: 'Mobile Safari 17 on iOS 17' } };
       const sessions = [

@@ -2,10 +2,10 @@ import { Migrator } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { connect } from '../../../src/storage/kysely/connect.js';
 import { KyselyStore } from '../../../src/storage/kysely/kysely-store.js';
-import { fromNewSession, fromUser } from '../../../src/storage/kysely/rows.js';
+import { fromNewSession } from '../../../src/storage/kysely/rows.js';
 import { migrationProvider } from '../../../src/storage/migrations/index.js';
 import { createTestDatabase, DATABASES } from '../../helpers/databases.js';
-import { newSessionRecord, T0 } from '../../helpers/records.js';
+import { newSessionRecord, T0, usersRowBefore0014 } from '../../helpers/records.js';
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g';
 
@@ -19,7 +19,7 @@ describe.each(DATABASES)('migration 0011 (the open-session count) on %s', (kind)
       const user = { id: 'u1', email: 'ann@example.com', emailKey: 'ann@example.com', name: null, passwordHash: HASH, role: 'user' as const };
       await db
         .insertInto('users')
-        .values(fromUser({ ...user, disabledAt: null, createdAt: T0, updatedAt: T0, passwordChangedAt: T0 }))
+        .values(usersRowBefore0014({ ...user, disabledAt: null, createdAt: T0, updatedAt: T0, passwordChangedAt: T0 }))
         .execute();
       const rows = ['open1', 'open2', 'open3', 'revoked', 'expired'].map((id) => fromNewSession(newSessionRecord(id, 'u1')));
       await db.insertInto('sessions').values(rows).execute();

@@ -5,11 +5,10 @@ import { connect } from '../../../src/storage/kysely/connect.js';
 import { monthOf } from '../../../src/storage/kysely/event-months.js';
 import { insertEvents } from '../../../src/storage/kysely/events.js';
 import { KyselyStore } from '../../../src/storage/kysely/kysely-store.js';
-import { fromUser } from '../../../src/storage/kysely/rows.js';
 import { SqliteSync } from '../../../src/storage/kysely/sqlite-sync.js';
 import { migrationProvider } from '../../../src/storage/migrations/index.js';
 import { createTestDatabase, DATABASES } from '../../helpers/databases.js';
-import { FIREFOX_CLIENT } from '../../helpers/records.js';
+import { FIREFOX_CLIENT, usersRowBefore0014 } from '../../helpers/records.js';
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g';
 const DAY = 86_400_000;
@@ -26,7 +25,7 @@ describe.each(DATABASES)('migration 0013 (history by month) on %s', (kind) => {
       const user = { id: 'u1', email: 'ann@example.com', emailKey: 'ann@example.com', name: null, passwordHash: HASH, role: 'user' as const };
       await db
         .insertInto('users')
-        .values(fromUser({ ...user, disabledAt: null, createdAt: now, updatedAt: now, passwordChangedAt: now }))
+        .values(usersRowBefore0014({ ...user, disabledAt: null, createdAt: now, updatedAt: now, passwordChangedAt: now }))
         .execute();
       const changed = (at: number) => newEvent('password_changed', at, { userId: 'u1', client: FIREFOX_CLIENT }, true);
       const twoMonthsAgo = changed(now - 62 * DAY);

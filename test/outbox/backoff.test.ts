@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GIVE_UP_AFTER_MS, MAX_RETRY_MS, nextAttemptAt, retryDelay } from '../../src/webhooks/backoff.js';
+import { GIVE_UP_AFTER_MS, MAX_RETRY_MS, nextAttemptAt, retryDelay } from '../../src/outbox/backoff.js';
 
 const T0 = Date.parse('2026-11-27T09:00:00Z');
 const SECOND = 1000;

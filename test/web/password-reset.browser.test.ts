@@ -1,0 +1,278 @@
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, USER_AGENTS } from '../helpers/app.js';
+import { ensureChromium } from '../helpers/chromium.js';
+import { call, startServer, type RunningServer } from '../helpers/server-process.js';
+import { linkIn, startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
+
+/**
+ * Password reset as people use it: "Forgot password?" on the devices page, the mail on a real
+ * SMTP server, the link opened in Chromium, against the built server (as in
+ * devices-page.browser.test.ts, whose skip logic and problem watching this file shares). The
+ * device signed in elsewhere runs on Playwright's clock, which the test moves on to its next
+ * poll; the server's clock is never moved.
+ */
+const { executablePath, skipReason } = await ensureChromium();
+if (skipReason) console.warn(`Skipping the password-reset browser tests: ${skipReason}`);
+
+/** The page polls its sessions every 5 s (POLL_MS in src/web/public/devices.js). */
+const POLL_MS = 5_000;
+const NEW_PASSWORD = 'a kettle of ferns by the lake';
+const CHANGED = 'Your password was changed and every device was signed out. Sign in with your new password.';
+
+let browser: Browser | undefined;
+/** Console errors, uncaught exceptions, CSP violations and 5xx answers seen by Gatehouse's pages. */
+const problems: string[] = [];
+
+const REPORT_CSP_VIOLATIONS = `document.addEventListener('securitypolicyviolation', (e) =>
+  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')));`;
+
+interface Device {
+  context: BrowserContext;
+  page: Page;
+}
+
+async function openDevice(base: string, { clock = false } = {}): Promise<Device> {
+  const context = await browser!.newContext({ userAgent: USER_AGENTS.firefoxUbuntu, viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(10_000);
+  if (clock) await context.clock.install();
+  const page = await context.newPage();
+  await page.addInitScript(REPORT_CSP_VIOLATIONS);
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    // Chromium logs every 4xx fetch. These the page expects and shows: a weak password (400), a
+    // session ended by the reset (401), a spent link (410).
+    if (/^Failed to load resource: the server responded with a status of (?:400|401|410)\b/.test(message.text())) return;
+    problems.push(`console error on ${page.url()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`uncaught exception on ${page.url()}: ${error.message}`));
+  page.on('response', (response) => {
+    if (response.status() >= 500) problems.push(`${response.status()} for ${response.request().method()} ${response.url()}`);
+  });
+  await page.goto(base + '/');
+  return { context, page };
+}
+
+const heading = (page: Page, name: string) => page.getByRole('heading', { name, exact: true });
+
+async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await heading(page, 'Sign in').waitFor();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await heading(page, 'Your account').waitFor();
+}
+
+/** The API requests a page sends while `action` runs. */
+async function apiRequestsDuring(page: Page, action: () => Promise<void>): Promise<string[]> {
+  const sent: string[] = [];
+  const listen = (request: Request) => {
+    const { pathname } = new URL(request.url());
+    if (pathname.startsWith('/v1/')) sent.push(`${request.method()} ${pathname}`);
+  };
+  page.on('request', listen);
+  try {
+    await action();
+  } finally {
+    page.off('request', listen);
+  }
+  return sent;
+}
+
+/**
+ * A port free just now: the server is told it in advance, so that GATEHOUSE_PUBLIC_URL, which
+ * the mailed links are on, is the address the browser opens.
+ */
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  probe.close();
+  await once(probe, 'close');
+  return port;
+}
+
+interface Gatehouse {
+  server: RunningServer;
+  base: string;
+  close(): Promise<void>;
+}
+
+async function withServer(env: Record<string, string>): Promise<Gatehouse> {
+  const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-reset-'));
+  const server = await startServer(cwd, { DATABASE_URL: `sqlite:${join(cwd, 'gatehouse.db')}`, LOG_LEVEL: 'info', ...env });
+  return {
+    server,
+    base: server.url,
+    close: async () => {
+      await server.stop();
+      rmSync(cwd, { recursive: true, force: true });
+    },
+  };
+}
+
+async function withMailServer(smtp: TestSmtpServer): Promise<Gatehouse> {
+  const port = await freePort();
+  return withServer({ PORT: String(port), GATEHOUSE_PUBLIC_URL: `http://127.0.0.1:${port}`, GATEHOUSE_SMTP_URL: smtp.url });
+}
+
+describe.skipIf(!executablePath)(`password reset on the devices page in Chromium${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  let smtp: TestSmtpServer;
+  let withMail: Gatehouse;
+  let withoutMail: Gatehouse;
+  const devices: Device[] = [];
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    [browser, withMail, withoutMail] = await Promise.all([
+      chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] }),
+      withMailServer(smtp),
+      withServer({ GATEHOUSE_MAIL: 'off' }),
+    ]);
+  });
+  afterAll(async () => {
+    for (const device of devices) await device.context.close();
+    await browser?.close();
+    await Promise.all([withMail?.close(), withoutMail?.close(), smtp?.close()]);
+  });
+  afterEach(() => {
+    expect(problems.splice(0)).toEqual([]);
+  });
+
+  describe('with mail on', () => {
+    const email = 'noor@example.com';
+    let laptop: Device;
+    let phone: Device;
+    let link: string;
+
+    beforeAll(async () => {
+      expect((await call(withMail.base, 'POST', '/v1/auth/register', { body: { email, password: PASSWORD, name: 'Noor' } })).status).toBe(201);
+      [laptop, phone] = await Promise.all([openDevice(withMail.base, { clock: true }), openDevice(withMail.base)]);
+      devices.push(laptop, phone);
+      await signIn(laptop.page, email, PASSWORD);
+    });
+
+    it('mails a link to choose a new password from "Forgot password?", saying the same as for an unknown address', async () => {
+      const page = phone.page;
+      await heading(page, 'Sign in').waitFor();
+      await page.getByLabel('Email').fill(email);
+      await page.getByRole('button', { name: 'Forgot password?' }).click();
+      await heading(page, 'Reset your password').waitFor();
+      expect(await page.getByLabel('Email').inputValue()).toBe(email);
+      await page.getByRole('button', { name: 'Send the link' }).click();
+      const accepted = page.getByRole('status').filter({ hasText: 'If an account has this address, a link to choose a new password is on its way.' });
+      await accepted.waitFor();
+      await heading(page, 'Reset your password').waitFor();
+
+      // The reset mail, among the account's others (its verification link, a new-device alert).
+      const resetMail = () => smtp.received.find((m) => (m.parsed.text ?? '').includes('/reset-password#token='));
+      await expect.poll(resetMail, { timeout: 10_000 }).toBeDefined();
+      const mail = resetMail();
+      expect(mail!.to).toEqual([email]);
+      link = linkIn(mail!, `${withMail.base}/reset-password#token=`);
+      expect(mail!.parsed.html).toContain(`href="${link}"`);
+
+      // An address without an account gets the very same words, and no mail.
+      const unknown = await call(withMail.base, 'POST', '/v1/auth/password-reset', { body: { email: 'nobody@example.com' } });
+      expect(unknown.status).toBe(202);
+      expect(unknown.body.detail).toBe(await accepted.textContent());
+    });
+
+    it('opens the link on "Choose a new password" without a call to the API, and takes the token out of the address bar', async () => {
+      const page = phone.page;
+      const sent = await apiRequestsDuring(page, async () => {
+        await page.goto(link);
+        await heading(page, 'Choose a new password').waitFor();
+      });
+      // A mail scanner that opens the link spends nothing; nor is the browser's sign-in restored.
+      expect(sent).toEqual([]);
+      expect(page.url()).toBe(`${withMail.base}/reset-password`);
+      expect(await page.evaluate('location.hash')).toBe('');
+      expect(await page.getByLabel('New password', { exact: true }).getAttribute('autocomplete')).toBe('new-password');
+    });
+
+    it('says why a weak new password is refused, in the form', async () => {
+      const page = phone.page;
+      await page.getByLabel('New password', { exact: true }).fill('short');
+      await page.getByRole('button', { name: 'Set new password' }).click();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /at least \d+ characters/ })
+        .waitFor();
+      await heading(page, 'Choose a new password').waitFor();
+    });
+
+    it('sets the new password, sends the person to sign in with it, and signs every device out', async () => {
+      const page = phone.page;
+      await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+      await page.getByRole('button', { name: 'Set new password' }).click();
+      await heading(page, 'Sign in').waitFor();
+      expect(await page.getByRole('status').textContent()).toBe(CHANGED);
+      // The sign-in form lives at /: a reload shows it there, not the reset form.
+      expect(page.url()).toBe(`${withMail.base}/`);
+      expect((await call(withMail.base, 'POST', '/v1/auth/login', { body: { email, password: PASSWORD } })).status).toBe(401);
+      await signIn(page, email, NEW_PASSWORD);
+
+      // The laptop learns of it by its next poll.
+      await laptop.page.clock.fastForward(POLL_MS);
+      await heading(laptop.page, 'Sign in').waitFor();
+      await laptop.page
+        .getByRole('alert')
+        .filter({ hasText: /signed out/i })
+        .waitFor();
+    });
+
+    it('opens a link pasted into a tab already at /reset-password, where only the fragment changes', async () => {
+      const page = phone.page;
+      await page.goto(`${withMail.base}/reset-password`);
+      await heading(page, 'Reset your password').waitFor();
+      await page.goto(link);
+      await heading(page, 'Choose a new password').waitFor();
+      expect(page.url()).toBe(`${withMail.base}/reset-password`);
+    });
+
+    it('says a link that was used is spent, and offers to ask for a new one', async () => {
+      const page = phone.page;
+      await page.goto(link);
+      await heading(page, 'Choose a new password').waitFor();
+      await page.getByLabel('New password', { exact: true }).fill('yet another long passphrase');
+      await page.getByRole('button', { name: 'Set new password' }).click();
+      await page.getByRole('alert').filter({ hasText: 'This link has already been used' }).waitFor();
+      expect(await page.getByLabel('New password', { exact: true }).isHidden()).toBe(true);
+      await page.getByRole('button', { name: 'Ask for a new link' }).click();
+      await heading(page, 'Reset your password').waitFor();
+      expect((await call(withMail.base, 'POST', '/v1/auth/login', { body: { email, password: NEW_PASSWORD } })).status).toBe(200);
+    });
+
+    it('asks for an address at /reset-password without a link, with a way back to sign in', async () => {
+      const page = phone.page;
+      await page.goto(`${withMail.base}/reset-password`);
+      await heading(page, 'Reset your password').waitFor();
+      await page.getByRole('button', { name: 'Back to sign in' }).click();
+      // Signed in on this browser: the account opens on a reload of /, as ever.
+      await heading(page, 'Sign in').waitFor();
+      expect(page.url()).toBe(`${withMail.base}/`);
+      await page.reload();
+      await heading(page, 'Your account').waitFor();
+    });
+  });
+
+  describe('with mail off', () => {
+    it('offers no "Forgot password?", and the API has no password reset', async () => {
+      const device = await openDevice(withoutMail.base);
+      devices.push(device);
+      await heading(device.page, 'Sign in').waitFor();
+      await device.page.getByRole('button', { name: 'Create an account' }).waitFor();
+      expect(await device.page.getByRole('button', { name: 'Forgot password?' }).count()).toBe(0);
+      expect(await device.page.getByText('Forgot password?').isVisible()).toBe(false);
+      const answer = await call(withoutMail.base, 'POST', '/v1/auth/password-reset', { body: { email: 'anyone@example.com' } });
+      expect(answer.status).toBe(404);
+    });
+  });
+});
