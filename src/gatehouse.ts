@@ -208,8 +208,8 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
         config.mail.kind === 'off'
           ? undefined
           : {
-              queued: () => {
-                measured.mailAttempt('queued');
+              queued: (count = 1) => {
+                for (let i = 0; i < count; i++) measured.mailAttempt('queued');
                 // After the answer, not in it: on SQLite the deliverer's first claim would run on
                 // the event loop before the reply, and make a request that mails slower than one
                 // that does not, which is what a password reset must not be.
@@ -333,8 +333,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
         });
       } while (activity.backlog > 0 && failures < 3);
       // Attempts in flight finish (or are handed back) while the database is still there.
-      await webhooks?.close();
-      await mailer?.close();
+      await Promise.all([webhooks?.close(), mailer?.close()]);
       await store.close();
     });
     // Every plugin loaded and the OpenAPI document built and checked now (after the last hook

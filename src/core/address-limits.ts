@@ -15,7 +15,7 @@ import { SECOND } from './clock.js';
  * `mail` counts differently: its key is a recipient's email key, not a client address, and it
  * counts the messages a stranger can make Gatehouse send there (resets, verifications).
  */
-export type AddressAction = 'register' | 'password-reset' | 'mail';
+export type AddressAction = 'register' | 'password-reset' | 'email-verification' | 'mail';
 
 export const ADDRESS_WINDOW_MS = 900 * SECOND;
 
@@ -23,6 +23,7 @@ export const ADDRESS_WINDOW_MS = 900 * SECOND;
 export const ACTION_WINDOW_MS: Readonly<Record<AddressAction, number>> = {
   register: ADDRESS_WINDOW_MS,
   'password-reset': ADDRESS_WINDOW_MS,
+  'email-verification': ADDRESS_WINDOW_MS,
   mail: 3600 * SECOND,
 };
 

@@ -37,12 +37,22 @@ export interface NewMail {
 /** A claimed message, ready to be rendered and sent. */
 export interface OutgoingMail extends NewMail {
   recipient: string;
-  /** The account's display name now, for the greeting; null when it has none (or no account). */
-  name: string | null;
+  /**
+   * The recipient is the account's address and the account proved it. Alerts go only to such an
+   * address: whoever registers with someone else's address must not be able to send them mail.
+   */
+  addressProved: boolean;
   /** Attempts made before this one. */
   attempts: number;
   /** Until when this claim holds it. */
   claimedUntil: number;
+}
+
+/** The alerts among the kinds (the events' notifications), which go only to a proved address. */
+export function isAlert(mail: Pick<NewMail, 'kind' | 'data'>): boolean {
+  return (
+    ['new_device_login', 'refresh_token_reused', 'sessions_revoked'].includes(mail.kind) || (mail.kind === 'password_changed' && mail.data.how === 'change')
+  );
 }
 
 export function newMail(kind: MailKind, at: number, fields: { recipient: string | null; userId: string | null; data?: MailData }): NewMail {

@@ -1,9 +1,10 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
 /**
- * The one-click "this wasn't me" link of a new-device notification: `<event id>.<expiry in
- * epoch seconds>.<HMAC-SHA256 of both>`, under a key derived from the webhook secret (HKDF, so
- * the signing key of the webhooks and this one never coincide). Nothing about it is stored: the
+ * The one-click "this wasn't me" link of a new-device notification (webhook or mail): `<event
+ * id>.<expiry in epoch seconds>.<HMAC-SHA256 of both>`, under a key derived (HKDF, so it never
+ * coincides with another key) from the webhook secret where one is set, so links already sent
+ * keep working, else from the key secret (GATEHOUSE_SECRET or the local secret). Nothing about it is stored: the
  * database cannot leak working links, and the outbox holds only the event. Expiry is in the
  * link (an old link cannot be made young), and single use is enforced by the store
  * (`sign_in_reports`), so the link needs no state until it is used.
@@ -17,8 +18,8 @@ export interface NotMeLinks {
 
 export const NOT_ME_PATH = '/v1/not-me';
 
-export function notMeKey(webhookSecret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', webhookSecret, 'gatehouse', 'not-me-link/v1', 32));
+export function notMeKey(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'not-me-link/v1', 32));
 }
 
 /** The link for the sign-in event `eventId` that happened at `at`; the same every time it is built. */

@@ -33,7 +33,9 @@ export const EMAIL_CHANGE_PAGE = '/confirm-email-change';
 export const EMAIL_CHANGE_CANCEL_PAGE = '/cancel-email-change';
 
 export function composeMail(mail: OutgoingMail, settings: MailSettings): ComposedMail {
-  const values = { product: settings.productName, recipient: mail.recipient, greeting: mail.name ? `Hi ${mail.name},` : 'Hi,', ...valuesOf(mail, settings) };
+  // No display name in a greeting: anyone can register with someone else's address and a name
+  // of their choosing ("Hi, your bank here: call …"), and the mail would carry it from us.
+  const values = { product: settings.productName, recipient: mail.recipient, greeting: 'Hello,', ...valuesOf(mail, settings) };
   return {
     ...renderMail(mail.kind, values),
     from: settings.from,

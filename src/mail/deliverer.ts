@@ -1,5 +1,5 @@
 import { SECOND, type Clock } from '../core/clock.js';
-import type { OutgoingMail } from '../core/mail.js';
+import { isAlert, type OutgoingMail } from '../core/mail.js';
 import { nextAttemptAt } from '../outbox/backoff.js';
 import { OutboxPump } from '../outbox/pump.js';
 import type { MailOutboxStore } from '../storage/ports/mail-outbox.js';
@@ -100,8 +100,10 @@ export class MailDeliverer {
   /** One attempt; true when the server (or the file) took it. Never rejects. */
   async #send(mail: OutgoingMail): Promise<boolean> {
     const { transport, settings, timeoutMs } = this.#options;
+    if (isAlert(mail) && !mail.addressProved) return this.#withheld(mail);
     const cutOff = this.#pump.cutOff.signal;
     let error: string;
+    let permanent = false;
     try {
       const message = composeMail(mail, settings);
       const where = await abortable(transport.send(message), AbortSignal.any([AbortSignal.timeout(timeoutMs), cutOff]));
@@ -109,8 +111,9 @@ export class MailDeliverer {
       return true;
     } catch (thrown) {
       error = cutOff.aborted ? 'interrupted by shutdown' : describe(thrown);
+      permanent = !cutOff.aborted && isPermanent(thrown);
     }
-    await this.#failed(mail, error);
+    await this.#failed(mail, error, permanent);
     return false;
   }
 
@@ -130,11 +133,23 @@ export class MailDeliverer {
     else log.info({ ...about, smtp_response: where.slice(0, 200) }, 'mail sent');
   }
 
-  async #failed(mail: OutgoingMail, error: string): Promise<void> {
+  /** An alert for an address the account has not proved: never sent, and recorded as given up, saying why. */
+  async #withheld(mail: OutgoingMail): Promise<false> {
+    const { store, clock, log } = this.#options;
+    const reason = 'not sent: alerts go only to an address the account has proved';
+    await store.markMailFailed(mail.id, { at: clock.now(), error: reason, nextAttemptAt: null, claimedUntil: mail.claimedUntil }).catch((error: unknown) => {
+      log.error({ err: error, mail_id: mail.id }, 'a withheld alert could not be recorded; it will be looked at again');
+    });
+    return false;
+  }
+
+  async #failed(mail: OutgoingMail, error: string, permanent = false): Promise<void> {
     const { store, clock, log, random } = this.#options;
     const now = clock.now();
     const attempts = mail.attempts + 1;
-    const next = this.#pump.cutOff.signal.aborted ? now : nextAttemptAt(attempts, mail.createdAt, now, random);
+    // A permanent refusal (an SMTP 5xx: no such mailbox, refused as spam) will not change in an
+    // hour: given up at once. Anything else (a 4xx, no connection) is tried again.
+    const next = this.#pump.cutOff.signal.aborted ? now : permanent ? null : nextAttemptAt(attempts, mail.createdAt, now, random);
     this.#options.onAttempt?.(next === null ? 'failed' : 'retried');
     const about = { mail_id: mail.id, mail_kind: mail.kind, attempts, error };
     try {
@@ -143,9 +158,15 @@ export class MailDeliverer {
       log.error({ err: thrown, ...about }, 'mail failed and could not be rescheduled');
       return;
     }
-    if (next === null) log.error(about, 'mail given up: it could not be sent for 3 days');
+    if (next === null) log.error(about, permanent ? 'mail given up: the server refused it for good' : 'mail given up: it could not be sent for 3 days');
     else log.warn({ ...about, next_attempt_at: new Date(next).toISOString() }, 'mail could not be sent; will retry');
   }
+}
+
+/** An SMTP answer in the 5xx range: the server will refuse this message again. */
+function isPermanent(thrown: unknown): boolean {
+  const code = (thrown as { responseCode?: unknown } | null)?.responseCode;
+  return typeof code === 'number' && code >= 500 && code < 600;
 }
 
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -29,6 +29,7 @@ const REVOCATION_REASONS: readonly RevocationReason[] = [
   'admin',
   'account_disabled',
   'password_reset',
+  'email_change_cancelled',
 ];
 
 /** What became of mail: queued by a request, then sent, retried or given up by a deliverer. */

@@ -6,9 +6,11 @@ const SIGN_IN_ROUTE = '/v1/auth/login';
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /**
- * What the answer to a sign-in says, by its status: on this route each status has exactly one
- * code (a 401 is only ever `invalid_credentials`, a 403 the browser-mode origin check), so the
- * status is the outcome the client got, whichever layer refused it.
+ * What the answer to a sign-in says, by its status: on this route a status stands for one kind
+ * of refusal (a 401 is only ever `invalid_credentials`; a 403 the browser-mode origin check, or
+ * `email_not_verified` with GATEHOUSE_EMAIL_VERIFICATION=required: the sign-in was refused on
+ * other grounds than the password), so the status is the outcome the client got, whichever
+ * layer refused it.
  */
 const SIGN_IN_BY_STATUS: Record<number, SignInOutcome> = {
   200: 'success',

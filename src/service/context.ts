@@ -47,8 +47,8 @@ export interface ServiceContext {
 }
 
 export interface MailContext {
-  /** Wakes this node's mail deliverer after a transaction queued a message. */
-  queued(): void;
+  /** Wakes this node's mail deliverer after a transaction queued `count` messages (1 by default), and counts them. */
+  queued(count?: number): void;
   /** Password-reset requests one client address may make per 15 minutes; 0: no limit. */
   resetIpMax: number;
   /** Keys the tokens of emailed links (core/account-tokens.ts). */

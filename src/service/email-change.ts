@@ -70,7 +70,7 @@ export async function requestEmailChange(ctx: ServiceContext, caller: Caller, in
     },
   );
   ctx.log({ event: 'email_change_requested', userId: user.id, mailed: true });
-  mail.queued();
+  mail.queued(2);
 }
 
 /** The new address's link (`POST /v1/auth/email-change/confirm`): the address becomes the account's, proved. */

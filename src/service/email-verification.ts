@@ -4,11 +4,11 @@ import { emailKey } from '../core/email.js';
 import { GatehouseError } from '../core/errors.js';
 import { newMail, type NewMail } from '../core/mail.js';
 import { newId } from '../core/random.js';
-import type { UserRecord } from '../core/records.js';
+import type { ClientInfo, UserRecord } from '../core/records.js';
 import type { NewAccountToken } from '../storage/store.js';
 import { event } from './activity.js';
 import type { Caller, ServiceContext } from './context.js';
-import { mailOn, mayMail } from './mail.js';
+import { limitRequestsFrom, mailOn, mayMail } from './mail.js';
 
 /**
  * Proving that an account's address is its owner's: a link to `/verify-email#token=…`, valid a
@@ -49,8 +49,9 @@ export async function resendVerification(ctx: ServiceContext, caller: Caller): P
  * form does after `email_not_verified`: answered alike whether or not the address has an
  * account, and mailed only to an unverified one that may still be mailed this hour.
  */
-export async function requestVerification(ctx: ServiceContext, input: { email: string }): Promise<void> {
+export async function requestVerification(ctx: ServiceContext, input: { email: string }, client: ClientInfo): Promise<void> {
   const mail = mailOn(ctx);
+  await limitRequestsFrom(ctx, 'email-verification', client.ip, 'Too many verification links were asked for from this address. Try again later.');
   const key = emailKey(input.email);
   const allowed = await mayMail(ctx, key);
   const user = await ctx.store.findUserByEmail(key);

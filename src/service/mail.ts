@@ -1,4 +1,5 @@
-import { ACTION_WINDOW_MS } from '../core/address-limits.js';
+import { ACTION_WINDOW_MS, addressVerdict, type AddressAction } from '../core/address-limits.js';
+import { addressKey } from '../core/sign-in-limits.js';
 import { GatehouseError } from '../core/errors.js';
 import type { MailData } from '../core/mail.js';
 import type { ClientInfo } from '../core/records.js';
@@ -30,4 +31,25 @@ export async function mayMail(ctx: ServiceContext, key: string): Promise<boolean
 /** The requesting client, as a message describes it ("Firefox 121 on Windows · Brazil · 203.0.113.7"). */
 export function clientData(client: ClientInfo): MailData {
   return { device: client.device.label, country: client.country, ip: client.ip };
+}
+
+/**
+ * Requests from one client address that may mail (resets, new verification links): at most
+ * GATEHOUSE_PASSWORD_RESET_IP_MAX per 15 minutes each, or `rate_limited`. The same for any
+ * address asked about, so the refusal tells nothing about accounts.
+ */
+export async function limitRequestsFrom(
+  ctx: ServiceContext,
+  action: Extract<AddressAction, 'password-reset' | 'email-verification'>,
+  ip: string,
+  refusal: string,
+): Promise<void> {
+  const max = mailOn(ctx).resetIpMax;
+  if (max === 0) return;
+  const now = ctx.clock.now();
+  const counted = await ctx.store.countAddressAttempt(action, addressKey(ip), ACTION_WINDOW_MS[action], now);
+  const verdict = addressVerdict(max, counted, now, ACTION_WINDOW_MS[action]);
+  if (verdict.allowed) return;
+  ctx.log({ event: 'password_reset_refused', reason: 'rate_limited', ip, retryAfterSeconds: verdict.retryAfterSeconds });
+  throw new GatehouseError('rate_limited', refusal, undefined, { retryAfterSeconds: verdict.retryAfterSeconds });
 }

@@ -1,5 +1,4 @@
 import { ACCOUNT_TOKEN_TTL_MS, readAccountToken } from '../core/account-tokens.js';
-import { ACTION_WINDOW_MS, addressVerdict } from '../core/address-limits.js';
 import { emailKey } from '../core/email.js';
 import { GatehouseError } from '../core/errors.js';
 import { newMail } from '../core/mail.js';
@@ -7,10 +6,9 @@ import { acceptNewPassword } from '../core/password-policy.js';
 import { newId } from '../core/random.js';
 import type { ActivityEvent } from '../core/activity.js';
 import type { ClientInfo, UserRecord } from '../core/records.js';
-import { addressKey } from '../core/sign-in-limits.js';
 import { event } from './activity.js';
-import type { MailContext, ServiceContext } from './context.js';
-import { clientData, mailOn, mayMail } from './mail.js';
+import type { ServiceContext } from './context.js';
+import { clientData, limitRequestsFrom, mailOn, mayMail } from './mail.js';
 import { announce, revocation } from './sessions.js';
 
 /**
@@ -21,8 +19,7 @@ import { announce, revocation } from './sessions.js';
  * is the way out of a lock.
  */
 export async function requestPasswordReset(ctx: ServiceContext, input: { email: string }, client: ClientInfo): Promise<void> {
-  const mail = mailOn(ctx);
-  await countRequest(ctx, mail, client.ip);
+  await limitRequestsFrom(ctx, 'password-reset', client.ip, 'Too many password resets were asked for from this address. Try again later.');
   const key = emailKey(input.email);
   const allowed = await mayMail(ctx, key);
   const user = await ctx.store.findUserByEmail(key);
@@ -95,16 +92,4 @@ export async function confirmPasswordReset(ctx: ServiceContext, input: { token: 
   ctx.log({ event: 'password_reset', userId: user.id, sessionIds: revoked.map((s) => s.id) });
   announce(ctx, user.id, 'password_reset', user.id, revoked);
   mail.queued();
-}
-
-async function countRequest(ctx: ServiceContext, mail: MailContext, ip: string): Promise<void> {
-  if (mail.resetIpMax === 0) return;
-  const now = ctx.clock.now();
-  const counted = await ctx.store.countAddressAttempt('password-reset', addressKey(ip), ACTION_WINDOW_MS['password-reset'], now);
-  const verdict = addressVerdict(mail.resetIpMax, counted, now, ACTION_WINDOW_MS['password-reset']);
-  if (verdict.allowed) return;
-  ctx.log({ event: 'password_reset_refused', reason: 'rate_limited', ip, retryAfterSeconds: verdict.retryAfterSeconds });
-  throw new GatehouseError('rate_limited', 'Too many password resets were asked for from this address. Try again later.', undefined, {
-    retryAfterSeconds: verdict.retryAfterSeconds,
-  });
 }

@@ -16,8 +16,8 @@ export interface TestSmtpServer {
   /** GATEHOUSE_SMTP_URL for this server (no TLS on loopback: `?starttls=off`). */
   url: string;
   received: ReceivedMail[];
-  /** From now on, refuse every message with a temporary error (451), or accept them again. */
-  refuse(refusing: boolean): void;
+  /** From now on, refuse every message with `code` (by default 451, a temporary error; 550 is for good), or accept them again. */
+  refuse(refusing: boolean, code?: number): void;
   /** Resolves once `count` messages in all have been received, or rejects after `timeoutMs`. */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   /**
@@ -40,6 +40,7 @@ export async function startSmtpServer(options: { credentials?: { user: string; p
   const received: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
   let refusing = false;
+  let refusal = 451;
   const server = new SMTPServer({
     hideSTARTTLS: true,
     authOptional: options.credentials === undefined,
@@ -56,8 +57,8 @@ export async function startSmtpServer(options: { credentials?: { user: string; p
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         if (refusing) {
-          const error = new Error('Try again later') as Error & { responseCode: number };
-          error.responseCode = 451;
+          const error = new Error(refusal >= 500 ? 'No such mailbox' : 'Try again later') as Error & { responseCode: number };
+          error.responseCode = refusal;
           return callback(error);
         }
         const raw = Buffer.concat(chunks);
@@ -86,8 +87,9 @@ export async function startSmtpServer(options: { credentials?: { user: string; p
     port,
     url: `smtp://${auth}127.0.0.1:${port}?starttls=off`,
     received,
-    refuse: (value) => {
+    refuse: (value, code = 451) => {
       refusing = value;
+      refusal = code;
     },
     waitFor(count, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {

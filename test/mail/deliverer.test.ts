@@ -88,6 +88,17 @@ describe.each(DATABASES)('mail delivery on %s', (kind) => {
     expect(await second.store.mailBacklog()).toEqual({ pending: 0, oldestCreatedAt: null });
   });
 
+  it('gives up at once on a message the server refuses for good (5xx), and keeps trying one it refuses for now (4xx)', async () => {
+    database = await createTestDatabase(kind);
+    const gatehouse = await started();
+    smtp.refuse(true, 550);
+    await gatehouse.store.queueMail([newMail('test', clock.now(), { recipient: 'gone@example.com', userId: null })]);
+    await gatehouse.mail!.sendDue();
+    await expect.poll(() => gatehouse.store.mailBacklog(), { timeout: 5_000 }).toEqual({ pending: 0, oldestCreatedAt: null });
+    const [row] = await (gatehouse.store as KyselyStore).db.selectFrom('mail_outbox').select(['attempts', 'gave_up_at', 'last_error']).execute();
+    expect(row).toMatchObject({ attempts: 1, gave_up_at: expect.anything(), last_error: expect.stringContaining('550') });
+  });
+
   it('sends each message from one of two nodes only, whichever claims it', async () => {
     database = await createTestDatabase(kind);
     const [a, b] = [await started(), await started()];

@@ -50,7 +50,11 @@ describe.each(DATABASES)('the mail outbox on %s', (kind) => {
   it('hands out a queued message with its recipient, data and the greeting name, and counts it in the backlog', async () => {
     const mail = await queued(T0);
     expect(await store.mailBacklog()).toEqual({ pending: 1, oldestCreatedAt: T0 });
-    expect(await store.claimMail(T0, 10, LEASE)).toEqual([{ ...mail, recipient: 'ann@example.com', name: 'Ann', attempts: 0, claimedUntil: T0 + LEASE }]);
+    expect(await store.claimMail(T0, 10, LEASE)).toEqual([
+      { ...mail, recipient: 'ann@example.com', addressProved: false, attempts: 0, claimedUntil: T0 + LEASE },
+    ]);
+    await store.db.updateTable('users').set({ email_verified_at: T0 }).where('id', '=', ann.id).execute();
+    expect(await store.claimMail(T0 + LEASE, 10, LEASE)).toMatchObject([{ addressProved: true }]);
   });
 
   it('hands out the oldest due messages first, up to the limit, and none queued for later', async () => {

@@ -40,7 +40,7 @@ Accepted by the server is not yet delivered: check the inbox, and the spam folde
     const now = io.clock.now();
     const queued = newMail('test', now, { recipient, userId: null });
     const message = composeMail(
-      { ...queued, recipient, name: null, attempts: 0, claimedUntil: now },
+      { ...queued, recipient, addressProved: false, attempts: 0, claimedUntil: now },
       // The test message carries no link, so any key will do: no database, no secret needed.
       {
         from: config.mailFrom,

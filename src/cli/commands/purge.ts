@@ -10,8 +10,8 @@ export const purge = command({
   usage: 'gatehouse purge',
   description: `Runs the retention purge every server runs each hour, now: sessions that ended longer
 ago than GATEHOUSE_SESSION_RETENTION (but never sign-outs younger than the revocation
-horizon), brute-force counters that limit nothing any more, webhook deliveries settled
-over a week ago, and login history older than GATEHOUSE_EVENT_RETENTION (on PostgreSQL,
+horizon), brute-force and mail counters that limit nothing any more, webhook deliveries
+and mail settled over a week ago, emailed links a day past their expiry, and login history older than GATEHOUSE_EVENT_RETENTION (on PostgreSQL,
 whole months of it at once, and the months ahead are made). Rows go in small batches, so
 servers running beside it are not held up. Shows a progress bar per phase on a
 terminal, and plain lines otherwise (on stderr); the counts go to stdout.`,

@@ -18,16 +18,16 @@ export const emailRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, 
   const requestVerificationDocs: RouteDocs = {
     summary: 'Ask for a new verification link',
     description:
-      'Mails a new link to `/verify-email#token=…` if the address has an account whose address is not yet verified; the answer is the same, byte for byte, whatever the case. What the sign-in form offers after `email_not_verified`. Each address gets at most 5 messages a stranger can cause an hour (resets and verifications together); past that nothing is sent and the answer stays the same.',
+      'Mails a new link to `/verify-email#token=…` if the address has an account whose address is not yet verified; the answer is the same, byte for byte, whatever the case. What the sign-in form offers after `email_not_verified`. Limited per client address as password reset is (`GATEHOUSE_PASSWORD_RESET_IP_MAX` per 15 minutes: `rate_limited`). Each address gets at most 5 messages a stranger can cause an hour (resets and verifications together); past that nothing is sent and the answer stays the same.',
     tags: ['auth'],
-    errors: ['unavailable'],
+    errors: ['rate_limited', 'unavailable'],
     responses: { 202: { description: 'Accepted: a link is on its way if the address needs one.' } },
   };
   app.post(
     '/v1/auth/email-verification',
     { schema: { body: EmailVerificationBody, response: { 202: Accepted } }, config: { docs: requestVerificationDocs } },
     async (request, reply) => {
-      await requestVerification(ctx, request.body);
+      await requestVerification(ctx, request.body, clientInfo(request, ctx.locator));
       return reply.code(202).send({ detail: VERIFICATION_ACCEPTED });
     },
   );

@@ -30,10 +30,14 @@ export async function voidAccountTokens(db: Db, userId: string, purposes: Accoun
     .execute();
 }
 
-/** Stores links, each voiding the user's older open links of its purpose: only the newest works. */
+/**
+ * Stores links, each voiding the user's older open links of its purpose: only the newest works.
+ * But for a change's cancel link: each one stays the old address's way back for its whole week,
+ * or whoever changed the address once could void the owner's link by changing it again.
+ */
 export async function insertAccountTokens(db: Db, tokens: NewAccountToken[]): Promise<void> {
   for (const token of tokens) {
-    await voidAccountTokens(db, token.userId, [token.purpose], token.createdAt);
+    if (token.purpose !== 'email_change_cancel') await voidAccountTokens(db, token.userId, [token.purpose], token.createdAt);
     await db
       .insertInto('account_tokens')
       .values({ id: token.id, user_id: token.userId, purpose: token.purpose, email: token.email, created_at: token.createdAt, expires_at: token.expiresAt })
@@ -67,10 +71,16 @@ export async function selectAccountToken(db: Db, id: string): Promise<AccountTok
  */
 async function spend(
   trx: Transaction<Database>,
+  dialect: Dialect,
   id: string,
   purpose: AccountTokenPurpose,
   at: number,
 ): Promise<{ token: AccountTokenRecord; row: UsersTable }> {
+  // The account first, locked where writers run concurrently: every use of a link takes the
+  // same locks in the same order (account, then links), so two racing uses wait, not deadlock,
+  // and the second sees the first's change of address.
+  const owner = await trx.selectFrom('account_tokens').select('user_id').where('id', '=', id).executeTakeFirst();
+  if (owner && dialect.concurrentWriters) await dialect.lockOwner(trx.selectFrom('users').select('id').where('id', '=', owner.user_id)).execute();
   const spent = await trx
     .updateTable('account_tokens')
     .set({ used_at: at })
@@ -92,7 +102,7 @@ async function spend(
 export async function resetPassword(db: Kysely<Database>, dialect: Dialect, reset: PasswordReset): Promise<{ user: UserRecord; revoked: RevokedSession[] }> {
   const { at } = reset;
   return db.transaction().execute(async (trx) => {
-    const { row } = await spend(trx, reset.tokenId, 'password_reset', at);
+    const { row } = await spend(trx, dialect, reset.tokenId, 'password_reset', at);
     const user = await updateUser(trx, row, {
       password_hash: reset.passwordHash,
       password_changed_at: at,
@@ -100,7 +110,8 @@ export async function resetPassword(db: Kysely<Database>, dialect: Dialect, rese
       email_verified_at: row.email_verified_at ?? at,
     });
     const revoked = await revokeWhere(trx, dialect, reset.revocation, (eb) => eb('user_id', '=', user.id));
-    await voidAccountTokens(trx, user.id, ['password_reset'], at);
+    // A change of address asked for before the reset is the likeliest thing the intruder left behind.
+    await voidAccountTokens(trx, user.id, ['password_reset', 'email_change'], at);
     // A lock from guesses at the old password protects nothing now: the owner gets straight in.
     await trx.deleteFrom('sign_in_failures').where('email_key', '=', user.emailKey).execute();
     await insertEvents(trx, reset.events({ user, revoked }));
@@ -109,20 +120,20 @@ export async function resetPassword(db: Kysely<Database>, dialect: Dialect, rese
   });
 }
 
-export async function verifyEmail(db: Kysely<Database>, use: LinkUse): Promise<UserRecord> {
+export async function verifyEmail(db: Kysely<Database>, dialect: Dialect, use: LinkUse): Promise<UserRecord> {
   return db.transaction().execute(async (trx) => {
-    const { row } = await spend(trx, use.tokenId, 'email_verification', use.at);
+    const { row } = await spend(trx, dialect, use.tokenId, 'email_verification', use.at);
     const user = row.email_verified_at !== null ? toUser(row) : await updateUser(trx, row, { email_verified_at: use.at, updated_at: use.at });
     await insertEvents(trx, use.events(user));
     return user;
   });
 }
 
-export async function changeEmail(db: Kysely<Database>, use: EmailChange): Promise<{ user: UserRecord; previous: UserRecord }> {
+export async function changeEmail(db: Kysely<Database>, dialect: Dialect, use: EmailChange): Promise<{ user: UserRecord; previous: UserRecord }> {
   const { at } = use;
   try {
     return await db.transaction().execute(async (trx) => {
-      const { token, row } = await spend(trx, use.tokenId, 'email_change', at);
+      const { token, row } = await spend(trx, dialect, use.tokenId, 'email_change', at);
       const previous = toUser(row);
       const user = await updateUser(trx, row, { email: token.email, email_key: use.emailKey, email_verified_at: at, updated_at: at });
       // Every other open link went to the old address (a reset, a verification): none of them proves the new one.
@@ -142,9 +153,19 @@ export async function cancelEmailChange(
   dialect: Dialect,
   cancel: EmailChangeCancel,
 ): Promise<{ user: UserRecord; reverted: boolean; revoked: RevokedSession[] }> {
+  try {
+    return await cancelInTransaction(db, dialect, cancel);
+  } catch (error) {
+    // Another account took the old address in that very moment: nothing changed, the link is unspent.
+    if (isUniqueViolation(error)) throw new GatehouseError('email_taken', 'Another account has taken this address meanwhile.');
+    throw error;
+  }
+}
+
+function cancelInTransaction(db: Kysely<Database>, dialect: Dialect, cancel: EmailChangeCancel) {
   const { at } = cancel;
   return db.transaction().execute(async (trx) => {
-    const { token, row } = await spend(trx, cancel.tokenId, 'email_change_cancel', at);
+    const { token, row } = await spend(trx, dialect, cancel.tokenId, 'email_change_cancel', at);
     await voidAccountTokens(trx, row.id, ['password_reset', 'email_verification', 'email_change', 'email_change_cancel'], at);
     // The change landed already: the old address comes back, unless someone else has it now.
     const taken =

@@ -140,8 +140,9 @@ export class KyselyStore implements Store {
       const kept = await trx.selectFrom('sessions').select('revoked_at').where('id', '=', keepSessionId).executeTakeFirst();
       if (!kept || kept.revoked_at !== null) throw new GatehouseError('session_revoked', 'This session has ended.');
       const revoked = await revokeWhere(trx, this.sqlDialect, revocation, (eb) => eb.and([eb('user_id', '=', userId), eb('id', '!=', keepSessionId)]));
-      // A reset link sent before the change would undo it.
-      await voidAccountTokens(trx, userId, ['password_reset'], revocation.at);
+      // A reset link sent before the change would undo it; a change of address asked for before
+      // it may be an intruder's, and the password change is how the owner shuts them out.
+      await voidAccountTokens(trx, userId, ['password_reset', 'email_change'], revocation.at);
       await insertEvents(trx, events?.(revoked) ?? []);
       return revoked;
     });
@@ -323,11 +324,11 @@ export class KyselyStore implements Store {
   }
 
   verifyEmail(use: LinkUse): Promise<UserRecord> {
-    return verifyEmail(this.db, use);
+    return verifyEmail(this.db, this.sqlDialect, use);
   }
 
   changeEmail(use: EmailChange): Promise<{ user: UserRecord; previous: UserRecord }> {
-    return changeEmail(this.db, use);
+    return changeEmail(this.db, this.sqlDialect, use);
   }
 
   cancelEmailChange(cancel: EmailChangeCancel): Promise<{ user: UserRecord; reverted: boolean; revoked: RevokedSession[] }> {

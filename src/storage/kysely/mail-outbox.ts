@@ -56,7 +56,7 @@ export async function claimMail(db: Kysely<Database>, dialect: Dialect, now: num
     .execute();
   if (claimed.length === 0) return [];
   const userIds = [...new Set(claimed.flatMap((m) => (m.user_id === null ? [] : [m.user_id])))];
-  const users = userIds.length === 0 ? [] : await db.selectFrom('users').select(['id', 'email', 'name']).where('id', 'in', userIds).execute();
+  const users = userIds.length === 0 ? [] : await db.selectFrom('users').select(['id', 'email', 'email_verified_at']).where('id', 'in', userIds).execute();
   const byId = new Map(users.map((u) => [u.id, u]));
   // A message for "the account's address" whose account is gone has no one to go to.
   const orphans = claimed.filter((m) => m.recipient === null && (m.user_id === null || !byId.has(m.user_id))).map((m) => m.id);
@@ -71,7 +71,7 @@ export async function claimMail(db: Kysely<Database>, dialect: Dialect, now: num
       kind: row.kind as MailKind,
       recipient,
       userId: row.user_id,
-      name: user?.name ?? null,
+      addressProved: user !== undefined && user.email_verified_at !== null && recipient === user.email,
       data: JSON.parse(row.data) as MailData,
       createdAt: Number(row.created_at),
       attempts: row.attempts,

@@ -188,6 +188,41 @@ describe.each(HTTP_DATABASES)('the account address, on %s', (kind) => {
     });
   });
 
+  describe('an intruder who has the password', () => {
+    beforeEach(() => start());
+
+    async function verifiedAnn() {
+      await registerUser(gh.app, 'ann@example.com', PASSWORD);
+      const { token } = await tokenIn('/verify-email', 1);
+      await post('/v1/auth/email-verification/confirm', { token });
+      return signIn(gh.app, 'ann@example.com');
+    }
+    const change = (email: string, access: string) => post('/v1/me/email', { email, password: PASSWORD }, access);
+
+    it("cannot void the owner's cancel link by changing the address a second time", async () => {
+      const intruder = await verifiedAnn();
+      await change('thief@evil.example', intruder.access_token);
+      await post('/v1/auth/email-change/confirm', { token: (await tokenIn('/confirm-email-change', 1)).token });
+      const ownersCancel = (await tokenIn('/cancel-email-change', 1)).token;
+      await change('thief2@evil.example', intruder.access_token);
+      await post('/v1/auth/email-change/confirm', { token: (await tokenIn('/confirm-email-change', 2)).token });
+      expect((await post('/v1/auth/email-change/cancel', { token: ownersCancel })).statusCode).toBe(204);
+      expect(await gh.gatehouse.store.findUserByEmail('ann@example.com')).toMatchObject({ email: 'ann@example.com' });
+      expectProblem(await gh.app.inject({ method: 'GET', url: '/v1/me', headers: bearer(intruder.access_token) }), 401, 'session_revoked');
+    });
+
+    it('cannot confirm a change it asked for once the owner has reset the password', async () => {
+      const intruder = await verifiedAnn();
+      await change('thief@evil.example', intruder.access_token);
+      const pending = (await tokenIn('/confirm-email-change', 1)).token;
+      expect((await post('/v1/auth/password-reset', { email: 'ann@example.com' })).statusCode).toBe(202);
+      const reset = (await tokenIn('/reset-password', 1)).token;
+      expect((await post('/v1/auth/password-reset/confirm', { token: reset, new_password: 'the owner is back in charge' })).statusCode).toBe(204);
+      expectProblem(await post('/v1/auth/email-change/confirm', { token: pending }), 410, 'link_expired');
+      expect((await gh.gatehouse.store.findUserByEmail('ann@example.com'))?.email).toBe('ann@example.com');
+    });
+  });
+
   describe('with mail turned off', () => {
     beforeEach(() => start({ mail: { kind: 'off' } }));
 

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config.js';
 import { bearer, expectProblem, PASSWORD, registerUser, signIn, startTestGatehouse, USER_AGENTS, type TestGatehouse } from '../../helpers/app.js';
+import type { KyselyStore } from '../../../src/storage/kysely/kysely-store.js';
 import { HTTP_DATABASES } from '../../helpers/databases.js';
 import { linkIn, startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../../helpers/smtp.js';
 
@@ -31,10 +32,18 @@ describe.each(HTTP_DATABASES)('alerts by mail, on %s', (kind) => {
     return (await smtp.waitFor(count + 1)).slice(1);
   }
 
+  /** Registers `email` and proves its address with the link of the verification mail: alerts go only to proved addresses. */
+  async function verifiedAccount(email: string, name?: string): Promise<void> {
+    await registerUser(gh.app, email, PASSWORD, name);
+    const { token } = await smtp.waitForLink(`${PUBLIC_URL}/verify-email#token=`);
+    const verified = await gh.app.inject({ method: 'POST', url: '/v1/auth/email-verification/confirm', payload: { token } });
+    expect(verified.statusCode).toBe(204);
+  }
+
   it('mails a sign-in from a new device, whose "this wasn\'t me" link signs that device out without any webhook configured', async () => {
     await start();
     expect(gh.config.webhookUrl).toBeUndefined();
-    await registerUser(gh.app, 'ann@example.com', PASSWORD, 'Ann');
+    await verifiedAccount('ann@example.com', 'Ann');
     await signIn(gh.app, 'ann@example.com', { userAgent: USER_AGENTS.firefoxUbuntu });
     await alerts(1); // registered without a browser: the first sign-in is news too
     const thief = await signIn(gh.app, 'ann@example.com', { userAgent: USER_AGENTS.chromeWindows, ip: '81.2.69.142' });
@@ -52,7 +61,7 @@ describe.each(HTTP_DATABASES)('alerts by mail, on %s', (kind) => {
 
   it('mails a password change, a spent refresh token coming back and devices signed out from elsewhere', async () => {
     await start();
-    await registerUser(gh.app, 'ann@example.com');
+    await verifiedAccount('ann@example.com');
     const laptop = await signIn(gh.app, 'ann@example.com');
     const phone = await signIn(gh.app, 'ann@example.com', { userAgent: USER_AGENTS.safariIphone });
     await alerts(2); // both are new devices: the account was registered without a browser
@@ -87,7 +96,7 @@ describe.each(HTTP_DATABASES)('alerts by mail, on %s', (kind) => {
 
   it('mails only the alerts GATEHOUSE_MAIL_ALERTS lists, and a reset its one "password changed"', async () => {
     await start({ mailAlerts: ['password_changed'] });
-    await registerUser(gh.app, 'ann@example.com');
+    await verifiedAccount('ann@example.com');
     await signIn(gh.app, 'ann@example.com', { userAgent: USER_AGENTS.chromeWindows });
     expect((await gh.app.inject({ method: 'POST', url: '/v1/auth/password-reset', payload: { email: 'ann@example.com' } })).statusCode).toBe(202);
     const [reset] = await alerts(1);
@@ -101,5 +110,21 @@ describe.each(HTTP_DATABASES)('alerts by mail, on %s', (kind) => {
     await alerts(2);
     await gh.gatehouse.mail?.sendDue();
     expect(smtp.received.slice(1).map((m) => m.parsed.subject)).toEqual(['Reset your Gatehouse password', 'Your Gatehouse password was changed']);
+  });
+
+  it('sends no alert to an address the account has not proved, and records why', async () => {
+    await start();
+    const ann = await registerUser(gh.app, 'ann@example.com');
+    await signIn(gh.app, 'ann@example.com', { userAgent: USER_AGENTS.chromeWindows });
+    await smtp.waitFor(1); // the verification link
+    await gh.gatehouse.mail?.sendDue();
+    expect(smtp.received.map((m) => m.parsed.subject)).toEqual(['Confirm your email address for Gatehouse']);
+    const withheld = await (gh.gatehouse.store as KyselyStore).db
+      .selectFrom('mail_outbox')
+      .select(['last_error', 'gave_up_at'])
+      .where('user_id', '=', ann.id)
+      .where('kind', '=', 'new_device_login')
+      .execute();
+    expect(withheld).toEqual([{ last_error: 'not sent: alerts go only to an address the account has proved', gave_up_at: expect.anything() }]);
   });
 });
