@@ -18,9 +18,13 @@ const SERVICE_KEY = 'fuzz-service-key-0123456789abcdefghijklmnopqrstuvwxyz';
 
 /** Rejections that are meant to leave a trace: the failure counters and history of sign-in attempts. */
 const RECORDED_FAILURES = new Set(['sign_in_failed', 'account_locked', 'reauth_failed', 'password_change_failed']);
-const COUNTER_TABLES = new Set(['sign_in_failures', 'sign_in_address_failures']);
-/** Written by the last-activity timer at any moment, whatever the request: not part of a request's change. */
-const TIMER_COLUMNS = new Set(['last_active_at', 'idle_expires_at']);
+// Per-address and per-recipient counters count every attempt, refused or not (core/address-limits.ts).
+const COUNTER_TABLES = new Set(['sign_in_failures', 'sign_in_address_failures', 'address_attempts']);
+/**
+ * Written by timers at any moment, whatever the request, so not part of a request's change: the
+ * last-activity write, and the mail deliverer sending what accepted requests queued.
+ */
+const TIMER_COLUMNS = new Set(['last_active_at', 'idle_expires_at', 'attempts', 'next_attempt_at', 'claimed_until', 'sent_at', 'gave_up_at', 'last_error']);
 
 interface Operation {
   method: string;
