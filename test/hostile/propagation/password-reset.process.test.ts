@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/databases.js';
-import { startServer, type RunningServer } from '../helpers/server-process.js';
-import { linkIn, startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
-import { register, send, signInMany, STALENESS_BOUND_MS } from './process-nodes.js';
+import { createTestDatabase, DATABASES } from '../../helpers/databases.js';
+import { startServer, type RunningServer } from '../../helpers/server-process.js';
+import { linkIn, startSmtpServer, type TestSmtpServer } from '../../helpers/smtp.js';
+import { register, send, signInMany, STALENESS_BOUND_MS } from '../../revocation/process-nodes.js';
 
 /**
  * Issue 17: a password reset ends every session of the account on every node at once. Two real
@@ -15,9 +15,9 @@ import { register, send, signInMany, STALENESS_BOUND_MS } from './process-nodes.
  * node B; B refuses every old access token on its very next request, A within the staleness
  * bound (at once on PostgreSQL, by its notice), and the old refresh tokens are dead on both.
  */
-// On PostgreSQL, the database nodes scale out on; the same revocation path serves SQLite's
-// processes (two-nodes.process.test.ts), and the reset itself is tested on both in the store's suite.
-describe.each(['postgres'] as const)('a password reset on two server processes on one %s database', (kind) => {
+// In the slow suite: four server processes in all, and `npm test` has the reset on one node
+// (test/http/routes/password-reset.test.ts) and sign-outs on two (test/revocation/).
+describe.each(DATABASES)('a password reset on two server processes on one %s database', (kind) => {
   let smtp: TestSmtpServer;
 
   beforeAll(async () => {
