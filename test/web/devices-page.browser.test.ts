@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page, type Request, type Response } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page, type Request, type Response } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, USER_AGENTS } from '../helpers/app.js';
+import { watchPages, type Device } from '../helpers/browser-pages.js';
 import { ensureChromium } from '../helpers/chromium.js';
 import { call, startServer, type RunningServer } from '../helpers/server-process.js';
 
@@ -35,18 +36,12 @@ const NEW_PASSWORD = 'a new and longer passphrase';
 const AT_HOME = '89.160.20.112';
 const ABROAD = '81.2.69.142';
 
-interface Device {
-  context: BrowserContext;
-  page: Page;
-}
-
 let browser: Browser | undefined;
-/** Console errors, uncaught exceptions, CSP violations and 5xx answers seen by Gatehouse's pages. */
-const problems: string[] = [];
-
-/** The init script reports CSP violations (console messages alone can miss some). */
-const REPORT_CSP_VIOLATIONS = `document.addEventListener('securitypolicyviolation', (e) =>
-  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')));`;
+const { problems, watchedPage } = watchPages({
+  // Chromium logs every 4xx fetch; 401 (signed out elsewhere, wrong password) and 403
+  // (password needed again) are answers the page expects and shows.
+  expectedStatuses: [401, 403],
+});
 
 /**
  * A browser of its own (cookies, storage) with Gatehouse open in it, watched for problems.
@@ -66,23 +61,6 @@ async function openDevice(base: string, options: BrowserContextOptions & { ip?: 
   const page = await watchedPage(context);
   await page.goto(base + '/');
   return { context, page };
-}
-
-async function watchedPage(context: BrowserContext): Promise<Page> {
-  const page = await context.newPage();
-  await page.addInitScript(REPORT_CSP_VIOLATIONS);
-  page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    // Chromium logs every 4xx fetch; 401 (signed out elsewhere, wrong password) and 403
-    // (password needed again) are answers the page expects and shows.
-    if (/^Failed to load resource: the server responded with a status of 40[13]\b/.test(message.text())) return;
-    problems.push(`console error on ${page.url()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`uncaught exception on ${page.url()}: ${error.message}`));
-  page.on('response', (response) => {
-    if (response.status() >= 500) problems.push(`${response.status()} for ${response.request().method()} ${response.url()}`);
-  });
-  return page;
 }
 
 const heading = (page: Page, name: string) => page.getByRole('heading', { name, exact: true });

@@ -1,77 +1,30 @@
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, USER_AGENTS } from '../helpers/app.js';
+import { PASSWORD } from '../helpers/app.js';
+import { apiRequestsDuring, heading, signedOutByNextPoll, signIn, watchedBrowser, withMailServer, withServer } from '../helpers/browser-pages.js';
+import type { Device, Gatehouse } from '../helpers/browser-pages.js';
 import { ensureChromium } from '../helpers/chromium.js';
-import { call, startServer, type RunningServer } from '../helpers/server-process.js';
+import { call } from '../helpers/server-process.js';
 import { linkIn, startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../helpers/smtp.js';
 
 /**
  * The account's address on the devices page, as people use it: the links on a real SMTP server,
  * opened in Chromium, against the built server (as in password-reset.browser.test.ts, whose
- * skip logic and problem watching this file shares). The device signed in elsewhere runs on
- * Playwright's clock, which the test moves on to its next poll; the server's clock is never moved.
+ * skip logic this file shares; the problem watching, the devices and the servers are
+ * test/helpers/browser-pages.ts's). The device signed in elsewhere runs on Playwright's clock,
+ * which the test moves on to its next poll; the server's clock is never moved.
  */
 const { executablePath, skipReason } = await ensureChromium();
 if (skipReason) console.warn(`Skipping the email browser tests: ${skipReason}`);
 
-/** The page polls its sessions every 5 s (POLL_MS in src/web/public/devices.js). */
-const POLL_MS = 5_000;
+const browser = watchedBrowser({
+  // Chromium logs every 4xx fetch. These the page expects and shows: a wrong password (401),
+  // an address not yet confirmed (403), a session ended by a cancelled change (401), a spent link (410).
+  expectedStatuses: [401, 403, 410],
+});
 
-let browser: Browser | undefined;
-/** Console errors, uncaught exceptions, CSP violations and 5xx answers seen by Gatehouse's pages. */
-const problems: string[] = [];
-
-const REPORT_CSP_VIOLATIONS = `document.addEventListener('securitypolicyviolation', (e) =>
-  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')));`;
-
-async function watchedPage(context: BrowserContext): Promise<Page> {
-  const page = await context.newPage();
-  await page.addInitScript(REPORT_CSP_VIOLATIONS);
-  page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    // Chromium logs every 4xx fetch. These the page expects and shows: a wrong password (401),
-    // an address not yet confirmed (403), a session ended by a cancelled change (401), a spent link (410).
-    if (/^Failed to load resource: the server responded with a status of (?:401|403|410)\b/.test(message.text())) return;
-    problems.push(`console error on ${page.url()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`uncaught exception on ${page.url()}: ${error.message}`));
-  page.on('response', (response) => {
-    if (response.status() >= 500) problems.push(`${response.status()} for ${response.request().method()} ${response.url()}`);
-  });
-  return page;
-}
-
-interface Device {
-  context: BrowserContext;
-  page: Page;
-}
-
-/** A browser of its own (cookies), opened at `url`; `clock`: its page runs on Playwright's clock. */
-async function openDevice(url: string, { clock = false } = {}): Promise<Device> {
-  const context = await browser!.newContext({ userAgent: USER_AGENTS.firefoxUbuntu, viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(10_000);
-  if (clock) await context.clock.install();
-  const page = await watchedPage(context);
-  await page.goto(url);
-  return { context, page };
-}
-
-const heading = (page: Page, name: string) => page.getByRole('heading', { name, exact: true });
 const banner = (page: Page) => page.getByRole('region', { name: 'Confirm your address' });
 const emailCard = (page: Page) => page.getByRole('region', { name: 'Change email' });
-
-async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
-  await heading(page, 'Sign in').waitFor();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-}
 
 async function register(page: Page, email: string): Promise<void> {
   await page.getByRole('button', { name: 'Create an account' }).click();
@@ -79,22 +32,6 @@ async function register(page: Page, email: string): Promise<void> {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
-}
-
-/** The API requests a page sends while `action` runs. */
-async function apiRequestsDuring(page: Page, action: () => Promise<void>): Promise<string[]> {
-  const sent: string[] = [];
-  const listen = (request: Request) => {
-    const { pathname } = new URL(request.url());
-    if (pathname.startsWith('/v1/')) sent.push(`${request.method()} ${pathname}`);
-  };
-  page.on('request', listen);
-  try {
-    await action();
-  } finally {
-    page.off('request', listen);
-  }
-  return sent;
 }
 
 /**
@@ -111,46 +48,11 @@ async function openLink(page: Page, link: string, title: string): Promise<void> 
   expect(await page.evaluate('location.hash')).toBe('');
 }
 
-/** A port free just now, so that GATEHOUSE_PUBLIC_URL, which mailed links are on, is the address the browser opens. */
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
-
-interface Gatehouse {
-  server: RunningServer;
-  base: string;
-  close(): Promise<void>;
-}
-
-async function withServer(env: Record<string, string>): Promise<Gatehouse> {
-  const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-email-'));
-  const server = await startServer(cwd, { DATABASE_URL: `sqlite:${join(cwd, 'gatehouse.db')}`, LOG_LEVEL: 'info', ...env });
-  return {
-    server,
-    base: server.url,
-    close: async () => {
-      await server.stop();
-      rmSync(cwd, { recursive: true, force: true });
-    },
-  };
-}
-
-async function withMailServer(smtp: TestSmtpServer, env: Record<string, string> = {}): Promise<Gatehouse> {
-  const port = await freePort();
-  return withServer({ PORT: String(port), GATEHOUSE_PUBLIC_URL: `http://127.0.0.1:${port}`, GATEHOUSE_SMTP_URL: smtp.url, ...env });
-}
-
 describe.skipIf(!executablePath)(`the account's address on the devices page in Chromium${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let smtp: TestSmtpServer;
   let optional: Gatehouse;
   let required: Gatehouse;
   let withoutMail: Gatehouse;
-  const devices: Device[] = [];
 
   /**
    * The link starting with `base + path` in the `nth` (from 1) message to `address` that has one,
@@ -164,28 +66,21 @@ describe.skipIf(!executablePath)(`the account's address on the devices page in C
     return { link: linkIn(mail, prefix), mail };
   }
 
-  async function device(url: string, options?: { clock?: boolean }): Promise<Device> {
-    const opened = await openDevice(url, options);
-    devices.push(opened);
-    return opened;
-  }
-
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    [browser, optional, required, withoutMail] = await Promise.all([
-      chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] }),
+    [, optional, required, withoutMail] = await Promise.all([
+      browser.launch(executablePath),
       withMailServer(smtp),
       withMailServer(smtp, { GATEHOUSE_EMAIL_VERIFICATION: 'required' }),
       withServer({ GATEHOUSE_MAIL: 'off' }),
     ]);
   });
   afterAll(async () => {
-    for (const opened of devices) await opened.context.close();
-    await browser?.close();
+    await browser.close();
     await Promise.all([optional?.close(), required?.close(), withoutMail?.close(), smtp?.close()]);
   });
   afterEach(() => {
-    expect(problems.splice(0)).toEqual([]);
+    expect(browser.problems.splice(0)).toEqual([]);
   });
 
   describe('one person, from registering to changing the address', () => {
@@ -196,7 +91,7 @@ describe.skipIf(!executablePath)(`the account's address on the devices page in C
     let newestLink: string;
 
     beforeAll(async () => {
-      laptop = await device(`${optional.base}/`, { clock: true });
+      laptop = await browser.openDevice(`${optional.base}/`, { clock: true });
     });
 
     it('mails a link on registering, and the account asks to confirm the address', async () => {
@@ -215,7 +110,7 @@ describe.skipIf(!executablePath)(`the account's address on the devices page in C
       newestLink = (await linkTo(email, `${optional.base}/verify-email`, 2)).link;
       expect(newestLink).not.toBe(firstLink);
 
-      const page = await watchedPage(laptop.context);
+      const page = await browser.watchedPage(laptop.context);
       await openLink(page, firstLink, 'Confirm your address');
       await page.getByRole('button', { name: 'Confirm my address' }).click();
       await page.getByRole('alert').filter({ hasText: 'This link no longer works: it expired, a newer link was sent' }).waitFor();
@@ -224,7 +119,7 @@ describe.skipIf(!executablePath)(`the account's address on the devices page in C
     });
 
     it('confirms the address only once "Confirm my address" is pressed on the page the link opens', async () => {
-      const page = await watchedPage(laptop.context);
+      const page = await browser.watchedPage(laptop.context);
       await openLink(page, newestLink, 'Confirm your address');
       const sent = await apiRequestsDuring(page, async () => {
         await page.getByRole('button', { name: 'Confirm my address' }).click();
@@ -265,7 +160,7 @@ describe.skipIf(!executablePath)(`the account's address on the devices page in C
       expect(notice.mail.parsed.text).toContain(newEmail);
 
       // The new mailbox may be read anywhere: a browser that is not signed in.
-      const elsewhere = await device(`${optional.base}/`);
+      const elsewhere = await browser.openDevice(`${optional.base}/`);
       await openLink(elsewhere.page, confirmation.link, 'Confirm your new address');
       await elsewhere.page.getByRole('button', { name: 'Confirm my new address' }).click();
       await elsewhere.page.getByRole('status').filter({ hasText: 'Your address is changed. Sign in with your new address.' }).waitFor();
@@ -288,7 +183,7 @@ describe.skipIf(!executablePath)(`the account's address on the devices page in C
       const confirmLink = (await linkTo(thirdEmail, `${optional.base}/confirm-email-change`)).link;
       const cancelLink = (await linkTo(newEmail, `${optional.base}/cancel-email-change`)).link;
 
-      const fresh = await device(`${optional.base}/`);
+      const fresh = await browser.openDevice(`${optional.base}/`);
       const page = fresh.page;
       await openLink(page, cancelLink, 'Cancel the email change');
       expect(await page.getByRole('region', { name: 'Cancel the email change' }).textContent()).toContain('signs out every device');
@@ -298,12 +193,7 @@ describe.skipIf(!executablePath)(`the account's address on the devices page in C
 
       // Every session ended: the API refuses the old access token, and the laptop learns of it by its next poll.
       expect((await call(optional.base, 'GET', '/v1/me', { token: signedIn.body.access_token })).status).toBe(401);
-      await laptop.page.clock.fastForward(POLL_MS);
-      await heading(laptop.page, 'Sign in').waitFor();
-      await laptop.page
-        .getByRole('alert')
-        .filter({ hasText: /signed out/i })
-        .waitFor();
+      await signedOutByNextPoll(laptop.page);
 
       // The address stays, and the change's own link no longer works.
       const again = await call(optional.base, 'POST', '/v1/auth/login', { body: { email: newEmail, password: PASSWORD } });
@@ -321,7 +211,7 @@ describe.skipIf(!executablePath)(`the account's address on the devices page in C
   describe('with GATEHOUSE_EMAIL_VERIFICATION=required', () => {
     it('lets an account sign in only once its address is confirmed, and sends a new link from the sign-in form', async () => {
       const email = 'omar@example.com';
-      const { page } = await device(`${required.base}/`);
+      const { page } = await browser.openDevice(`${required.base}/`);
       await register(page, email);
       await heading(page, 'Sign in').waitFor();
       await page
@@ -352,7 +242,7 @@ describe.skipIf(!executablePath)(`the account's address on the devices page in C
 
   describe('with mail off', () => {
     it('says nothing of the address: no banner, no "Change email", and link pages show the start', async () => {
-      const { page } = await device(`${withoutMail.base}/`);
+      const { page } = await browser.openDevice(`${withoutMail.base}/`);
       await register(page, 'mo@example.com');
       await heading(page, 'Your account').waitFor();
       await page.getByRole('heading', { name: 'Change password' }).waitFor();

@@ -1,148 +1,53 @@
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, USER_AGENTS } from '../helpers/app.js';
+import { PASSWORD } from '../helpers/app.js';
+import { apiRequestsDuring, heading, signedOutByNextPoll, signIn, watchedBrowser, withMailServer, withServer } from '../helpers/browser-pages.js';
+import type { Device, Gatehouse } from '../helpers/browser-pages.js';
 import { ensureChromium } from '../helpers/chromium.js';
-import { call, startServer, type RunningServer } from '../helpers/server-process.js';
+import { call } from '../helpers/server-process.js';
 import { linkIn, startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 
 /**
  * Password reset as people use it: "Forgot password?" on the devices page, the mail on a real
  * SMTP server, the link opened in Chromium, against the built server (as in
- * devices-page.browser.test.ts, whose skip logic and problem watching this file shares). The
- * device signed in elsewhere runs on Playwright's clock, which the test moves on to its next
- * poll; the server's clock is never moved.
+ * devices-page.browser.test.ts, whose skip logic this file shares; the problem watching, the
+ * devices and the servers are test/helpers/browser-pages.ts's). The device signed in elsewhere
+ * runs on Playwright's clock, which the test moves on to its next poll; the server's clock is
+ * never moved.
  */
 const { executablePath, skipReason } = await ensureChromium();
 if (skipReason) console.warn(`Skipping the password-reset browser tests: ${skipReason}`);
 
-/** The page polls its sessions every 5 s (POLL_MS in src/web/public/devices.js). */
-const POLL_MS = 5_000;
 const NEW_PASSWORD = 'a kettle of ferns by the lake';
 const CHANGED = 'Your password was changed and every device was signed out. Sign in with your new password.';
 
-let browser: Browser | undefined;
-/** Console errors, uncaught exceptions, CSP violations and 5xx answers seen by Gatehouse's pages. */
-const problems: string[] = [];
+const browser = watchedBrowser({
+  // Chromium logs every 4xx fetch. These the page expects and shows: a weak password (400), a
+  // session ended by the reset (401), a spent link (410).
+  expectedStatuses: [400, 401, 410],
+});
 
-const REPORT_CSP_VIOLATIONS = `document.addEventListener('securitypolicyviolation', (e) =>
-  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')));`;
-
-interface Device {
-  context: BrowserContext;
-  page: Page;
-}
-
-async function openDevice(base: string, { clock = false } = {}): Promise<Device> {
-  const context = await browser!.newContext({ userAgent: USER_AGENTS.firefoxUbuntu, viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(10_000);
-  if (clock) await context.clock.install();
-  const page = await context.newPage();
-  await page.addInitScript(REPORT_CSP_VIOLATIONS);
-  page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    // Chromium logs every 4xx fetch. These the page expects and shows: a weak password (400), a
-    // session ended by the reset (401), a spent link (410).
-    if (/^Failed to load resource: the server responded with a status of (?:400|401|410)\b/.test(message.text())) return;
-    problems.push(`console error on ${page.url()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`uncaught exception on ${page.url()}: ${error.message}`));
-  page.on('response', (response) => {
-    if (response.status() >= 500) problems.push(`${response.status()} for ${response.request().method()} ${response.url()}`);
-  });
-  await page.goto(base + '/');
-  return { context, page };
-}
-
-const heading = (page: Page, name: string) => page.getByRole('heading', { name, exact: true });
-
-async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await heading(page, 'Sign in').waitFor();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+/** Signs in on the form the page shows, and waits for the account. */
+async function signedIn(page: Page, email: string, password: string): Promise<void> {
+  await signIn(page, email, password);
   await heading(page, 'Your account').waitFor();
-}
-
-/** The API requests a page sends while `action` runs. */
-async function apiRequestsDuring(page: Page, action: () => Promise<void>): Promise<string[]> {
-  const sent: string[] = [];
-  const listen = (request: Request) => {
-    const { pathname } = new URL(request.url());
-    if (pathname.startsWith('/v1/')) sent.push(`${request.method()} ${pathname}`);
-  };
-  page.on('request', listen);
-  try {
-    await action();
-  } finally {
-    page.off('request', listen);
-  }
-  return sent;
-}
-
-/**
- * A port free just now: the server is told it in advance, so that GATEHOUSE_PUBLIC_URL, which
- * the mailed links are on, is the address the browser opens.
- */
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
-
-interface Gatehouse {
-  server: RunningServer;
-  base: string;
-  close(): Promise<void>;
-}
-
-async function withServer(env: Record<string, string>): Promise<Gatehouse> {
-  const cwd = mkdtempSync(join(tmpdir(), 'gatehouse-reset-'));
-  const server = await startServer(cwd, { DATABASE_URL: `sqlite:${join(cwd, 'gatehouse.db')}`, LOG_LEVEL: 'info', ...env });
-  return {
-    server,
-    base: server.url,
-    close: async () => {
-      await server.stop();
-      rmSync(cwd, { recursive: true, force: true });
-    },
-  };
-}
-
-async function withMailServer(smtp: TestSmtpServer): Promise<Gatehouse> {
-  const port = await freePort();
-  return withServer({ PORT: String(port), GATEHOUSE_PUBLIC_URL: `http://127.0.0.1:${port}`, GATEHOUSE_SMTP_URL: smtp.url });
 }
 
 describe.skipIf(!executablePath)(`password reset on the devices page in Chromium${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let smtp: TestSmtpServer;
   let withMail: Gatehouse;
   let withoutMail: Gatehouse;
-  const devices: Device[] = [];
 
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    [browser, withMail, withoutMail] = await Promise.all([
-      chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] }),
-      withMailServer(smtp),
-      withServer({ GATEHOUSE_MAIL: 'off' }),
-    ]);
+    [, withMail, withoutMail] = await Promise.all([browser.launch(executablePath), withMailServer(smtp), withServer({ GATEHOUSE_MAIL: 'off' })]);
   });
   afterAll(async () => {
-    for (const device of devices) await device.context.close();
-    await browser?.close();
+    await browser.close();
     await Promise.all([withMail?.close(), withoutMail?.close(), smtp?.close()]);
   });
   afterEach(() => {
-    expect(problems.splice(0)).toEqual([]);
+    expect(browser.problems.splice(0)).toEqual([]);
   });
 
   describe('with mail on', () => {
@@ -153,9 +58,8 @@ describe.skipIf(!executablePath)(`password reset on the devices page in Chromium
 
     beforeAll(async () => {
       expect((await call(withMail.base, 'POST', '/v1/auth/register', { body: { email, password: PASSWORD, name: 'Noor' } })).status).toBe(201);
-      [laptop, phone] = await Promise.all([openDevice(withMail.base, { clock: true }), openDevice(withMail.base)]);
-      devices.push(laptop, phone);
-      await signIn(laptop.page, email, PASSWORD);
+      [laptop, phone] = await Promise.all([browser.openDevice(`${withMail.base}/`, { clock: true }), browser.openDevice(`${withMail.base}/`)]);
+      await signedIn(laptop.page, email, PASSWORD);
     });
 
     it('mails a link to choose a new password from "Forgot password?", saying the same as for an unknown address', async () => {
@@ -217,15 +121,10 @@ describe.skipIf(!executablePath)(`password reset on the devices page in Chromium
       // The sign-in form lives at /: a reload shows it there, not the reset form.
       expect(page.url()).toBe(`${withMail.base}/`);
       expect((await call(withMail.base, 'POST', '/v1/auth/login', { body: { email, password: PASSWORD } })).status).toBe(401);
-      await signIn(page, email, NEW_PASSWORD);
+      await signedIn(page, email, NEW_PASSWORD);
 
       // The laptop learns of it by its next poll.
-      await laptop.page.clock.fastForward(POLL_MS);
-      await heading(laptop.page, 'Sign in').waitFor();
-      await laptop.page
-        .getByRole('alert')
-        .filter({ hasText: /signed out/i })
-        .waitFor();
+      await signedOutByNextPoll(laptop.page);
     });
 
     it('opens a link pasted into a tab already at /reset-password, where only the fragment changes', async () => {
@@ -265,8 +164,7 @@ describe.skipIf(!executablePath)(`password reset on the devices page in Chromium
 
   describe('with mail off', () => {
     it('offers no "Forgot password?", and the API has no password reset', async () => {
-      const device = await openDevice(withoutMail.base);
-      devices.push(device);
+      const device = await browser.openDevice(`${withoutMail.base}/`);
       await heading(device.page, 'Sign in').waitFor();
       await device.page.getByRole('button', { name: 'Create an account' }).waitFor();
       expect(await device.page.getByRole('button', { name: 'Forgot password?' }).count()).toBe(0);
