@@ -13,9 +13,9 @@ import { announce, revocation } from './sessions.js';
 
 /**
  * Someone asks for a reset link for `email`. Whether or not it has an account, is disabled or
- * locked, the answer is the same and so is the work: the recipient's counter is counted and an
- * event written either way, and the mail itself is only queued (written in the same
- * transaction as its link), never sent in the request. A locked account gets its link: a reset
+ * locked, the answer is the same and so is the work: the recipient's counter is counted, and an
+ * outbox row and an event are written in one transaction either way (a link too, when one is
+ * sent); the mail is only queued, never sent in the request. A locked account gets its link: a reset
  * is the way out of a lock.
  */
 export async function requestPasswordReset(ctx: ServiceContext, input: { email: string }, client: ClientInfo): Promise<void> {
@@ -28,8 +28,16 @@ export async function requestPasswordReset(ctx: ServiceContext, input: { email: 
   // and it is purged within a week like failed sign-ins for unknown addresses.
   const requested = event(ctx, 'password_reset_requested', { userId: user?.id ?? null, actor: user?.id ?? null, client, detail: { mailed } });
   ctx.log({ event: 'password_reset_requested', ...(user ? { userId: user.id } : {}), mailed, ip: client.ip });
-  if (!mailed) return ctx.store.recordEvents([requested]);
-  await mailResetLink(ctx, user, client, requested);
+  if (mailed) return mailResetLink(ctx, user, client, requested);
+  // Withheld, but written as a mailed request is, an outbox row with its event in one
+  // transaction (the deliverer drops it unsent): the time of the answer must not tell an
+  // account that gets a link from one that does not.
+  const withheld = user === undefined ? 'no_account' : user.disabledAt !== null ? 'disabled' : 'hourly_limit';
+  await ctx.store.recordWithheldMail({
+    mail: [newMail('password_reset', ctx.clock.now(), { recipient: null, userId: user?.id ?? null, data: { withheld } })],
+    events: [requested],
+  });
+  mailOn(ctx).queued(0);
 }
 
 /**

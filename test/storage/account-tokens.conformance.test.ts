@@ -88,6 +88,17 @@ describe.each(DATABASES)('emailed links on %s', (kind) => {
     expect((await store.listUserEvents(ann.id, { limit: 10 })).map((e) => e.type)).toEqual(['password_reset_requested']);
   });
 
+  it('records a reset that mails nothing, with its event, and voids no link', async () => {
+    await issued('link-1');
+    await store.recordWithheldMail({
+      mail: [newMail('password_reset', T0 + 1, { recipient: null, userId: ann.id, data: { withheld: 'hourly_limit' } })],
+      events: [newEvent('password_reset_requested', T0 + 1, { userId: ann.id, detail: { mailed: false } }, false)],
+    });
+    expect(await store.findAccountToken('link-1')).toMatchObject({ voidedAt: null });
+    expect(await mailKinds()).toEqual(['password_reset', 'password_reset']);
+    expect((await store.listUserEvents(ann.id, { limit: 1 }))[0]).toMatchObject({ type: 'password_reset_requested', detail: { mailed: false } });
+  });
+
   it('voids the older link when a newer one is issued', async () => {
     await issued('link-1');
     await issued('link-2', T0 + 1);

@@ -32,6 +32,7 @@ import {
   deleteExpiredAccountTokens,
   insertAccountTokens,
   issueAccountTokens,
+  recordWithheldMail,
   resetPassword,
   selectAccountToken,
   verifyEmail,
@@ -321,6 +322,10 @@ export class KyselyStore implements Store {
 
   issueAccountTokens(tokens: NewAccountToken[], effects: { mail: NewMail[]; events: ActivityEvent[] }): Promise<void> {
     return issueAccountTokens(this.db, tokens, effects);
+  }
+
+  recordWithheldMail(effects: { mail: NewMail[]; events: ActivityEvent[] }): Promise<void> {
+    return recordWithheldMail(this.db, effects);
   }
 
   verifyEmail(use: LinkUse): Promise<UserRecord> {

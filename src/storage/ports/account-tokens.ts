@@ -66,6 +66,13 @@ export interface AccountTokenStore {
   issueAccountToken(token: NewAccountToken, effects: { mail: NewMail[]; events: ActivityEvent[] }): Promise<void>;
   /** Several links at once (an email change's confirmation and its cancel link), each voiding its purpose's older ones. */
   issueAccountTokens(tokens: NewAccountToken[], effects: { mail: NewMail[]; events: ActivityEvent[] }): Promise<void>;
+  /**
+   * What a reset request that mails nothing writes (an outbox row the deliverer drops, and its
+   * events), with the statements of `issueAccountToken` as far as they can be run without a link:
+   * its transaction, and a voiding that touches no row. The request must take as long as one
+   * that mails a link, or the time of the answer would tell accounts from other addresses.
+   */
+  recordWithheldMail(effects: { mail: NewMail[]; events: ActivityEvent[] }): Promise<void>;
   findAccountToken(id: string): Promise<AccountTokenRecord | undefined>;
   /**
    * Uses a password-reset link: in one transaction, spends it (a compare-and-swap: of racing
