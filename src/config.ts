@@ -2,9 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { WEBHOOK_TYPES, type WebhookType } from './core/activity.js';
+import { ConfigError, fail, integer, oneOf, present, text, url, withoutPassword, boolean, type Env } from './config-values.js';
+import type { WebhookType } from './core/activity.js';
 import type { GeoipDatabase } from './geo/open-locator.js';
+import { mailSettings, type MailSetting } from './mail/settings.js';
 import type { DatabaseLocation } from './storage/kysely/connect.js';
+
+export { ConfigError } from './config-values.js';
+export type { MailSetting } from './mail/settings.js';
 
 /** Everything configurable, read once at start, validated, frozen (design §7). */
 export interface Config {
@@ -76,23 +81,9 @@ export interface Config {
   logLevel: string;
 }
 
-/**
- * Where messages go. `starttls`: `required` refuses a server that does not offer STARTTLS (the
- * default for any host but loopback: credentials and reset links must not cross a network in
- * clear), `opportunistic` uses it when offered, `off` never (a test server on loopback).
- */
-export type MailSetting = { kind: 'smtp'; url: string; starttls: 'required' | 'opportunistic' | 'off' } | { kind: 'files'; dir: string } | { kind: 'off' };
-
-/** A configuration mistake: the server prints this one line and exits. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
 const DAY = 86_400;
 const TEN_YEARS = 3650 * DAY;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-type Env = Record<string, string | undefined>;
 
 /**
  * Reads the process environment, under which a `.env` file in the working directory fills in
@@ -109,7 +100,6 @@ export function loadConfig(env: Env = environmentIn(process.cwd(), process.env))
     throw new ConfigError(`GATEHOUSE_SESSION_IDLE_TTL (${sessionIdleTtlSeconds}) must not be longer than GATEHOUSE_SESSION_MAX_AGE (${sessionMaxAgeSeconds})`);
   }
   const publicUrl = url(env, 'GATEHOUSE_PUBLIC_URL', url(env, 'GATEHOUSE_ISSUER', `http://localhost:${port}`)).replace(/\/+$/, '');
-  const productName = productNameOf(env);
   const config: Config = {
     port,
     host: text(env, 'HOST', '127.0.0.1'),
@@ -148,11 +138,7 @@ export function loadConfig(env: Env = environmentIn(process.cwd(), process.env))
     eventRetentionSeconds: integer(env, 'GATEHOUSE_EVENT_RETENTION', 365 * DAY, DAY, TEN_YEARS),
     ...webhooks(env),
     publicUrl,
-    mail: mail(env, production),
-    mailFrom: mailFrom(env, productName, publicUrl),
-    productName,
-    emailVerification: emailVerification(env),
-    mailAlerts: mailAlerts(env),
+    ...mailSettings(env, production, publicUrl),
     notMeLinkTtlSeconds: integer(env, 'GATEHOUSE_NOT_ME_LINK_TTL', 7 * DAY, 60, 90 * DAY),
     // At least the 1 s idle-connection grace and the 3 s webhook grace, with room for requests.
     shutdownTimeoutSeconds: integer(env, 'GATEHOUSE_SHUTDOWN_TIMEOUT', 10, 5, 3600),
@@ -183,47 +169,6 @@ function environmentIn(cwd: string, env: Env): Env {
   return { ...fromFile, ...env };
 }
 
-function fail(name: string, expected: string, value: string): never {
-  throw new ConfigError(`${name} must be ${expected}; got ${JSON.stringify(value)}`);
-}
-
-function present(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? undefined : value;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const value = present(env, name);
-  if (value === undefined) return fallback;
-  const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) fail(name, `a whole number from ${min} to ${max}`, value);
-  return n;
-}
-
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const value = present(env, name)?.toLowerCase();
-  if (value === undefined) return fallback;
-  if (['true', '1', 'yes', 'on'].includes(value)) return true;
-  if (['false', '0', 'no', 'off'].includes(value)) return false;
-  return fail(name, 'true or false', value);
-}
-
-function text(env: Env, name: string, fallback: string): string {
-  return present(env, name) ?? fallback;
-}
-
-function oneOf(env: Env, name: string, fallback: string, allowed: string[]): string {
-  const value = present(env, name) ?? fallback;
-  if (!allowed.includes(value)) fail(name, `one of ${allowed.join(', ')}`, value);
-  return value;
-}
-
-function url(env: Env, name: string, fallback: string): string {
-  const value = present(env, name) ?? fallback;
-  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) fail(name, 'an http(s) URL', value);
-  return value;
-}
-
 function database(value: string | undefined): DatabaseLocation {
   const v = value?.trim();
   if (!v) return { kind: 'sqlite', path: './data/gatehouse.db' };
@@ -231,11 +176,6 @@ function database(value: string | undefined): DatabaseLocation {
   const path = /^sqlite:(?:\/\/)?(.+)$/.exec(v)?.[1];
   if (path) return { kind: 'sqlite', path };
   return fail('DATABASE_URL', 'sqlite:<path> or postgres://user:password@host/database', withoutPassword(v));
-}
-
-/** A configuration error is printed and logged: never with the database password in it. */
-function withoutPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
 }
 
 function trustProxy(value: string | undefined): Config['trustProxy'] {
@@ -327,78 +267,4 @@ function geoipDatabase(value: string | undefined): GeoipDatabase {
     fail('GATEHOUSE_GEOIP_DATABASE', 'a path to a GeoIP2/GeoLite2 Country or City .mmdb file, or off (unset: the bundled database)', v);
   }
   return { kind: 'file', path: v };
-}
-
-function mail(env: Env, production: boolean): MailSetting {
-  const setting = present(env, 'GATEHOUSE_MAIL')?.toLowerCase();
-  if (setting !== undefined && setting !== 'off') fail('GATEHOUSE_MAIL', 'off (or unset: send mail)', setting);
-  const smtp = present(env, 'GATEHOUSE_SMTP_URL');
-  if (setting === 'off') {
-    if (smtp !== undefined) throw new ConfigError('GATEHOUSE_SMTP_URL is set but GATEHOUSE_MAIL=off: unset one of them');
-    return { kind: 'off' };
-  }
-  if (smtp === undefined) {
-    // Password reset is how people get back into their accounts: in production it must reach
-    // them, not a directory on one node. Turning it off is a decision to write down.
-    if (production) {
-      throw new ConfigError(
-        'GATEHOUSE_SMTP_URL must be set when NODE_ENV=production (smtp://user:password@host:587), or GATEHOUSE_MAIL=off to run without email',
-      );
-    }
-    return { kind: 'files', dir: './data/mail' };
-  }
-  return smtpSetting(smtp);
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-function smtpSetting(value: string): MailSetting {
-  const shown = withoutPassword(value);
-  if (!URL.canParse(value)) fail('GATEHOUSE_SMTP_URL', 'smtp://user:password@host:port or smtps://…', shown);
-  const parsed = new URL(value);
-  if (!['smtp:', 'smtps:'].includes(parsed.protocol) || parsed.hostname === '')
-    fail('GATEHOUSE_SMTP_URL', 'smtp://user:password@host:port or smtps://…', shown);
-  const unknown = [...parsed.searchParams.keys()].filter((key) => key !== 'starttls');
-  if (unknown.length > 0) fail('GATEHOUSE_SMTP_URL', 'a URL whose only option is ?starttls=required|opportunistic|off', shown);
-  const given = parsed.searchParams.get('starttls');
-  if (given !== null && !['required', 'opportunistic', 'off'].includes(given))
-    fail('GATEHOUSE_SMTP_URL', 'a URL with ?starttls=required, opportunistic or off', shown);
-  const loopback = LOOPBACK_HOSTS.has(parsed.hostname) || /^127\./.test(parsed.hostname);
-  const starttls = (given ?? (loopback ? 'opportunistic' : 'required')) as 'required' | 'opportunistic' | 'off';
-  return { kind: 'smtp', url: value, starttls };
-}
-
-function productNameOf(env: Env): string {
-  const name = text(env, 'GATEHOUSE_PRODUCT_NAME', 'Gatehouse');
-  // It goes into subjects and a From header: one short line, nothing a header could be split on.
-  if (name.length > 60 || /[\p{Cc}<>"]/u.test(name)) fail('GATEHOUSE_PRODUCT_NAME', 'at most 60 characters, without control characters, <, > or "', name);
-  return name;
-}
-
-function mailFrom(env: Env, productName: string, publicUrl: string): string {
-  const value = present(env, 'GATEHOUSE_MAIL_FROM');
-  if (value === undefined) return `"${productName}" <no-reply@${new URL(publicUrl).hostname}>`;
-  // A display name and an address, or an address: `"Gatehouse" <no-reply@example.com>`.
-  const address = /^(?:"[^"\p{Cc}]{1,100}"\s*|[^"<>\p{Cc}]{1,100}\s*)?<([^<>\s@]+@[^<>\s@]+)>$|^([^<>\s@"]+@[^<>\s@"]+)$/u.exec(value);
-  if (!address) fail('GATEHOUSE_MAIL_FROM', 'an address, or a name and an address: "Gatehouse" <no-reply@example.com>', value);
-  return value;
-}
-
-function emailVerification(env: Env): 'optional' | 'required' {
-  const value = oneOf(env, 'GATEHOUSE_EMAIL_VERIFICATION', 'optional', ['optional', 'required']) as 'optional' | 'required';
-  // Nobody could ever prove an address: every new account would be shut out.
-  if (value === 'required' && present(env, 'GATEHOUSE_MAIL')?.toLowerCase() === 'off') {
-    throw new ConfigError('GATEHOUSE_EMAIL_VERIFICATION=required needs mail: it cannot be used with GATEHOUSE_MAIL=off');
-  }
-  return value;
-}
-
-function mailAlerts(env: Env): WebhookType[] {
-  const value = present(env, 'GATEHOUSE_MAIL_ALERTS');
-  if (value === undefined) return [...WEBHOOK_TYPES];
-  if (value.toLowerCase() === 'none') return [];
-  const chosen = [...new Set(value.split(',').map((v) => v.trim()))];
-  const unknown = chosen.filter((v) => !(WEBHOOK_TYPES as readonly string[]).includes(v));
-  if (unknown.length > 0 || chosen.length === 0) fail('GATEHOUSE_MAIL_ALERTS', `none, or a comma-separated list of ${WEBHOOK_TYPES.join(', ')}`, value);
-  return chosen as WebhookType[];
 }

@@ -13,8 +13,7 @@ import { loggerOptions } from './http/logger-options.js';
 import { KeyRing } from './keys/key-ring.js';
 import { KEY_RELOAD_INTERVAL_MS } from './keys/key-schedule.js';
 import { keepKeys } from './keys/upkeep.js';
-import { resolveKeySecret, type KeySecret } from './keys/local-secret.js';
-import { filesOpenToOthers } from './storage/data-file-modes.js';
+import { resolveKeySecret } from './keys/local-secret.js';
 import { GatehouseMetrics } from './metrics/gatehouse-metrics.js';
 import { argon2Hasher } from './passwords/argon2-hasher.js';
 import { commonPasswords } from './passwords/common-passwords.js';
@@ -22,17 +21,17 @@ import { PostgresListener } from './revocation/postgres-listener.js';
 import { RevocationSync } from './revocation/revocation-sync.js';
 import { RevocationView, type RevocationSink } from './revocation/revocation-view.js';
 import type { ServiceContext } from './service/context.js';
-import { purgeAddressAttempts, purgeEndedSessions, purgeEvents, purgeSignInFailures, recordSessionExpiries } from './service/housekeeping.js';
+import { recordSessionExpiries } from './service/housekeeping.js';
 import { LastActivity } from './service/last-activity.js';
 import type { SecurityEvent } from './service/security-log.js';
 import { openStore } from './storage/kysely/kysely-store.js';
 import type { Store } from './storage/store.js';
 import { WebhookDeliverer } from './webhooks/deliverer.js';
+import { purgePhases, revocationHorizon } from './purge-phases.js';
+import { sayWhereKeysAreSafe } from './keys/start-up-warnings.js';
 import { accountTokenKey } from './core/account-tokens.js';
 import { MailDeliverer } from './mail/deliverer.js';
-import { purgeExpiredLinks, purgeSettledMail } from './mail/retention.js';
 import { openMailTransport } from './mail/transport.js';
-import { purgeSettledDeliveries } from './webhooks/retention.js';
 
 export interface Gatehouse {
   app: FastifyInstance;
@@ -60,6 +59,8 @@ export interface Gatehouse {
   close(): Promise<void>;
 }
 
+export { purgePhases, revocationHorizon, type PurgePhase } from './purge-phases.js';
+
 export interface GatehouseOverrides {
   clock?: Clock;
   /** An open store to use instead of opening `config.database` (closed with the app). */
@@ -73,8 +74,6 @@ export interface GatehouseOverrides {
   onRevoked?: (sessions: RevokedSession[]) => void;
 }
 
-/** Revocations are kept this much longer than a token lives, for requests already in flight. */
-const REVOCATION_MARGIN_MS = 60 * SECOND;
 const PRUNE_INTERVAL_MS = 60 * SECOND;
 /** How often each node reads revocations other nodes committed. */
 const CATCH_UP_INTERVAL_MS = 1 * SECOND;
@@ -90,31 +89,6 @@ const FIRST_PURGE_DELAY_MS = 60 * SECOND;
  * deliveries in flight, and a second to write the last activity and close the database.
  */
 const AFTER_DRAIN_MS = 4 * SECOND;
-
-/** How long revocations are remembered: a token's life, the clock tolerance, and a margin. */
-export function revocationHorizon(config: Readonly<Config>): number {
-  return (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * SECOND + REVOCATION_MARGIN_MS;
-}
-
-export interface PurgePhase {
-  name: string;
-  /** Deletes what is past its retention, in batches; resolves with how many rows went. */
-  run(ctx: { store: Store; clock: Clock }): Promise<number>;
-}
-
-/** The retention purge, in order: every node runs it hourly, and `gatehouse purge` on demand. */
-export function purgePhases(config: Readonly<Config>): PurgePhase[] {
-  const retention = { retentionSeconds: config.sessionRetentionSeconds, revocationHorizonMs: revocationHorizon(config) };
-  return [
-    { name: 'ended sessions', run: (ctx) => purgeEndedSessions(ctx, retention) },
-    { name: 'sign-in failure counters', run: (ctx) => purgeSignInFailures(ctx) },
-    { name: 'registration counters', run: (ctx) => purgeAddressAttempts(ctx) },
-    { name: 'settled webhook deliveries', run: (ctx) => purgeSettledDeliveries(ctx) },
-    { name: 'sent mail', run: (ctx) => purgeSettledMail(ctx) },
-    { name: 'expired email links', run: (ctx) => purgeExpiredLinks(ctx) },
-    { name: 'login history events', run: (ctx) => purgeEvents(ctx, config.eventRetentionSeconds) },
-  ];
-}
 
 /**
  * Puts a node together: database → signing keys → revocation view (loaded from the database)
@@ -237,7 +211,7 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
       closing: () => closing,
     });
     app = built;
-    sayWhereKeysAreSafe(built, config, secret, keys.sealedAtOpen);
+    sayWhereKeysAreSafe(built.log, config, secret, keys.sealedAtOpen);
     // The connections get what GATEHOUSE_SHUTDOWN_TIMEOUT leaves after the steps behind them
     // (at least 1 s), then are cut: the process exits at the timeout, and a client still
     // sending must not cost the activity write, the webhooks' hand-back and the database close.
@@ -365,29 +339,6 @@ export async function createGatehouse(config: Readonly<Config>, overrides: Gateh
     metrics?.close();
     await store.close();
     throw error;
-  }
-}
-
-/** The start-up lines an operator must not miss: where the key secret is, and data files others can read. */
-function sayWhereKeysAreSafe(app: FastifyInstance, config: Readonly<Config>, secret: KeySecret, sealedNow: number): void {
-  if (sealedNow > 0) {
-    // Sealed from now on, but whoever read the database before (a backup, another local user of
-    // an older install's 0644 file) holds them: only a new key makes that copy worthless.
-    app.log.warn(
-      { sealed: sealedNow },
-      'signing keys stored in plain text by an older version were sealed now; a copy of the database made before still holds them: rotate (gatehouse keys rotate), then retire them (gatehouse keys retire --expired)',
-    );
-  }
-  if (secret.file?.created) {
-    app.log.warn(
-      { path: secret.file.path },
-      'signing keys are sealed with a new local secret in this file: back it up with the database (the keys cannot be opened without it), or set GATEHOUSE_SECRET instead',
-    );
-  } else if (secret.file) {
-    app.log.info({ path: secret.file.path }, 'signing keys are sealed with the local secret in this file (GATEHOUSE_SECRET is not set)');
-  }
-  for (const { path, mode } of filesOpenToOthers(config.database, secret.file?.path)) {
-    app.log.warn({ path, mode }, `${path} is open to other users of this machine (mode ${mode}): make it private (chmod go-rwx ${path})`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { WEBHOOK_TYPES } from './activity.js';
 
 /**
  * The messages Gatehouse sends. Each is written to the mail outbox in the transaction of what
@@ -50,9 +51,8 @@ export interface OutgoingMail extends NewMail {
 
 /** The alerts among the kinds (the events' notifications), which go only to a proved address. */
 export function isAlert(mail: Pick<NewMail, 'kind' | 'data'>): boolean {
-  return (
-    ['new_device_login', 'refresh_token_reused', 'sessions_revoked'].includes(mail.kind) || (mail.kind === 'password_changed' && mail.data.how === 'change')
-  );
+  // The notifications' own kinds, but a reset's "your password was changed" (proved by the reset itself).
+  return (WEBHOOK_TYPES as readonly string[]).includes(mail.kind) && mail.data.how !== 'reset';
 }
 
 export function newMail(kind: MailKind, at: number, fields: { recipient: string | null; userId: string | null; data?: MailData }): NewMail {

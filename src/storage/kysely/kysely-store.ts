@@ -1,17 +1,16 @@
 import { sql, type Kysely } from 'kysely';
-import { GatehouseError } from '../../core/errors.js';
 import type { Revocation, RevokedSession, SessionRecord, SigningKeyRecord, UserRecord } from '../../core/records.js';
-import type { EventPage, NewSession, NewUser, RefreshRotation, SessionStart, SessionStartOptions, Store, WebhookDelivery } from '../store.js';
+import type { EventPage, NewSession, RefreshRotation, SessionStart, SessionStartOptions, Store, WebhookDelivery } from '../store.js';
 import type { ActivityEvent, EventsFor, StoredEvent } from '../../core/activity.js';
 import { deleteEventsBefore, insertEvents, selectEvent, selectUserEvents } from './events.js';
 import { dropMonthsBefore, prepareMonths } from './event-months.js';
-import { forgetDevice, rememberDevice } from './known-devices.js';
+import { forgetDevice } from './known-devices.js';
 import { markExpiriesRecorded } from './session-expiries.js';
 import { purgeEndedSessions } from './session-purge.js';
 import { startSession } from './session-start.js';
 import { claimDeliveries, countBacklog, deleteSettledDeliveries, settleDelivery } from './webhook-deliveries.js';
 import { reportSignIn } from './sign-in-reports.js';
-import { connect, isUniqueViolation, type DatabaseLocation } from './connect.js';
+import { connect, type DatabaseLocation } from './connect.js';
 import { markReauthenticated, revokeWhere } from './session-writes.js';
 import { activeAt } from './active-sessions.js';
 import type { Dialect } from './dialect.js';
@@ -19,7 +18,8 @@ import { selectSessionWithUser } from './session-with-user.js';
 import { importUser, selectImportedRows, selectTakenEmailKeys, updateImportedUser } from './imports.js';
 import { countOpenSessions, foldOpenSessionChanges, recountOpenSessions } from './open-sessions.js';
 import { selectUsersByEmail, setUserDisabled, setUserRole } from './admin-users.js';
-import { fromUser, toSession, toUser } from './rows.js';
+import { changePassword, insertUser } from './user-writes.js';
+import { toSession, toUser } from './rows.js';
 import { insertSigningKey, insertSigningKeyIfNoneSince, retireSigningKey, sealSigningKey, selectSigningKeys } from './signing-keys.js';
 import type { Database } from './tables.js';
 import { hasPendingMigrations, migrateDatabase, migrateToLatest } from '../migrate.js';
@@ -30,17 +30,13 @@ import {
   cancelEmailChange,
   changeEmail,
   deleteExpiredAccountTokens,
-  insertAccountTokens,
   issueAccountTokens,
   recordWithheldMail,
   resetPassword,
   selectAccountToken,
   verifyEmail,
-  voidAccountTokens,
 } from './account-tokens.js';
 import { claimMail, countMailBacklog, deleteSettledMail, insertMail, settleMail } from './mail-outbox.js';
-import type { AccountTokenRecord, EmailChange, EmailChangeCancel, LinkUse, NewAccountToken, PasswordReset } from '../ports/account-tokens.js';
-import type { NewMail, OutgoingMail } from '../../core/mail.js';
 import { claimSignInAttempt, deleteStaleSignInFailures, readSignInCounters, releaseSuccessfulAttempt } from './sign-in-failures.js';
 import type { SignInClaim, SignInCounters, SignInLimitPolicy } from '../../core/sign-in-limits.js';
 
@@ -84,34 +80,7 @@ export class KyselyStore implements Store {
     return this.sqlDialect.onTheEventLoop;
   }
 
-  async createUser(
-    user: NewUser,
-    activity: { events?: ActivityEvent[]; device?: string; link?: { token: NewAccountToken; mail: NewMail[] } } = {},
-  ): Promise<UserRecord> {
-    const record: UserRecord = {
-      ...user,
-      disabledAt: null,
-      updatedAt: user.createdAt,
-      passwordChangedAt: user.createdAt,
-      emailVerifiedAt: user.emailVerifiedAt ?? null,
-    };
-    try {
-      await this.db.transaction().execute(async (trx) => {
-        await trx.insertInto('users').values(fromUser(record)).execute();
-        if (activity.device !== undefined) await rememberDevice(trx, user.id, activity.device, user.createdAt);
-        if (activity.link) {
-          await insertAccountTokens(trx, [activity.link.token]);
-          await insertMail(trx, activity.link.mail);
-        }
-        await insertEvents(trx, activity.events ?? []);
-      });
-    } catch (error) {
-      // The unique index decides races between two sign-ups of one email: exactly one wins.
-      if (isUniqueViolation(error)) throw new GatehouseError('email_taken', 'An account with this email already exists.');
-      throw error;
-    }
-    return record;
-  }
+  createUser: Store['createUser'] = (user, activity) => insertUser(this.db, user, activity);
 
   async findUserById(id: string): Promise<UserRecord | undefined> {
     const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
@@ -127,27 +96,7 @@ export class KyselyStore implements Store {
   setUserDisabled: Store['setUserDisabled'] = (change) => setUserDisabled(this.db, this.sqlDialect, change);
   setUserRole: Store['setUserRole'] = (change) => setUserRole(this.db, change);
 
-  changePassword(change: Parameters<Store['changePassword']>[0]) {
-    const { userId, currentPasswordHash, passwordHash, keepSessionId, revocation, events } = change;
-    return this.db.transaction().execute(async (trx) => {
-      // Compare-and-swap on the hash: of two changes that both proved the old password, one wins.
-      const updated = await trx
-        .updateTable('users')
-        .set({ password_hash: passwordHash, password_changed_at: revocation.at, updated_at: revocation.at })
-        .where('id', '=', userId)
-        .where('password_hash', '=', currentPasswordHash)
-        .executeTakeFirst();
-      if (updated.numUpdatedRows === 0n) throw new GatehouseError('invalid_credentials', 'The current password is incorrect.');
-      const kept = await trx.selectFrom('sessions').select('revoked_at').where('id', '=', keepSessionId).executeTakeFirst();
-      if (!kept || kept.revoked_at !== null) throw new GatehouseError('session_revoked', 'This session has ended.');
-      const revoked = await revokeWhere(trx, this.sqlDialect, revocation, (eb) => eb.and([eb('user_id', '=', userId), eb('id', '!=', keepSessionId)]));
-      // A reset link sent before the change would undo it; a change of address asked for before
-      // it may be an intruder's, and the password change is how the owner shuts them out.
-      await voidAccountTokens(trx, userId, ['password_reset', 'email_change'], revocation.at);
-      await insertEvents(trx, events?.(revoked) ?? []);
-      return revoked;
-    });
-  }
+  changePassword: Store['changePassword'] = (change) => changePassword(this.db, this.sqlDialect, change);
 
   startSession(session: NewSession, options: SessionStartOptions, events?: EventsFor<SessionStart>): Promise<SessionStart> {
     return startSession(this.db, this.sqlDialect, session, options, events);
@@ -292,65 +241,22 @@ export class KyselyStore implements Store {
     return deleteSettledDeliveries(this.db, before, limit);
   }
 
-  queueMail(mail: NewMail[]): Promise<void> {
-    return insertMail(this.db, mail);
-  }
-
-  claimMail(now: number, limit: number, leaseMs: number): Promise<OutgoingMail[]> {
-    return claimMail(this.db, this.sqlDialect, now, limit, leaseMs);
-  }
-
-  markMailSent(id: string, at: number): Promise<void> {
-    return settleMail(this.db, id, { sent: true, at });
-  }
-
-  markMailFailed(id: string, failure: { at: number; error: string; nextAttemptAt: number | null; claimedUntil?: number }): Promise<void> {
-    return settleMail(this.db, id, { sent: false, ...failure });
-  }
-
-  mailBacklog(): Promise<{ pending: number; oldestCreatedAt: number | null }> {
-    return countMailBacklog(this.db);
-  }
-
-  purgeSettledMail(before: number, limit: number): Promise<number> {
-    return deleteSettledMail(this.db, before, limit);
-  }
-
-  issueAccountToken(token: NewAccountToken, effects: { mail: NewMail[]; events: ActivityEvent[] }): Promise<void> {
-    return issueAccountTokens(this.db, [token], effects);
-  }
-
-  issueAccountTokens(tokens: NewAccountToken[], effects: { mail: NewMail[]; events: ActivityEvent[] }): Promise<void> {
-    return issueAccountTokens(this.db, tokens, effects);
-  }
-
-  recordWithheldMail(effects: { mail: NewMail[]; events: ActivityEvent[] }): Promise<void> {
-    return recordWithheldMail(this.db, effects);
-  }
-
-  verifyEmail(use: LinkUse): Promise<UserRecord> {
-    return verifyEmail(this.db, this.sqlDialect, use);
-  }
-
-  changeEmail(use: EmailChange): Promise<{ user: UserRecord; previous: UserRecord }> {
-    return changeEmail(this.db, this.sqlDialect, use);
-  }
-
-  cancelEmailChange(cancel: EmailChangeCancel): Promise<{ user: UserRecord; reverted: boolean; revoked: RevokedSession[] }> {
-    return cancelEmailChange(this.db, this.sqlDialect, cancel);
-  }
-
-  findAccountToken(id: string): Promise<AccountTokenRecord | undefined> {
-    return selectAccountToken(this.db, id);
-  }
-
-  resetPassword(reset: PasswordReset): Promise<{ user: UserRecord; revoked: RevokedSession[] }> {
-    return resetPassword(this.db, this.sqlDialect, reset);
-  }
-
-  purgeAccountTokens(before: number, limit: number): Promise<number> {
-    return deleteExpiredAccountTokens(this.db, before, limit);
-  }
+  // The mail outbox (mail-outbox.ts) and emailed links (account-tokens.ts).
+  queueMail: Store['queueMail'] = (mail) => insertMail(this.db, mail);
+  claimMail: Store['claimMail'] = (now, limit, leaseMs) => claimMail(this.db, this.sqlDialect, now, limit, leaseMs);
+  markMailSent: Store['markMailSent'] = (id, at) => settleMail(this.db, id, { sent: true, at });
+  markMailFailed: Store['markMailFailed'] = (id, failure) => settleMail(this.db, id, { sent: false, ...failure });
+  mailBacklog: Store['mailBacklog'] = () => countMailBacklog(this.db);
+  purgeSettledMail: Store['purgeSettledMail'] = (before, limit) => deleteSettledMail(this.db, before, limit);
+  issueAccountToken: Store['issueAccountToken'] = (token, effects) => issueAccountTokens(this.db, [token], effects);
+  issueAccountTokens: Store['issueAccountTokens'] = (tokens, effects) => issueAccountTokens(this.db, tokens, effects);
+  recordWithheldMail: Store['recordWithheldMail'] = (effects) => recordWithheldMail(this.db, effects);
+  verifyEmail: Store['verifyEmail'] = (use) => verifyEmail(this.db, this.sqlDialect, use);
+  changeEmail: Store['changeEmail'] = (use) => changeEmail(this.db, this.sqlDialect, use);
+  cancelEmailChange: Store['cancelEmailChange'] = (cancel) => cancelEmailChange(this.db, this.sqlDialect, cancel);
+  findAccountToken: Store['findAccountToken'] = (id) => selectAccountToken(this.db, id);
+  resetPassword: Store['resetPassword'] = (reset) => resetPassword(this.db, this.sqlDialect, reset);
+  purgeAccountTokens: Store['purgeAccountTokens'] = (before, limit) => deleteExpiredAccountTokens(this.db, before, limit);
 
   async isSignInReported(eventId: string): Promise<boolean> {
     const row = await this.db.selectFrom('sign_in_reports').select('event_id').where('event_id', '=', eventId).executeTakeFirst();
