@@ -251,5 +251,15 @@ describe.skipIf(!executablePath)(`the account's address on the devices page in C
       await page.goto(`${withoutMail.base}/verify-email#token=anything`);
       await heading(page, 'Your account').waitFor();
     });
+
+    it('offers no "Forgot password?", and the API has no password reset', async () => {
+      const device = await browser.openDevice(`${withoutMail.base}/`);
+      await heading(device.page, 'Sign in').waitFor();
+      await device.page.getByRole('button', { name: 'Create an account' }).waitFor();
+      expect(await device.page.getByRole('button', { name: 'Forgot password?' }).count()).toBe(0);
+      expect(await device.page.getByText('Forgot password?').isVisible()).toBe(false);
+      const answer = await call(withoutMail.base, 'POST', '/v1/auth/password-reset', { body: { email: 'anyone@example.com' } });
+      expect(answer.status).toBe(404);
+    });
   });
 });

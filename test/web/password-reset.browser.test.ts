@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD } from '../helpers/app.js';
-import { apiRequestsDuring, heading, signedOutByNextPoll, signIn, watchedBrowser, withMailServer, withServer } from '../helpers/browser-pages.js';
+import { apiRequestsDuring, heading, signedOutByNextPoll, signIn, watchedBrowser, withMailServer } from '../helpers/browser-pages.js';
 import type { Device, Gatehouse } from '../helpers/browser-pages.js';
 import { ensureChromium } from '../helpers/chromium.js';
 import { call } from '../helpers/server-process.js';
@@ -36,15 +36,14 @@ async function signedIn(page: Page, email: string, password: string): Promise<vo
 describe.skipIf(!executablePath)(`password reset on the devices page in Chromium${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let smtp: TestSmtpServer;
   let withMail: Gatehouse;
-  let withoutMail: Gatehouse;
 
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    [, withMail, withoutMail] = await Promise.all([browser.launch(executablePath), withMailServer(smtp), withServer({ GATEHOUSE_MAIL: 'off' })]);
+    [, withMail] = await Promise.all([browser.launch(executablePath), withMailServer(smtp)]);
   });
   afterAll(async () => {
     await browser.close();
-    await Promise.all([withMail?.close(), withoutMail?.close(), smtp?.close()]);
+    await Promise.all([withMail?.close(), smtp?.close()]);
   });
   afterEach(() => {
     expect(browser.problems.splice(0)).toEqual([]);
@@ -159,18 +158,6 @@ describe.skipIf(!executablePath)(`password reset on the devices page in Chromium
       expect(page.url()).toBe(`${withMail.base}/`);
       await page.reload();
       await heading(page, 'Your account').waitFor();
-    });
-  });
-
-  describe('with mail off', () => {
-    it('offers no "Forgot password?", and the API has no password reset', async () => {
-      const device = await browser.openDevice(`${withoutMail.base}/`);
-      await heading(device.page, 'Sign in').waitFor();
-      await device.page.getByRole('button', { name: 'Create an account' }).waitFor();
-      expect(await device.page.getByRole('button', { name: 'Forgot password?' }).count()).toBe(0);
-      expect(await device.page.getByText('Forgot password?').isVisible()).toBe(false);
-      const answer = await call(withoutMail.base, 'POST', '/v1/auth/password-reset', { body: { email: 'anyone@example.com' } });
-      expect(answer.status).toBe(404);
     });
   });
 });
